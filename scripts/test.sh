@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Everything the tests need, then the whole suite (unit + integration): mvn -B verify.
+# Tests start their own redis-server processes on free ports; this makes sure the binary exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing redis-server (needed by the Redis store tests) ..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is required by the tests: install it (e.g. apt-get install redis-server) and retry." >&2
+    exit 1
+  fi
+fi
+
+for tool in java mvn; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required" >&2; exit 1; }
+done
+
+exec mvn -B verify "$@"

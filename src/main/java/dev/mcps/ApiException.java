@@ -1,0 +1,62 @@
+package dev.mcps;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A failure with a place in the public contract: an HTTP status, an error code from DESIGN.md §4 and a human
+ * message. The one mapping to HTTP (and to event-bus ReplyExceptions) reads these; anything else is a 500 whose
+ * details stay in the log.
+ */
+public class ApiException extends RuntimeException {
+
+  private final int status;
+  private final String code;
+  private final String sessionId;
+
+  public ApiException(int status, String code, String message) {
+    this(status, code, message, null);
+  }
+
+  public ApiException(int status, String code, String message, String sessionId) {
+    super(message, null, false, false);
+    this.status = status;
+    this.code = code;
+    this.sessionId = sessionId;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public String sessionId() {
+    return sessionId;
+  }
+
+  public ApiException withSessionId(String id) {
+    return new ApiException(status, code, getMessage(), id);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("error", code).put("message", getMessage());
+    if (sessionId != null) {
+      json.put("sessionId", sessionId);
+    }
+    return json;
+  }
+
+  public static ApiException badRequest(String code, String message) {
+    return new ApiException(400, code, message);
+  }
+
+  public static ApiException sessionNotFound() {
+    return new ApiException(404, "Session_Not_Found", "Session not found with provided ID");
+  }
+
+  public static ApiException storeUnavailable() {
+    return new ApiException(503, "Store_Unavailable", "The session store is unavailable; try again shortly");
+  }
+}

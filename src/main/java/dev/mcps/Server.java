@@ -1,0 +1,120 @@
+package dev.mcps;
+
+import dev.mcps.config.ServerConfig;
+import dev.mcps.http.HttpVerticle;
+import dev.mcps.session.CredentialCipher;
+import dev.mcps.session.MemorySessionStore;
+import dev.mcps.session.RedisSessionStore;
+import dev.mcps.session.SessionCodec;
+import dev.mcps.session.SessionStore;
+import dev.mcps.session.SessionVerticle;
+import dev.mcps.session.Sessions;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running server: its Vert.x instance, store and verticles. {@link Main} starts one; tests start several (each
+ * with its own Vert.x, port and store) in one JVM.
+ */
+public final class Server {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+
+  private final ServerConfig config;
+  private final Vertx vertx;
+  private final Sessions sessions;
+  private String httpDeployment;
+  private String sessionDeployment;
+
+  private Server(ServerConfig config, Vertx vertx, Sessions sessions) {
+    this.config = config;
+    this.vertx = vertx;
+    this.sessions = sessions;
+  }
+
+  public static Future<Server> start(ServerConfig config) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .setJvmMetricsEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs());
+    Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
+        .description("Live user sessions in the store").register(registry);
+    Server server = new Server(config, vertx, sessions);
+    long startedAt = System.currentTimeMillis();
+    return vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L))
+        .compose(id -> {
+          server.sessionDeployment = id;
+          return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
+              sessionId -> false), new DeploymentOptions().setInstances(config.http().instances()));
+        })
+        .map(id -> {
+          server.httpDeployment = id;
+          LOG.info("mcp-session-server {} listening on {}:{} (store={}, http instances={})", version(),
+              config.http().host(), config.http().port(), sessions.storeType(), config.http().instances());
+          return server;
+        })
+        .recover(err -> sessions.close().eventually(vertx::close).transform(v -> Future.failedFuture(err)));
+  }
+
+  private static SessionStore store(Vertx vertx, ServerConfig config) {
+    ServerConfig.Session s = config.session();
+    byte[] key = s.encryptionKey();
+    SessionCodec codec = new SessionCodec(key == null ? CredentialCipher.withRandomKey() : new CredentialCipher(key));
+    return switch (config.store().type()) {
+      case MEMORY -> new MemorySessionStore(s.timeoutMillis(), s.max(), codec);
+      case REDIS -> new RedisSessionStore(vertx, config.store().redisUrl(), config.store().keyPrefix(),
+          config.store().redisPoolSize(), s.timeoutMillis(), s.max(), codec);
+    };
+  }
+
+  /**
+   * Graceful stop: HTTP stops accepting and drains in-flight requests (bounded by SHUTDOWN_GRACE_SECONDS), then the
+   * lifecycle timers stop, then the store closes, then Vert.x.
+   */
+  public Future<Void> stop() {
+    Future<Void> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
+    // The last step is completed outside Vert.x: once Vert.x is closed, its contexts run no more callbacks.
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    http.eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
+        .eventually(sessions::close)
+        .onComplete(ar -> {
+          LOG.debug("Undeployed; closing Vert.x");
+          vertx.close().onComplete(v -> closed.complete(null));
+        });
+    return Future.fromCompletionStage(closed);
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Sessions sessions() {
+    return sessions;
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  public int port() {
+    return config.http().port();
+  }
+
+  public static String version() {
+    String v = Server.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,110 @@
+package dev.mcps.chat;
+
+import static dev.mcps.JsonFields.optionalArray;
+import static dev.mcps.JsonFields.optionalBoolean;
+import static dev.mcps.JsonFields.optionalObject;
+import static dev.mcps.JsonFields.optionalString;
+
+import dev.mcps.ApiException;
+import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.session.JiraCredentials;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A validated /chat request (the same JSON arrives on {@code mcps.chat.turn}). Everything a client can get wrong is
+ * rejected here, before any session is touched, so bad input never changes a session.
+ */
+public record ChatRequest(String message, String userId, String productLabUserId, String sessionId, String model,
+                          JiraCredentials jiraAuth, List<JsonObject> history, boolean stream) {
+
+  public static final Set<String> MODELS = Set.of("anthropic", "openai", "bedrock");
+  static final int MAX_MESSAGE_CHARS = 100_000;
+  static final int MAX_HISTORY = 1_000;
+  static final int MAX_ID_CHARS = 256;
+
+  public static ChatRequest parse(JsonObject body, String defaultModel, JiraUrlPolicy jiraPolicy) {
+    Object rawMessage = body.getValue("message");
+    if (rawMessage == null || (rawMessage instanceof String s && s.isBlank())) {
+      throw ApiException.badRequest("Missing_Message", "Message is required");
+    }
+    String message = optionalString(body, "message", MAX_MESSAGE_CHARS);
+    String userId = optionalString(body, "userId", MAX_ID_CHARS);
+    String productLabUserId = optionalString(body, "productLabUserId", MAX_ID_CHARS);
+    String sessionId = optionalString(body, "sessionId", MAX_ID_CHARS);
+    if (sessionId == null && userId == null) {
+      throw ApiException.badRequest("Missing_User_ID", "Either sessionId or userId is required");
+    }
+    String model = optionalString(body, "model", 32);
+    if (model == null) {
+      model = defaultModel;
+    } else if (!MODELS.contains(model)) {
+      throw ApiException.badRequest("Unsupported_Model", "model must be one of anthropic, openai, bedrock");
+    }
+    JsonObject auth = optionalObject(body, "jiraAuth");
+    JiraCredentials jiraAuth = auth == null ? null : jiraAuth(auth, jiraPolicy);
+    JsonArray rawHistory = optionalArray(body, "history", "Invalid_History");
+    List<JsonObject> history = rawHistory == null ? null : history(rawHistory);
+    return new ChatRequest(message, userId, productLabUserId, sessionId, model, jiraAuth, history,
+        optionalBoolean(body, "stream"));
+  }
+
+  private static JiraCredentials jiraAuth(JsonObject auth, JiraUrlPolicy policy) {
+    String baseUrl = required(auth, "baseUrl");
+    String email = required(auth, "email");
+    String apiToken = required(auth, "apiToken");
+    return new JiraCredentials(policy.check(baseUrl), email, apiToken);
+  }
+
+  private static String required(JsonObject auth, String field) {
+    Object v = auth.getValue(field);
+    if (!(v instanceof String s) || s.isBlank() || s.length() > 2048) {
+      throw ApiException.badRequest("Invalid_Jira_Auth",
+          "jiraAuth must have non-empty string fields baseUrl, email and apiToken (" + field + " is missing or invalid)");
+    }
+    return s.trim();
+  }
+
+  /**
+   * The canonical message shape: {@code {role: user|assistant, content: string | [{type, ...}]}}; a string
+   * content becomes one text block so the stored history has one form.
+   */
+  static List<JsonObject> history(JsonArray raw) {
+    if (raw.size() > MAX_HISTORY) {
+      throw invalidHistory("history may hold at most " + MAX_HISTORY + " messages");
+    }
+    List<JsonObject> out = new ArrayList<>(raw.size());
+    for (int i = 0; i < raw.size(); i++) {
+      if (!(raw.getValue(i) instanceof JsonObject m)) {
+        throw invalidHistory("history[" + i + "] must be an object");
+      }
+      Object role = m.getValue("role");
+      if (!"user".equals(role) && !"assistant".equals(role)) {
+        throw invalidHistory("history[" + i + "].role must be \"user\" or \"assistant\"");
+      }
+      Object content = m.getValue("content");
+      JsonArray blocks;
+      if (content instanceof String text) {
+        blocks = new JsonArray().add(new JsonObject().put("type", "text").put("text", text));
+      } else if (content instanceof JsonArray arr && !arr.isEmpty()) {
+        for (int j = 0; j < arr.size(); j++) {
+          if (!(arr.getValue(j) instanceof JsonObject block) || !(block.getValue("type") instanceof String)) {
+            throw invalidHistory("history[" + i + "].content[" + j + "] must be an object with a string type");
+          }
+        }
+        blocks = arr.copy();
+      } else {
+        throw invalidHistory("history[" + i + "].content must be a string or a non-empty array of blocks");
+      }
+      out.add(new JsonObject().put("role", role).put("content", blocks));
+    }
+    return out;
+  }
+
+  private static ApiException invalidHistory(String message) {
+    return ApiException.badRequest("Invalid_History", message);
+  }
+}

@@ -1,0 +1,236 @@
+package dev.mcps.config;
+
+import dev.mcps.config.ServerConfig.AuthMode;
+import dev.mcps.config.ServerConfig.StoreType;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads the configuration once: the defaults packaged from {@code conf/server.json}, then a config file
+ * ({@code CONFIG_FILE}, or {@code ./conf/server.json} when present), then environment variables of the same names.
+ * Every key of the file is an environment variable name (DESIGN.md §3), so there is one vocabulary for both.
+ */
+public final class ConfigLoader {
+
+  private static final String DEFAULTS_RESOURCE = "server.json";
+
+  private final Map<String, String> values;
+
+  private ConfigLoader(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /** Loads from the real process environment. */
+  public static ServerConfig load() {
+    return load(System.getenv());
+  }
+
+  /** Loads with {@code env} in place of the process environment (tests pass their own map). */
+  public static ServerConfig load(Map<String, String> env) {
+    Map<String, String> merged = new HashMap<>();
+    putAll(merged, readDefaults());
+    String file = env.get("CONFIG_FILE");
+    Path path = file != null && !file.isBlank() ? Path.of(file) : Path.of("conf", "server.json");
+    if (Files.isRegularFile(path)) {
+      putAll(merged, readFile(path));
+    } else if (file != null && !file.isBlank()) {
+      throw new ConfigException("CONFIG_FILE: " + file + " does not exist");
+    }
+    for (String key : List.copyOf(merged.keySet())) {
+      String v = env.get(key);
+      if (v != null) {
+        merged.put(key, v);
+      }
+    }
+    return new ConfigLoader(merged).build();
+  }
+
+  private ServerConfig build() {
+    StoreType storeType = enumValue("STORE", StoreType.class);
+    String redisUrl = string("REDIS_URL");
+    if (storeType == StoreType.REDIS) {
+      if (redisUrl == null) {
+        throw new ConfigException("REDIS_URL is required when STORE=redis");
+      }
+      if (!redisUrl.startsWith("redis://") && !redisUrl.startsWith("rediss://") && !redisUrl.startsWith("unix://")) {
+        throw new ConfigException("REDIS_URL must start with redis://, rediss:// or unix:// (got an invalid URL)");
+      }
+    }
+    byte[] key = encryptionKey();
+    if (storeType == StoreType.REDIS && key == null) {
+      throw new ConfigException("SESSION_ENCRYPTION_KEY is required when STORE=redis (base64 of 32 random bytes; "
+          + "every instance must share it), e.g. `openssl rand -base64 32`");
+    }
+    AuthMode authMode = enumValue("AUTH_MODE", AuthMode.class);
+    if (authMode != AuthMode.NONE) {
+      throw new ConfigException("AUTH_MODE=" + authMode.name().toLowerCase(Locale.ROOT)
+          + " is not available in this version; use AUTH_MODE=none");
+    }
+    boolean cluster = bool("CLUSTER");
+    if (cluster) {
+      throw new ConfigException("CLUSTER=true is not available in this version; share sessions with STORE=redis");
+    }
+    String defaultModel = string("CHAT_DEFAULT_MODEL");
+    if (!List.of("anthropic", "openai", "bedrock").contains(defaultModel)) {
+      throw new ConfigException("CHAT_DEFAULT_MODEL must be anthropic, openai or bedrock (got '" + defaultModel + "')");
+    }
+    int instances = integer("HTTP_INSTANCES", 0, 256);
+    return new ServerConfig(
+        new ServerConfig.Http(required("HTTP_HOST"), integer("HTTP_PORT", 0, 65535),
+            integer("HTTP_BODY_LIMIT_BYTES", 1024, 64 * 1024 * 1024),
+            instances == 0 ? Runtime.getRuntime().availableProcessors() : instances),
+        new ServerConfig.Store(storeType, redisUrl, string("REDIS_KEY_PREFIX") == null ? "" : string("REDIS_KEY_PREFIX"),
+            integer("REDIS_POOL_SIZE", 1, 1024), integer("STORE_TIMEOUT_MS", 50, 600_000)),
+        new ServerConfig.Session(integer("SESSION_TIMEOUT_SECONDS", 1, 365 * 24 * 3600),
+            integer("SESSION_MAX", 1, 10_000_000), integer("SESSION_CLEANUP_INTERVAL_SECONDS", 1, 365 * 24 * 3600), key),
+        string("ADMIN_TOKEN"),
+        new ServerConfig.Chat(defaultModel, integer("CHAT_MAX_ITERATIONS", 1, 100),
+            new ServerConfig.Provider(string("ANTHROPIC_API_KEY"), url("ANTHROPIC_BASE_URL"), string("ANTHROPIC_MODEL")),
+            new ServerConfig.Provider(string("OPENAI_API_KEY"), url("OPENAI_BASE_URL"), string("OPENAI_MODEL")),
+            new ServerConfig.Bedrock(string("AWS_REGION"), string("BEDROCK_MODEL_ID"), url("BEDROCK_ENDPOINT"))),
+        new ServerConfig.Jira(list("JIRA_ALLOWED_HOSTS"), bool("JIRA_USE_ENV_CREDENTIALS"), url("JIRA_BASE_URL"),
+            string("JIRA_EMAIL"), string("JIRA_API_TOKEN"), bool("JIRA_ALLOW_HTTP"), bool("JIRA_READ_ONLY")),
+        new ServerConfig.Mcp(list("MCP_ALLOWED_ORIGINS")),
+        authMode,
+        new ServerConfig.Cluster(cluster, list("CLUSTER_MEMBERS")),
+        integer("SHUTDOWN_GRACE_SECONDS", 0, 3600));
+  }
+
+  private byte[] encryptionKey() {
+    String raw = string("SESSION_ENCRYPTION_KEY");
+    if (raw == null) {
+      return null;
+    }
+    byte[] key;
+    try {
+      key = Base64.getDecoder().decode(raw.trim());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("SESSION_ENCRYPTION_KEY must be base64 (of 32 random bytes)");
+    }
+    if (key.length != 32) {
+      throw new ConfigException("SESSION_ENCRYPTION_KEY must decode to 32 bytes (256 bits), not " + key.length);
+    }
+    return key;
+  }
+
+  /** Blank means unset: an empty string in the file or the environment is the same as no value. */
+  private String string(String name) {
+    String v = values.get(name);
+    return v == null || v.isBlank() ? null : v.trim();
+  }
+
+  private String required(String name) {
+    String v = string(name);
+    if (v == null) {
+      throw new ConfigException(name + " is required");
+    }
+    return v;
+  }
+
+  private int integer(String name, int min, int max) {
+    String v = required(name);
+    int n;
+    try {
+      n = Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name + " must be a whole number (got '" + v + "')");
+    }
+    if (n < min || n > max) {
+      throw new ConfigException(name + " must be between " + min + " and " + max + " (got " + n + ")");
+    }
+    return n;
+  }
+
+  private boolean bool(String name) {
+    String v = string(name);
+    if (v == null) {
+      return false;
+    }
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes" -> true;
+      case "false", "0", "no" -> false;
+      default -> throw new ConfigException(name + " must be true or false (got '" + v + "')");
+    };
+  }
+
+  private <E extends Enum<E>> E enumValue(String name, Class<E> type) {
+    String v = required(name);
+    try {
+      return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(name + " must be one of " + Arrays.stream(type.getEnumConstants())
+          .map(c -> c.name().toLowerCase(Locale.ROOT)).toList() + " (got '" + v + "')");
+    }
+  }
+
+  private List<String> list(String name) {
+    String v = string(name);
+    return v == null ? List.of() : Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private String url(String name) {
+    String v = string(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      URI uri = new URI(v);
+      if (uri.getScheme() == null || uri.getHost() == null
+          || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+        throw new ConfigException(name + " must be an http(s) URL (got '" + v + "')");
+      }
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigException(name + " must be an http(s) URL (got '" + v + "')");
+    }
+    return v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
+  }
+
+  private static Map<String, String> readDefaults() {
+    try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new ConfigException("the packaged defaults (" + DEFAULTS_RESOURCE + ") are missing from the classpath");
+      }
+      return flatten(new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)), DEFAULTS_RESOURCE);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read packaged defaults: " + e.getMessage());
+    }
+  }
+
+  private static Map<String, String> readFile(Path path) {
+    try {
+      return flatten(new JsonObject(Files.readString(path)), path.toString());
+    } catch (IOException e) {
+      throw new ConfigException("cannot read " + path + ": " + e.getMessage());
+    } catch (DecodeException e) {
+      throw new ConfigException(path + " is not valid JSON");
+    }
+  }
+
+  private static Map<String, String> flatten(JsonObject json, String source) {
+    Map<String, String> out = new HashMap<>();
+    for (Map.Entry<String, Object> e : json) {
+      Object v = e.getValue();
+      if (v instanceof JsonObject || v instanceof io.vertx.core.json.JsonArray) {
+        throw new ConfigException(source + ": " + e.getKey() + " must be a string, number or boolean");
+      }
+      out.put(e.getKey(), v == null ? "" : String.valueOf(v));
+    }
+    return out;
+  }
+
+  private static void putAll(Map<String, String> into, Map<String, String> from) {
+    into.putAll(from);
+  }
+}

@@ -1,0 +1,77 @@
+package dev.mcps.http;
+
+import dev.mcps.config.ServerConfig;
+import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.session.Sessions;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The HTTP front: routes only, each delegating to a small route class. Deployed once per core; all instances share
+ * the listening port.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  private final ServerConfig config;
+  private final Sessions sessions;
+  private final PrometheusMeterRegistry registry;
+  private final String version;
+  private final long startedAt;
+  private final Predicate<String> hasMcpConnection;
+  private HttpServer server;
+
+  public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
+                     long startedAt, Predicate<String> hasMcpConnection) {
+    this.config = config;
+    this.sessions = sessions;
+    this.registry = registry;
+    this.version = version;
+    this.startedAt = startedAt;
+    this.hasMcpConnection = hasMcpConnection;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    // No file uploads, and a body limit that fits chat messages with their history.
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
+
+    HealthRoutes health = new HealthRoutes(sessions, version, startedAt);
+    router.get("/health").handler(health::health);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+
+    new AdminRoutes(sessions, config.adminToken(), hasMcpConnection).mount(router);
+
+    ChatRoutes chat = new ChatRoutes(sessions, config.chat().defaultModel(),
+        new JiraUrlPolicy(config.jira().allowedHosts(), config.jira().allowHttp()));
+    router.post("/chat").handler(body).handler(chat::chat);
+
+    router.errorHandler(400, HttpErrors.forStatus(400, "Bad_Request", "The request could not be read"));
+    router.errorHandler(404, HttpErrors.forStatus(404, "Not_Found", "Resource not found"));
+    router.errorHandler(405, HttpErrors.forStatus(405, "Method_Not_Allowed", "Method not allowed on this resource"));
+    router.errorHandler(413, HttpErrors.forStatus(413, "Payload_Too_Large",
+        "Request body exceeds " + config.http().bodyLimitBytes() + " bytes"));
+    router.errorHandler(500, ctx -> HttpErrors.send(ctx, ctx.failure()));
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.http().host())
+        .setPort(config.http().port())
+        .setCompressionSupported(true));
+    return server.requestHandler(router).listen();
+  }
+
+  /** Stops accepting, lets in-flight requests finish within the grace period, then closes what is left. */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.shutdownGraceSeconds(), TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,295 @@
+package dev.mcps.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The embedded default store: one process, nothing to install. It keeps the same encoded form as Redis (credentials
+ * encrypted), and hands out decoded copies, so no two requests ever share a mutable session object.
+ *
+ * <p>Single-session changes run inside {@link ConcurrentHashMap#compute}, which serializes them per key; changes
+ * that touch several sessions or the user index (create, evict, delete, sweep) also hold the store's monitor, so
+ * they are atomic with respect to each other. Everything is in-memory and fast, so the futures are already complete.
+ */
+public final class MemorySessionStore implements SessionStore {
+
+  /** An immutable record of one session; replaced, never mutated. */
+  private record Entry(JsonObject json, List<JsonObject> history, long lastAccess, String userId) {
+    Entry touched(long now) {
+      return new Entry(json, history, now, userId);
+    }
+  }
+
+  private final ConcurrentHashMap<String, Entry> sessions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, String> currentByUser = new ConcurrentHashMap<>();
+  private final long idleTimeoutMillis;
+  private final int maxSessions;
+  private final SessionCodec codec;
+
+  public MemorySessionStore(long idleTimeoutMillis, int maxSessions, SessionCodec codec) {
+    this.idleTimeoutMillis = idleTimeoutMillis;
+    this.maxSessions = maxSessions;
+    this.codec = codec;
+  }
+
+  @Override
+  public String type() {
+    return "memory";
+  }
+
+  @Override
+  public synchronized Future<Resolved> create(SessionEnv fresh) {
+    return Future.succeededFuture(insert(fresh));
+  }
+
+  @Override
+  public synchronized Future<Resolved> getOrCreateForUser(SessionEnv fresh) {
+    long now = now();
+    String current = currentByUser.get(fresh.userId());
+    if (current != null) {
+      Entry e = sessions.computeIfPresent(current, (id, old) -> isLive(old, now) ? old.touched(now) : old);
+      if (e != null && e.lastAccess() == now) {
+        return Future.succeededFuture(new Resolved(decode(e), false, List.of()));
+      }
+    }
+    return Future.succeededFuture(insert(fresh));
+  }
+
+  /** Caller holds the monitor. */
+  private Resolved insert(SessionEnv fresh) {
+    long now = now();
+    // Tracked (not only live) sessions count against the cap: expired ones are the oldest, so they are evicted first.
+    List<Removed> evicted = sessions.size() >= maxSessions ? evictLeastRecentlyUsed() : List.of();
+    fresh.setLastAccessTime(now);
+    sessions.put(fresh.sessionId(), new Entry(codec.encode(fresh), List.of(), now, fresh.userId()));
+    if (fresh.userId() != null) {
+      currentByUser.put(fresh.userId(), fresh.sessionId());
+    }
+    return new Resolved(decode(sessions.get(fresh.sessionId())), true, evicted);
+  }
+
+  private List<Removed> evictLeastRecentlyUsed() {
+    int n = Math.max(1, (int) Math.floor(maxSessions * 0.1));
+    List<Map.Entry<String, Entry>> oldest = sessions.entrySet().stream()
+        .sorted(Comparator.comparingLong(e -> e.getValue().lastAccess()))
+        .limit(n)
+        .toList();
+    List<Removed> out = new ArrayList<>(oldest.size());
+    for (Map.Entry<String, Entry> e : oldest) {
+      Removed r = remove(e.getKey());
+      if (r != null) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public Future<SessionEnv> get(String sessionId) {
+    long now = now();
+    Entry e = sessions.computeIfPresent(sessionId, (id, old) -> isLive(old, now) ? old.touched(now) : old);
+    if (e == null || e.lastAccess() != now) {
+      return Future.succeededFuture();
+    }
+    pointUserAt(e, sessionId);
+    return Future.succeededFuture(decode(e));
+  }
+
+  /** Any access makes a session its user's current one (the user's most recently used session). */
+  private void pointUserAt(Entry e, String sessionId) {
+    if (e != null && e.userId() != null) {
+      currentByUser.put(e.userId(), sessionId);
+    }
+  }
+
+  @Override
+  public Future<SessionEnv> peek(String sessionId) {
+    Entry e = liveEntry(sessionId);
+    return Future.succeededFuture(e == null ? null : decode(e));
+  }
+
+  @Override
+  public Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change) {
+    long now = now();
+    SessionEnv[] result = new SessionEnv[1];
+    // compute() holds this key's bin lock: the change sees the latest state and nobody writes in between.
+    try {
+      sessions.computeIfPresent(sessionId, (id, old) -> {
+      if (!isLive(old, now)) {
+        return old;
+      }
+      SessionEnv s = codec.decode(old.json(), now);
+      change.accept(s);
+      s.setVersion(s.version() + 1);
+      result[0] = s;
+      return new Entry(codec.encode(s), old.history(), now, old.userId());
+      });
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (result[0] != null) {
+      Entry current = sessions.getOrDefault(sessionId, EMPTY);
+      result[0].setHistoryLength(current.history().size());
+      pointUserAt(current, sessionId);
+    }
+    return Future.succeededFuture(result[0]);
+  }
+
+  private static final Entry EMPTY = new Entry(new JsonObject(), List.of(), 0, null);
+
+  @Override
+  public Future<List<JsonObject>> history(String sessionId) {
+    long now = now();
+    Entry e = sessions.computeIfPresent(sessionId, (id, old) -> isLive(old, now) ? old.touched(now) : old);
+    if (e == null || e.lastAccess() != now) {
+      return Future.succeededFuture();
+    }
+    pointUserAt(e, sessionId);
+    return Future.succeededFuture(copies(e.history()));
+  }
+
+  @Override
+  public Future<Integer> appendHistory(String sessionId, List<JsonObject> messages) {
+    return changeHistory(sessionId, old -> {
+      List<JsonObject> h = new ArrayList<>(old.size() + messages.size());
+      h.addAll(old);
+      h.addAll(copies(messages));
+      return h;
+    }).map(e -> e == null ? null : e.history().size());
+  }
+
+  @Override
+  public Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages) {
+    return changeHistory(sessionId, old -> copies(messages)).map(e -> e != null);
+  }
+
+  private Future<Entry> changeHistory(String sessionId, java.util.function.UnaryOperator<List<JsonObject>> change) {
+    long now = now();
+    boolean[] changed = new boolean[1];
+    Entry e = sessions.computeIfPresent(sessionId, (id, old) -> {
+      if (!isLive(old, now)) {
+        return old;
+      }
+      changed[0] = true;
+      return new Entry(old.json(), List.copyOf(change.apply(old.history())), now, old.userId());
+    });
+    if (changed[0]) {
+      pointUserAt(e, sessionId);
+    }
+    return Future.succeededFuture(changed[0] ? e : null);
+  }
+
+  @Override
+  public Future<Boolean> reset(String sessionId) {
+    long now = now();
+    boolean[] done = new boolean[1];
+    sessions.computeIfPresent(sessionId, (id, old) -> {
+      if (!isLive(old, now)) {
+        return old;
+      }
+      SessionEnv s = codec.decode(old.json(), now);
+      s.clearNotes();
+      s.setVersion(s.version() + 1);
+      done[0] = true;
+      return new Entry(codec.encode(s), List.of(), now, old.userId());
+    });
+    return Future.succeededFuture(done[0]);
+  }
+
+  @Override
+  public synchronized Future<Removed> delete(String sessionId) {
+    Entry e = liveEntry(sessionId);
+    return Future.succeededFuture(e == null ? null : remove(sessionId));
+  }
+
+  /** Caller holds the monitor. */
+  private Removed remove(String sessionId) {
+    Entry e = sessions.remove(sessionId);
+    if (e == null) {
+      return null;
+    }
+    if (e.userId() != null) {
+      currentByUser.remove(e.userId(), sessionId);
+    }
+    return new Removed(sessionId, e.userId());
+  }
+
+  @Override
+  public Future<Page> list(int offset, int limit) {
+    long now = now();
+    List<Map.Entry<String, Entry>> live = sessions.entrySet().stream()
+        .filter(e -> isLive(e.getValue(), now))
+        .sorted(Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().lastAccess()).reversed())
+        .toList();
+    List<SessionEnv> page = live.stream().skip(offset).limit(limit).map(e -> decode(e.getValue())).toList();
+    return Future.succeededFuture(new Page(live.size(), page));
+  }
+
+  @Override
+  public Future<Long> count() {
+    return Future.succeededFuture(live(now()));
+  }
+
+  @Override
+  public synchronized Future<Sweep> sweep() {
+    long now = now();
+    long before = sessions.size();
+    List<Removed> removed = new ArrayList<>();
+    for (Map.Entry<String, Entry> e : sessions.entrySet()) {
+      if (!isLive(e.getValue(), now)) {
+        Removed r = remove(e.getKey());
+        if (r != null) {
+          removed.add(r);
+        }
+      }
+    }
+    return Future.succeededFuture(new Sweep(before, sessions.size(), removed));
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return Future.succeededFuture();
+  }
+
+  private Entry liveEntry(String sessionId) {
+    Entry e = sessions.get(sessionId);
+    return e != null && isLive(e, now()) ? e : null;
+  }
+
+  private long live(long now) {
+    return sessions.values().stream().filter(e -> isLive(e, now)).count();
+  }
+
+  private boolean isLive(Entry e, long now) {
+    return now - e.lastAccess() < idleTimeoutMillis;
+  }
+
+  private SessionEnv decode(Entry e) {
+    SessionEnv s = codec.decode(e.json(), e.lastAccess());
+    s.setHistoryLength(e.history().size());
+    return s;
+  }
+
+  private static List<JsonObject> copies(List<JsonObject> messages) {
+    List<JsonObject> out = new ArrayList<>(messages.size());
+    for (JsonObject m : messages) {
+      out.add(m.copy());
+    }
+    return out;
+  }
+
+  private static long now() {
+    return System.currentTimeMillis();
+  }
+}

@@ -1,0 +1,535 @@
+package dev.mcps.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Sessions in Redis, laid out as DESIGN.md §6 says, so that several instances share them and operators can read them
+ * with redis-cli. Every change that touches more than one key is one Lua script (atomic, one round trip).
+ *
+ * <p>The scripts derive key names from the prefix they are given, so this store needs a single Redis node (not a
+ * cluster). Times are this JVM's clock, passed in; Redis's own key expiry (PX = idle timeout) decides whether a
+ * session still exists, the sorted-set score orders sessions for listing, counting, eviction and the sweep.
+ *
+ * <p>The session JSON is always the string encoded here: the scripts only {@code cjson.decode} it to read
+ * {@code version} and {@code userId}, because re-encoding it in Lua would mangle large numbers in the notes.
+ */
+public final class RedisSessionStore implements SessionStore {
+
+  /** Far more than one instance can meet: within an instance, updates of one session never race each other. */
+  private static final int MAX_UPDATE_ATTEMPTS = 50;
+  /** Conflicts up to here retry at once; later ones wait a little, so that instances fighting over one session part. */
+  private static final int IMMEDIATE_RETRIES = 3;
+  private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+
+  private static final String PRELUDE = """
+      local P, NOW, TTL = ARGV[1], ARGV[2], ARGV[3]
+      local ZKEY = P .. 'sessions'
+      local function skey(id) return P .. 'session:' .. id end
+      local function hkey(id) return P .. 'session:' .. id .. ':history' end
+      local function ukey(user) return P .. 'user:' .. user end
+      local function user_in(s)
+        if type(s) == 'table' and type(s.userId) == 'string' then return s.userId end
+        return false
+      end
+      local function user_of(json)
+        local ok, s = pcall(cjson.decode, json)
+        if ok then return user_in(s) end
+        return false
+      end
+      local function touch(id, user)
+        redis.call('PEXPIRE', skey(id), TTL)
+        redis.call('PEXPIRE', hkey(id), TTL)
+        redis.call('ZADD', ZKEY, NOW, id)
+        if user then redis.call('SET', ukey(user), id, 'PX', TTL) end
+      end
+      local function remove(id)
+        local json = redis.call('GET', skey(id))
+        local user = false
+        if json then user = user_of(json) end
+        if user and redis.call('GET', ukey(user)) == id then redis.call('DEL', ukey(user)) end
+        redis.call('DEL', skey(id), hkey(id))
+        redis.call('ZREM', ZKEY, id)
+        return user
+      end
+      local function push(id, first)
+        for i = first, #ARGV, 1000 do
+          redis.call('RPUSH', hkey(id), unpack(ARGV, i, math.min(i + 999, #ARGV)))
+        end
+      end
+      local function insert(id, json, user, max, evict)
+        local evicted = {}
+        if redis.call('ZCARD', ZKEY) >= tonumber(max) then
+          for _, victim in ipairs(redis.call('ZRANGE', ZKEY, 0, tonumber(evict) - 1)) do
+            evicted[#evicted + 1] = victim
+            evicted[#evicted + 1] = remove(victim)
+          end
+        end
+        redis.call('SET', skey(id), json, 'PX', TTL)
+        redis.call('ZADD', ZKEY, NOW, id)
+        if user then redis.call('SET', ukey(user), id, 'PX', TTL) end
+        return evicted
+      end
+      """;
+
+  // Common ARGV: 1 prefix, 2 now, 3 idle timeout (ms), 4 session id (or a script-specific value), then the rest.
+
+  /** ARGV 5 json, 6 userId or '', 7 cap, 8 how many to evict. Reply: flat (evicted id, its userId or nil) pairs. */
+  private static final Script CREATE = new Script("""
+      local user = false
+      if ARGV[6] ~= '' then user = ARGV[6] end
+      return insert(ARGV[4], ARGV[5], user, ARGV[7], ARGV[8])
+      """);
+
+  /** As CREATE. Reply: {0, json, history length} for the user's live session, or {1, evicted pairs...}. */
+  private static final Script GET_OR_CREATE = new Script("""
+      local user = ARGV[6]
+      local current = redis.call('GET', ukey(user))
+      if current then
+        local json = redis.call('GET', skey(current))
+        if json then
+          touch(current, user)
+          return {0, json, redis.call('LLEN', hkey(current))}
+        end
+      end
+      local out = {1}
+      for _, v in ipairs(insert(ARGV[4], ARGV[5], user, ARGV[7], ARGV[8])) do out[#out + 1] = v end
+      return out
+      """);
+
+  /** Reply: {json, history length}, or nil. Makes the session its user's current one. */
+  private static final Script GET = new Script("""
+      local json = redis.call('GET', skey(ARGV[4]))
+      if not json then return false end
+      touch(ARGV[4], user_of(json))
+      return {json, redis.call('LLEN', hkey(ARGV[4]))}
+      """);
+
+  /** Read-only. Reply: {json, score or nil, history length}, or nil. */
+  private static final Script PEEK = new Script("""
+      local json = redis.call('GET', skey(ARGV[4]))
+      if not json then return false end
+      return {json, redis.call('ZSCORE', ZKEY, ARGV[4]), redis.call('LLEN', hkey(ARGV[4]))}
+      """);
+
+  /**
+   * Compare-and-set on the version. ARGV 5 expected version, 6 new json, 7 '1' to empty the history as well.
+   * Reply: {1, history length} when saved, {0, current json} on a conflict, nil when the session is gone.
+   */
+  private static final Script SAVE_IF_VERSION = new Script("""
+      local id = ARGV[4]
+      local current = redis.call('GET', skey(id))
+      if not current then return false end
+      local s = cjson.decode(current)
+      if tonumber(s.version or 0) ~= tonumber(ARGV[5]) then return {0, current} end
+      redis.call('SET', skey(id), ARGV[6], 'PX', TTL)
+      if ARGV[7] == '1' then redis.call('DEL', hkey(id)) end
+      touch(id, user_in(s))
+      return {1, redis.call('LLEN', hkey(id))}
+      """);
+
+  /** Reply: the history (possibly empty), or nil when the session is gone. */
+  private static final Script HISTORY = new Script("""
+      local json = redis.call('GET', skey(ARGV[4]))
+      if not json then return false end
+      touch(ARGV[4], user_of(json))
+      return redis.call('LRANGE', hkey(ARGV[4]), 0, -1)
+      """);
+
+  /** ARGV 5.. messages. Reply: the new length, or nil when the session is gone. */
+  private static final Script APPEND_HISTORY = new Script("""
+      local json = redis.call('GET', skey(ARGV[4]))
+      if not json then return false end
+      push(ARGV[4], 5)
+      touch(ARGV[4], user_of(json))
+      return redis.call('LLEN', hkey(ARGV[4]))
+      """);
+
+  /** ARGV 5.. messages. Reply: 1, or 0 when the session is gone. */
+  private static final Script REPLACE_HISTORY = new Script("""
+      local json = redis.call('GET', skey(ARGV[4]))
+      if not json then return 0 end
+      redis.call('DEL', hkey(ARGV[4]))
+      push(ARGV[4], 5)
+      touch(ARGV[4], user_of(json))
+      return 1
+      """);
+
+  /** Reply: {userId or nil}, or nil when the session is gone. */
+  private static final Script DELETE = new Script("""
+      if not redis.call('GET', skey(ARGV[4])) then return false end
+      return {remove(ARGV[4])}
+      """);
+
+  /**
+   * Read-only. ARGV 4 lowest live score (exclusive, '(' prefixed), 5 offset, 6 limit.
+   * Reply: {live count, then (json, score, history length) per listed session}.
+   */
+  private static final Script LIST = new Script("""
+      local total = redis.call('ZCOUNT', ZKEY, ARGV[4], '+inf')
+      local out = {total}
+      local page = redis.call('ZREVRANGEBYSCORE', ZKEY, '+inf', ARGV[4], 'WITHSCORES', 'LIMIT', ARGV[5], ARGV[6])
+      for i = 1, #page, 2 do
+        local json = redis.call('GET', skey(page[i]))
+        if json then
+          out[#out + 1] = json
+          out[#out + 1] = page[i + 1]
+          out[#out + 1] = redis.call('LLEN', hkey(page[i]))
+        end
+      end
+      return out
+      """);
+
+  /**
+   * ARGV 4 highest expired score (inclusive). Also drops members whose key vanished while their score looks live
+   * (deleted by hand, or Redis's clock running ahead of ours). Reply: {before, after, then (id, userId or nil)...}.
+   */
+  private static final Script SWEEP = new Script("""
+      local before = redis.call('ZCARD', ZKEY)
+      local gone = redis.call('ZRANGEBYSCORE', ZKEY, '-inf', ARGV[4])
+      for _, id in ipairs(redis.call('ZRANGEBYSCORE', ZKEY, '(' .. ARGV[4], '+inf')) do
+        if redis.call('EXISTS', skey(id)) == 0 then gone[#gone + 1] = id end
+      end
+      local out = {before, 0}
+      for _, id in ipairs(gone) do
+        out[#out + 1] = id
+        out[#out + 1] = remove(id)
+      end
+      out[2] = redis.call('ZCARD', ZKEY)
+      return out
+      """);
+
+  private final Vertx vertx;
+  private final Redis redis;
+  private final String prefix;
+  private final long idleTimeoutMillis;
+  private final int maxSessions;
+  private final int evictPerCreate;
+  private final SessionCodec codec;
+  /** Tail of the pending updates per session id: this instance applies one session's updates one after another. */
+  private final ConcurrentHashMap<String, Future<?>> updateLanes = new ConcurrentHashMap<>();
+
+  public RedisSessionStore(Vertx vertx, String redisUrl, String keyPrefix, int poolSize, long idleTimeoutMillis,
+                           int maxSessions, SessionCodec codec) {
+    this.vertx = vertx;
+    this.prefix = keyPrefix == null ? "mcps:" : keyPrefix;
+    this.idleTimeoutMillis = idleTimeoutMillis;
+    this.maxSessions = maxSessions;
+    this.evictPerCreate = Math.max(1, (int) Math.floor(maxSessions * 0.1));
+    this.codec = codec;
+    RedisOptions options = new RedisOptions()
+        .setConnectionString(redisUrl)
+        .setMaxPoolSize(poolSize)
+        // Requests queue here while all pooled connections are busy; a burst of traffic must wait, not fail.
+        .setMaxPoolWaiting(2048);
+    // A stopped Redis must fail requests within a second, so that health checks and callers degrade quickly.
+    options.getNetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
+    this.redis = Redis.createClient(vertx, options);
+  }
+
+  @Override
+  public String type() {
+    return "redis";
+  }
+
+  @Override
+  public Future<Resolved> create(SessionEnv fresh) {
+    long now = now();
+    JsonObject stored = codec.encode(fresh);
+    return run(CREATE, now, fresh.sessionId(), stored.encode(), orEmpty(fresh.userId()), String.valueOf(maxSessions),
+        String.valueOf(evictPerCreate))
+        .map(reply -> new Resolved(codec.decode(stored, now), true, removedPairs(reply, 0)));
+  }
+
+  @Override
+  public Future<Resolved> getOrCreateForUser(SessionEnv fresh) {
+    if (fresh.userId() == null) {
+      return Future.failedFuture(new IllegalArgumentException("getOrCreateForUser needs a session with a userId"));
+    }
+    long now = now();
+    JsonObject stored = codec.encode(fresh);
+    return run(GET_OR_CREATE, now, fresh.sessionId(), stored.encode(), fresh.userId(), String.valueOf(maxSessions),
+        String.valueOf(evictPerCreate))
+        .map(reply -> reply.get(0).toInteger() == 0
+            ? new Resolved(decode(reply.get(1), now, reply.get(2)), false, List.of())
+            : new Resolved(codec.decode(stored, now), true, removedPairs(reply, 1)));
+  }
+
+  @Override
+  public Future<SessionEnv> get(String sessionId) {
+    long now = now();
+    return run(GET, now, sessionId).map(reply -> reply == null ? null : decode(reply.get(0), now, reply.get(1)));
+  }
+
+  @Override
+  public Future<SessionEnv> peek(String sessionId) {
+    return run(PEEK, now(), sessionId).map(reply -> {
+      if (reply == null) {
+        return null;
+      }
+      JsonObject json = new JsonObject(reply.get(0).toString());
+      // The scripts write key and score together; a key without a score was made by hand in redis-cli.
+      long lastAccess = reply.get(1) == null ? json.getLong("createdAt", 0L) : score(reply.get(1));
+      SessionEnv s = codec.decode(json, lastAccess);
+      s.setHistoryLength(reply.get(2).toInteger());
+      return s;
+    });
+  }
+
+  @Override
+  public Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change) {
+    return inLane(sessionId, () -> readAndSave(sessionId, change, false));
+  }
+
+  @Override
+  public Future<Boolean> reset(String sessionId) {
+    return inLane(sessionId, () -> readAndSave(sessionId, SessionEnv::clearNotes, true)).map(s -> s != null);
+  }
+
+  @Override
+  public Future<List<JsonObject>> history(String sessionId) {
+    return run(HISTORY, now(), sessionId).map(reply -> {
+      if (reply == null) {
+        return null;
+      }
+      List<JsonObject> out = new ArrayList<>(reply.size());
+      for (Response message : reply) {
+        out.add(new JsonObject(message.toString()));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Future<Integer> appendHistory(String sessionId, List<JsonObject> messages) {
+    List<String> args = args(now(), sessionId);
+    messages.forEach(m -> args.add(m.encode()));
+    return run(APPEND_HISTORY, args).map(reply -> reply == null ? null : reply.toInteger());
+  }
+
+  @Override
+  public Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages) {
+    List<String> args = args(now(), sessionId);
+    messages.forEach(m -> args.add(m.encode()));
+    return run(REPLACE_HISTORY, args).map(reply -> reply != null && reply.toInteger() == 1);
+  }
+
+  @Override
+  public Future<Removed> delete(String sessionId) {
+    return run(DELETE, now(), sessionId)
+        .map(reply -> reply == null ? null : new Removed(sessionId, text(reply.get(0))));
+  }
+
+  @Override
+  public Future<Page> list(int offset, int limit) {
+    long now = now();
+    return run(LIST, now, "(" + (now - idleTimeoutMillis), String.valueOf(Math.max(0, offset)),
+        String.valueOf(Math.max(0, limit)))
+        .map(reply -> {
+          List<SessionEnv> sessions = new ArrayList<>();
+          for (int i = 1; i + 2 < reply.size(); i += 3) {
+            SessionEnv s = codec.decode(new JsonObject(reply.get(i).toString()), score(reply.get(i + 1)));
+            s.setHistoryLength(reply.get(i + 2).toInteger());
+            sessions.add(s);
+          }
+          return new Page(reply.get(0).toLong(), sessions);
+        });
+  }
+
+  @Override
+  public Future<Long> count() {
+    long now = now();
+    return redis.send(Request.cmd(Command.ZCOUNT).arg(prefix + "sessions").arg("(" + (now - idleTimeoutMillis))
+        .arg("+inf")).map(Response::toLong);
+  }
+
+  @Override
+  public Future<Sweep> sweep() {
+    long now = now();
+    return run(SWEEP, now, String.valueOf(now - idleTimeoutMillis))
+        .map(reply -> new Sweep(reply.get(0).toLong(), reply.get(1).toLong(), removedPairs(reply, 2)));
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return redis.send(Request.cmd(Command.PING)).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return redis.close();
+  }
+
+  // --- update: read, apply the change in Java, save if nobody saved in between ---
+
+  private Future<SessionEnv> readAndSave(String sessionId, Consumer<SessionEnv> change, boolean clearHistory) {
+    return redis.send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId))
+        .compose(json -> json == null
+            ? Future.succeededFuture(null)
+            : save(sessionId, json.toString(), change, clearHistory, 1));
+  }
+
+  private Future<SessionEnv> save(String sessionId, String currentJson, Consumer<SessionEnv> change,
+                                  boolean clearHistory, int attempt) {
+    long now = now();
+    SessionEnv s;
+    String json;
+    long expected;
+    try {
+      s = codec.decode(new JsonObject(currentJson), now);
+      expected = s.version();
+      change.accept(s);
+      s.setVersion(expected + 1);
+      json = codec.encode(s).encode();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return run(SAVE_IF_VERSION, now, sessionId, String.valueOf(expected), json, clearHistory ? "1" : "0")
+        .compose(reply -> {
+          if (reply == null) {
+            return Future.succeededFuture(null);
+          }
+          if (reply.get(0).toInteger() == 1) {
+            s.setHistoryLength(reply.get(1).toInteger());
+            return Future.succeededFuture(s);
+          }
+          if (attempt >= MAX_UPDATE_ATTEMPTS) {
+            return Future.failedFuture(new IllegalStateException(
+                "session " + sessionId + ": gave up after " + attempt + " conflicting concurrent updates"));
+          }
+          // The conflict reply carries the newer state, so a retry costs one round trip.
+          String newer = reply.get(1).toString();
+          if (attempt < IMMEDIATE_RETRIES) {
+            return save(sessionId, newer, change, clearHistory, attempt + 1);
+          }
+          // The state may be stale after the pause: a conflict then just comes round once more.
+          return vertx.timer(1 + ThreadLocalRandom.current().nextInt(Math.min(50, 2 * attempt)))
+              .compose(v -> save(sessionId, newer, change, clearHistory, attempt + 1));
+        });
+  }
+
+  /**
+   * Runs {@code op} after every earlier update of the same session on this instance has finished. Without this,
+   * N concurrent updates of one session would cost O(N²) compare-and-set attempts; with it, only other instances
+   * can conflict.
+   */
+  private <T> Future<T> inLane(String sessionId, Supplier<Future<T>> op) {
+    Promise<T> done = Promise.promise();
+    Future<T> mine = done.future();
+    Future<?> before = updateLanes.put(sessionId, mine);
+    Future<?> start = before == null ? Future.succeededFuture() : before;
+    start.onComplete(ignored -> {
+      Future<T> f;
+      try {
+        f = op.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(done);
+    });
+    mine.onComplete(ar -> updateLanes.remove(sessionId, mine));
+    return mine;
+  }
+
+  // --- scripts ---
+
+  /** A Lua script sent by its SHA1, with its text at hand for a server that has not seen it (yet, or since a restart). */
+  private record Script(String text, String sha) {
+    Script(String body) {
+      this(PRELUDE + body, sha1(PRELUDE + body));
+    }
+  }
+
+  private List<String> args(long now, String first, String... more) {
+    List<String> args = new ArrayList<>(4 + more.length);
+    args.add(prefix);
+    args.add(String.valueOf(now));
+    args.add(String.valueOf(idleTimeoutMillis));
+    args.add(first);
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  private Future<Response> run(Script script, long now, String first, String... more) {
+    return run(script, args(now, first, more));
+  }
+
+  private Future<Response> run(Script script, List<String> args) {
+    return redis.send(scriptRequest(Command.EVALSHA, script.sha(), args))
+        .recover(err -> isNoScript(err)
+            ? redis.send(scriptRequest(Command.EVAL, script.text(), args))
+            : Future.failedFuture(err));
+  }
+
+  /** No keys are declared: the scripts derive them from the prefix (single-node Redis, see the class comment). */
+  private static Request scriptRequest(Command command, String scriptOrSha, List<String> args) {
+    Request r = Request.cmd(command).arg(scriptOrSha).arg(0);
+    for (String a : args) {
+      r.arg(a);
+    }
+    return r;
+  }
+
+  private static boolean isNoScript(Throwable err) {
+    String m = err.getMessage();
+    return m != null && (m.startsWith("NOSCRIPT") || m.startsWith("ERR NOSCRIPT"));
+  }
+
+  private static String sha1(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is part of every JVM", e);
+    }
+  }
+
+  // --- replies ---
+
+  private SessionEnv decode(Response json, long lastAccess, Response historyLength) {
+    SessionEnv s = codec.decode(new JsonObject(json.toString()), lastAccess);
+    s.setHistoryLength(historyLength.toInteger());
+    return s;
+  }
+
+  private static List<Removed> removedPairs(Response reply, int from) {
+    List<Removed> out = new ArrayList<>();
+    for (int i = from; i + 1 < reply.size(); i += 2) {
+      out.add(new Removed(reply.get(i).toString(), text(reply.get(i + 1))));
+    }
+    return out;
+  }
+
+  private static String text(Response r) {
+    return r == null ? null : r.toString();
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  /** Redis may render a score as "1.7e12"-style or with a fraction; ours are whole milliseconds. */
+  private static long score(Response r) {
+    return (long) Double.parseDouble(r.toString());
+  }
+
+  private static long now() {
+    return System.currentTimeMillis();
+  }
+}

@@ -1,0 +1,81 @@
+package dev.mcps.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where sessions live. Two implementations ({@link MemorySessionStore}, {@link RedisSessionStore}) pass one shared
+ * test suite. Every read returns a fresh {@link SessionEnv} snapshot; every operation that finds nothing answers
+ * {@code null} rather than failing, and a failure means the store itself is in trouble.
+ *
+ * <p>"Live" means accessed within the idle timeout. Reads ({@link #get}, {@link #update}, history changes) are
+ * accesses and slide the timeout; {@link #peek} and {@link #list} are not.
+ */
+public interface SessionStore {
+
+  /** A session removed by the store (evicted at the cap, expired, or deleted), for the lifecycle events. */
+  record Removed(String sessionId, String userId) {}
+
+  /** The outcome of a create or get-or-create: the session, whether it is new, and who was evicted to make room. */
+  record Resolved(SessionEnv session, boolean created, List<Removed> evicted) {}
+
+  /** One page of sessions, most recently used first; each carries its {@link SessionEnv#historyLength()}. */
+  record Page(long totalCount, List<SessionEnv> sessions) {}
+
+  /** A cleanup sweep: how many sessions were tracked before and after, and which expired ones it removed. */
+  record Sweep(long beforeCount, long afterCount, List<Removed> removed) {}
+
+  String type();
+
+  /** Stores {@code fresh}; at the {@code SESSION_MAX} cap the least recently used 10% (at least one) go first. */
+  Future<Resolved> create(SessionEnv fresh);
+
+  /**
+   * The user's most recent live session, or {@code fresh} (which must carry that userId) when there is none.
+   * Atomic: concurrent calls for one user end with one session.
+   */
+  Future<Resolved> getOrCreateForUser(SessionEnv fresh);
+
+  /** The live session, its timeout refreshed; null when unknown or expired. */
+  Future<SessionEnv> get(String sessionId);
+
+  /** The live session without touching it (admin views); carries its history length. */
+  Future<SessionEnv> peek(String sessionId);
+
+  /**
+   * Applies {@code change} to the current state and saves it. Concurrent updates never lose a write: on a version
+   * conflict the change is applied again to the newer state, so {@code change} must be a pure function of the
+   * session it is given. Null when the session is unknown.
+   */
+  Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change);
+
+  /** The conversation history, oldest first; null when the session is unknown. */
+  Future<List<JsonObject>> history(String sessionId);
+
+  /** Appends atomically and returns the new length; null when the session is unknown. */
+  Future<Integer> appendHistory(String sessionId, List<JsonObject> messages);
+
+  /** Replaces the whole history; false when the session is unknown. */
+  Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages);
+
+  /** Empties the history and the notes in one step, keeping identity and credentials; false when unknown. */
+  Future<Boolean> reset(String sessionId);
+
+  /** Removes the session, its history and its user index; null when unknown. */
+  Future<Removed> delete(String sessionId);
+
+  Future<Page> list(int offset, int limit);
+
+  /** Live sessions. */
+  Future<Long> count();
+
+  /** Drops every expired session that is still tracked. */
+  Future<Sweep> sweep();
+
+  /** Succeeds when the store answers. */
+  Future<Void> ping();
+
+  Future<Void> close();
+}

@@ -1,0 +1,226 @@
+package dev.mcps.session;
+
+import dev.mcps.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the rest of the server uses to find and change sessions: the store plus the rules around it (who may use
+ * which session, lifecycle events on {@code mcps.session.events}, and failing fast with 503 when the store does not
+ * answer). Thread-safe and non-blocking; one instance is shared by every verticle of a server.
+ */
+public final class Sessions {
+
+  public static final String EVENTS_ADDRESS = "mcps.session.events";
+
+  private static final Logger LOG = LoggerFactory.getLogger(Sessions.class);
+
+  private final Vertx vertx;
+  private final SessionStore store;
+  private final long storeTimeoutMs;
+  private final AtomicLong lastKnownCount = new AtomicLong();
+
+  public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs) {
+    this.vertx = vertx;
+    this.store = store;
+    this.storeTimeoutMs = storeTimeoutMs;
+  }
+
+  public String storeType() {
+    return store.type();
+  }
+
+  /**
+   * The session a request names, by the rules of DESIGN.md §4: a sessionId must exist (404) and, when the request
+   * also names a user, belong to that user (403); a userId alone gets that user's most recent live session or a
+   * new one; neither is a 400.
+   */
+  public Future<SessionEnv> resolve(String sessionId, String userId, String productLabUserId) {
+    if (sessionId != null) {
+      return require(sessionId).map(s -> {
+        if (userId != null && s.userId() != null && !s.isOwnedBy(userId)) {
+          throw new ApiException(403, "Session_Forbidden", "This session belongs to another user");
+        }
+        return s;
+      });
+    }
+    if (userId == null) {
+      return Future.failedFuture(ApiException.badRequest("Missing_User_ID", "Either sessionId or userId is required"));
+    }
+    return forUser(userId, productLabUserId);
+  }
+
+  /** The user's most recent live session, or a new one. */
+  public Future<SessionEnv> forUser(String userId, String productLabUserId) {
+    SessionEnv fresh = SessionEnv.newSession(userId, productLabUserId, System.currentTimeMillis());
+    return guard(store.getOrCreateForUser(fresh)).map(this::announce);
+  }
+
+  /** A new session that belongs to no user (MCP clients that name neither a session nor a user). */
+  public Future<SessionEnv> createAnonymous() {
+    SessionEnv fresh = SessionEnv.newSession(null, null, System.currentTimeMillis());
+    return guard(store.create(fresh)).map(this::announce);
+  }
+
+  private SessionEnv announce(SessionStore.Resolved r) {
+    for (SessionStore.Removed e : r.evicted()) {
+      LOG.info("Session limit reached: evicted least recently used session {}", e.sessionId());
+      publish("evicted", e.sessionId(), e.userId());
+    }
+    if (r.created()) {
+      LOG.info("Created session {} for user {}", r.session().sessionId(),
+          r.session().userId() == null ? "anonymous" : r.session().userId());
+      publish("created", r.session().sessionId(), r.session().userId());
+    } else {
+      LOG.debug("Reusing session {} for user {}", r.session().sessionId(), r.session().userId());
+    }
+    return r.session();
+  }
+
+  /** The live session, refreshed, or a 404. */
+  public Future<SessionEnv> require(String sessionId) {
+    if (!SessionEnv.isWellFormedId(sessionId)) {
+      return Future.failedFuture(ApiException.sessionNotFound());
+    }
+    return guard(store.get(sessionId)).map(s -> {
+      if (s == null) {
+        throw ApiException.sessionNotFound();
+      }
+      return s;
+    });
+  }
+
+  /** The live session, refreshed, or null. */
+  public Future<SessionEnv> find(String sessionId) {
+    return SessionEnv.isWellFormedId(sessionId) ? guard(store.get(sessionId)) : Future.succeededFuture();
+  }
+
+  /** The live session without refreshing it, or null (admin views). */
+  public Future<SessionEnv> peek(String sessionId) {
+    return SessionEnv.isWellFormedId(sessionId) ? guard(store.peek(sessionId)) : Future.succeededFuture();
+  }
+
+  /** Applies {@code change} without losing concurrent writes (see {@link SessionStore#update}); 404 when gone. */
+  public Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change) {
+    return guard(store.update(sessionId, change)).map(s -> {
+      if (s == null) {
+        throw ApiException.sessionNotFound().withSessionId(sessionId);
+      }
+      return s;
+    });
+  }
+
+  public Future<List<JsonObject>> history(String sessionId) {
+    return guard(store.history(sessionId)).map(h -> {
+      if (h == null) {
+        throw ApiException.sessionNotFound().withSessionId(sessionId);
+      }
+      return h;
+    });
+  }
+
+  public Future<Integer> appendHistory(String sessionId, List<JsonObject> messages) {
+    return guard(store.appendHistory(sessionId, messages)).map(n -> {
+      if (n == null) {
+        throw ApiException.sessionNotFound().withSessionId(sessionId);
+      }
+      return n;
+    });
+  }
+
+  public Future<Void> replaceHistory(String sessionId, List<JsonObject> messages) {
+    return guard(store.replaceHistory(sessionId, messages)).map(ok -> {
+      if (!ok) {
+        throw ApiException.sessionNotFound().withSessionId(sessionId);
+      }
+      return null;
+    });
+  }
+
+  /** Empties history and notes; false when the session does not exist. */
+  public Future<Boolean> reset(String sessionId) {
+    if (!SessionEnv.isWellFormedId(sessionId)) {
+      return Future.succeededFuture(false);
+    }
+    return guard(store.reset(sessionId)).map(ok -> {
+      if (ok) {
+        LOG.info("Session {} reset", sessionId);
+        publish("reset", sessionId, null);
+      }
+      return ok;
+    });
+  }
+
+  /** False when the session does not exist. */
+  public Future<Boolean> delete(String sessionId) {
+    if (!SessionEnv.isWellFormedId(sessionId)) {
+      return Future.succeededFuture(false);
+    }
+    return guard(store.delete(sessionId)).map(removed -> {
+      if (removed == null) {
+        return false;
+      }
+      LOG.info("Session {} deleted", sessionId);
+      publish("deleted", sessionId, removed.userId());
+      return true;
+    });
+  }
+
+  public Future<SessionStore.Page> list(int offset, int limit) {
+    return guard(store.list(offset, limit));
+  }
+
+  /** Live sessions; also remembered for the metrics gauge, which cannot wait for the store. */
+  public Future<Long> count() {
+    return guard(store.count()).onSuccess(lastKnownCount::set);
+  }
+
+  public long lastKnownCount() {
+    return lastKnownCount.get();
+  }
+
+  public Future<SessionStore.Sweep> sweep() {
+    return guard(store.sweep()).map(sweep -> {
+      for (SessionStore.Removed r : sweep.removed()) {
+        LOG.info("Session {} expired", r.sessionId());
+        publish("expired", r.sessionId(), r.userId());
+      }
+      lastKnownCount.set(sweep.afterCount());
+      return sweep;
+    });
+  }
+
+  public Future<Void> ping() {
+    return guard(store.ping());
+  }
+
+  public Future<Void> close() {
+    return store.close();
+  }
+
+  private void publish(String type, String sessionId, String userId) {
+    JsonObject event = new JsonObject().put("type", type).put("sessionId", sessionId);
+    if (userId != null) {
+      event.put("userId", userId);
+    }
+    vertx.eventBus().publish(EVENTS_ADDRESS, event);
+  }
+
+  /** Any store failure or silence becomes a fast 503 instead of a hung request. */
+  private <T> Future<T> guard(Future<T> op) {
+    return op.timeout(storeTimeoutMs, TimeUnit.MILLISECONDS).recover(err -> {
+      if (err instanceof ApiException) {
+        return Future.failedFuture(err);
+      }
+      LOG.warn("Session store ({}) failed: {}", store.type(), err.toString());
+      return Future.failedFuture(ApiException.storeUnavailable());
+    });
+  }
+}

@@ -1,0 +1,70 @@
+package dev.mcps.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mcps.testing.TestServers;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  @Test
+  void theDefaultsNeedNoEnvironmentAtAll() {
+    ServerConfig c = ConfigLoader.load(Map.of());
+    assertThat(c.http().port()).isEqualTo(3333);
+    assertThat(c.http().host()).isEqualTo("0.0.0.0");
+    assertThat(c.store().type()).isEqualTo(ServerConfig.StoreType.MEMORY);
+    assertThat(c.store().keyPrefix()).isEqualTo("mcps:");
+    assertThat(c.session().timeoutSeconds()).isEqualTo(1800);
+    assertThat(c.session().max()).isEqualTo(1000);
+    assertThat(c.session().cleanupIntervalSeconds()).isEqualTo(600);
+    assertThat(c.session().encryptionKey()).isNull();
+    assertThat(c.adminEnabled()).isFalse();
+    assertThat(c.chat().defaultModel()).isEqualTo("anthropic");
+    assertThat(c.chat().maxIterations()).isEqualTo(5);
+    assertThat(c.jira().allowedHosts()).containsExactly("*.atlassian.net");
+    assertThat(c.http().instances()).isPositive();
+  }
+
+  @Test
+  void environmentVariablesOverrideTheDefaults() {
+    ServerConfig c = ConfigLoader.load(Map.of("HTTP_PORT", "8080", "SESSION_MAX", "50", "ADMIN_TOKEN", "t",
+        "JIRA_ALLOWED_HOSTS", "a.example.com, *.atlassian.net", "JIRA_READ_ONLY", "true"));
+    assertThat(c.http().port()).isEqualTo(8080);
+    assertThat(c.session().max()).isEqualTo(50);
+    assertThat(c.adminEnabled()).isTrue();
+    assertThat(c.jira().allowedHosts()).containsExactly("a.example.com", "*.atlassian.net");
+    assertThat(c.jira().readOnly()).isTrue();
+  }
+
+  @Test
+  void eachBadValueIsNamedInOneLine() {
+    assertBad(Map.of("HTTP_PORT", "abc"), "HTTP_PORT must be a whole number (got 'abc')");
+    assertBad(Map.of("HTTP_PORT", "70000"), "HTTP_PORT must be between 0 and 65535 (got 70000)");
+    assertBad(Map.of("STORE", "postgres"), "STORE must be one of [memory, redis] (got 'postgres')");
+    assertBad(Map.of("STORE", "redis"), "REDIS_URL is required when STORE=redis");
+    assertBad(Map.of("STORE", "redis", "REDIS_URL", "redis://127.0.0.1:6379"),
+        "SESSION_ENCRYPTION_KEY is required when STORE=redis");
+    assertBad(Map.of("SESSION_ENCRYPTION_KEY", "c2hvcnQ="), "SESSION_ENCRYPTION_KEY must decode to 32 bytes");
+    assertBad(Map.of("SESSION_ENCRYPTION_KEY", "***"), "SESSION_ENCRYPTION_KEY must be base64");
+    assertBad(Map.of("JIRA_READ_ONLY", "maybe"), "JIRA_READ_ONLY must be true or false (got 'maybe')");
+    assertBad(Map.of("CHAT_DEFAULT_MODEL", "llama"), "CHAT_DEFAULT_MODEL must be anthropic, openai or bedrock");
+    assertBad(Map.of("OPENAI_BASE_URL", "ftp://x"), "OPENAI_BASE_URL must be an http(s) URL");
+    assertBad(Map.of("SESSION_TIMEOUT_SECONDS", "0"), "SESSION_TIMEOUT_SECONDS must be between 1");
+    assertBad(Map.of("CONFIG_FILE", "/nonexistent.json"), "CONFIG_FILE: /nonexistent.json does not exist");
+  }
+
+  @Test
+  void secretsNeverAppearInTheConfigsText() {
+    ServerConfig c = ConfigLoader.load(Map.of("ADMIN_TOKEN", "adm-SECRET", "ANTHROPIC_API_KEY", "sk-SECRET",
+        "JIRA_API_TOKEN", "jira-SECRET", "SESSION_ENCRYPTION_KEY", TestServers.ENCRYPTION_KEY,
+        "STORE", "redis", "REDIS_URL", "redis://user:pw-SECRET@127.0.0.1:6379"));
+    assertThat(c.toString()).doesNotContain("SECRET").doesNotContain(TestServers.ENCRYPTION_KEY);
+  }
+
+  private static void assertBad(Map<String, String> env, String message) {
+    assertThatThrownBy(() -> ConfigLoader.load(env)).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(message).hasMessageNotContaining("\n");
+  }
+}

@@ -1,0 +1,353 @@
+package dev.mcps.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link SessionStore} must have. Each store's test class extends this and says how to build
+ * one; the same tests then run against memory and a real Redis.
+ */
+public abstract class SessionStoreContract {
+
+  protected static final long LONG_TIMEOUT = 60_000;
+
+  protected Vertx vertx;
+  protected final SessionCodec codec = new SessionCodec(CredentialCipher.withRandomKey());
+  private final List<SessionStore> stores = new ArrayList<>();
+
+  /** A new, empty store over the same backend. */
+  protected abstract SessionStore newStore(Vertx vertx, long idleTimeoutMillis, int maxSessions);
+
+  @BeforeEach
+  void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void stopVertx() throws Exception {
+    for (SessionStore s : stores) {
+      await(s.close());
+    }
+    stores.clear();
+    await(vertx.close());
+  }
+
+  protected SessionStore store(long idleTimeoutMillis, int maxSessions) {
+    SessionStore s = newStore(vertx, idleTimeoutMillis, maxSessions);
+    stores.add(s);
+    return s;
+  }
+
+  protected static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private SessionEnv create(SessionStore store, String userId) throws Exception {
+    return await(store.create(SessionEnv.newSession(userId, null, System.currentTimeMillis()))).session();
+  }
+
+  @Test
+  void aCreatedSessionCanBeReadBackWithItsIdentity() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    SessionEnv s = await(store.create(SessionEnv.newSession("alice", "pl-1", System.currentTimeMillis()))).session();
+
+    SessionEnv read = await(store.get(s.sessionId()));
+
+    assertThat(SessionEnv.isWellFormedId(s.sessionId())).isTrue();
+    assertThat(read.sessionId()).isEqualTo(s.sessionId());
+    assertThat(read.anthropicConversationId()).isEqualTo(s.anthropicConversationId()).isNotEqualTo(s.sessionId());
+    assertThat(read.userId()).isEqualTo("alice");
+    assertThat(read.productLabUserId()).isEqualTo("pl-1");
+    assertThat(read.createdAt()).isEqualTo(s.createdAt());
+    assertThat(read.lastAccessTime()).isGreaterThanOrEqualTo(s.createdAt());
+  }
+
+  @Test
+  void unknownSessionsAnswerNullEverywhere() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = SessionEnv.randomId();
+
+    assertThat(await(store.get(id))).isNull();
+    assertThat(await(store.peek(id))).isNull();
+    assertThat(await(store.update(id, s -> s.notes().put("x", 1)))).isNull();
+    assertThat(await(store.history(id))).isNull();
+    assertThat(await(store.appendHistory(id, List.of(msg("user", "hi"))))).isNull();
+    assertThat(await(store.replaceHistory(id, List.of()))).isFalse();
+    assertThat(await(store.reset(id))).isFalse();
+    assertThat(await(store.delete(id))).isNull();
+  }
+
+  @Test
+  void aUserGetsTheirLiveSessionBackInsteadOfANewOne() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    SessionStore.Resolved first = await(store.getOrCreateForUser(SessionEnv.newSession("bob", null, now())));
+    SessionStore.Resolved second = await(store.getOrCreateForUser(SessionEnv.newSession("bob", null, now())));
+    SessionStore.Resolved other = await(store.getOrCreateForUser(SessionEnv.newSession("carol", null, now())));
+
+    assertThat(first.created()).isTrue();
+    assertThat(second.created()).isFalse();
+    assertThat(second.session().sessionId()).isEqualTo(first.session().sessionId());
+    assertThat(other.session().sessionId()).isNotEqualTo(first.session().sessionId());
+  }
+
+  @Test
+  void concurrentGetOrCreateForOneUserEndsWithOneSession() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 1000);
+    List<SessionEnv> got = concurrently(64, i -> store.getOrCreateForUser(SessionEnv.newSession("dave", null, now()))
+        .map(SessionStore.Resolved::session));
+
+    assertThat(got.stream().map(SessionEnv::sessionId).distinct()).hasSize(1);
+    assertThat(await(store.count())).isEqualTo(1L);
+  }
+
+  @Test
+  void concurrentUpdatesOnOneSessionLoseNothing() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "erin").sessionId();
+
+    concurrently(200, i -> store.update(id, s -> s.notes().put("k" + i, i)));
+
+    SessionEnv after = await(store.get(id));
+    assertThat(after.notes().size()).isEqualTo(200);
+    assertThat(after.version()).isEqualTo(200);
+    IntStream.range(0, 200).forEach(i -> assertThat(after.notes().getInteger("k" + i)).isEqualTo(i));
+  }
+
+  @Test
+  void twoHundredUsersWithInterleavedUpdatesNeverSeeEachOthersData() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 1000);
+    int users = 200;
+    int rounds = 5;
+    List<SessionEnv> sessions = concurrently(users, i ->
+        store.getOrCreateForUser(SessionEnv.newSession("user-" + i, null, now())).map(SessionStore.Resolved::session));
+    String[] ids = new String[users];
+    for (SessionEnv s : sessions) {
+      ids[Integer.parseInt(s.userId().substring(5))] = s.sessionId();
+    }
+
+    // Every operation of every user in one interleaved burst: credentials, a counter note, history appends.
+    concurrently(users * rounds * 3, n -> {
+      int u = n % users;
+      int kind = (n / users) % 3;
+      int round = n / (users * 3);
+      return switch (kind) {
+        case 0 -> store.update(ids[u], s -> s.setJiraCredentials(
+            new JiraCredentials("https://u" + u + ".atlassian.net", "user-" + u + "@example.com", "token-" + u)))
+            .<Object>map(s -> s);
+        case 1 -> store.update(ids[u], s -> s.notes().put("count", s.notes().getInteger("count", 0) + 1)
+            .put("owner", "user-" + u)).<Object>map(s -> s);
+        default -> store.appendHistory(ids[u], List.of(msg("user", "user-" + u + " round " + round)))
+            .<Object>map(len -> len);
+      };
+    });
+
+    for (int u = 0; u < users; u++) {
+      SessionEnv s = await(store.get(ids[u]));
+      assertThat(s.userId()).isEqualTo("user-" + u);
+      assertThat(s.jiraCredentials().apiToken()).isEqualTo("token-" + u);
+      assertThat(s.jiraCredentials().email()).isEqualTo("user-" + u + "@example.com");
+      assertThat(s.notes().getString("owner")).isEqualTo("user-" + u);
+      assertThat(s.notes().getInteger("count")).as("no lost counter update").isEqualTo(rounds);
+      List<JsonObject> history = await(store.history(ids[u]));
+      assertThat(history).hasSize(rounds);
+      for (JsonObject m : history) {
+        assertThat(m.getJsonArray("content").getJsonObject(0).getString("text")).startsWith("user-" + u + " round ");
+      }
+    }
+  }
+
+  @Test
+  void historyAppendsInOrderAndCanBeReplaced() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "frank").sessionId();
+
+    assertThat(await(store.appendHistory(id, List.of(msg("user", "one"), msg("assistant", "two"))))).isEqualTo(2);
+    assertThat(await(store.appendHistory(id, List.of(msg("user", "three"))))).isEqualTo(3);
+    assertThat(texts(await(store.history(id)))).containsExactly("one", "two", "three");
+    assertThat(await(store.peek(id)).historyLength()).isEqualTo(3);
+
+    assertThat(await(store.replaceHistory(id, List.of(msg("user", "fresh"))))).isTrue();
+    assertThat(texts(await(store.history(id)))).containsExactly("fresh");
+  }
+
+  @Test
+  void resetEmptiesHistoryAndNotesButKeepsIdentityAndCredentials() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "gina").sessionId();
+    JiraCredentials creds = new JiraCredentials("https://g.atlassian.net", "g@example.com", "secret-g");
+    await(store.update(id, s -> {
+      s.setJiraCredentials(creds);
+      s.notes().put("a", 1);
+    }));
+    await(store.appendHistory(id, List.of(msg("user", "hello"))));
+
+    assertThat(await(store.reset(id))).isTrue();
+
+    SessionEnv after = await(store.get(id));
+    assertThat(after.notes().isEmpty()).isTrue();
+    assertThat(await(store.history(id))).isEmpty();
+    assertThat(after.jiraCredentials()).isEqualTo(creds);
+    assertThat(after.userId()).isEqualTo("gina");
+  }
+
+  @Test
+  void deleteRemovesTheSessionAndTheUsersPointerToIt() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = await(store.getOrCreateForUser(SessionEnv.newSession("hank", null, now()))).session().sessionId();
+    await(store.appendHistory(id, List.of(msg("user", "x"))));
+
+    SessionStore.Removed removed = await(store.delete(id));
+
+    assertThat(removed).isEqualTo(new SessionStore.Removed(id, "hank"));
+    assertThat(await(store.get(id))).isNull();
+    assertThat(await(store.history(id))).isNull();
+    SessionStore.Resolved again = await(store.getOrCreateForUser(SessionEnv.newSession("hank", null, now())));
+    assertThat(again.created()).isTrue();
+    assertThat(again.session().sessionId()).isNotEqualTo(id);
+  }
+
+  @Test
+  void listPagesMostRecentlyUsedFirstWithHistoryLengths() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ids.add(create(store, "list-" + i).sessionId());
+      Thread.sleep(3); // distinct access times
+    }
+    await(store.appendHistory(ids.get(0), List.of(msg("user", "a"), msg("assistant", "b"))));
+
+    SessionStore.Page first = await(store.list(0, 2));
+    SessionStore.Page rest = await(store.list(2, 10));
+
+    assertThat(first.totalCount()).isEqualTo(5);
+    assertThat(first.sessions()).extracting(SessionEnv::sessionId).containsExactly(ids.get(0), ids.get(4));
+    assertThat(first.sessions().get(0).historyLength()).isEqualTo(2);
+    assertThat(rest.sessions()).extracting(SessionEnv::sessionId).containsExactly(ids.get(3), ids.get(2), ids.get(1));
+  }
+
+  @Test
+  void idleSessionsExpireAndTheSweepCountsWhatItRemoved() throws Exception {
+    SessionStore store = store(400, 100);
+    SessionEnv a = create(store, "idle-a");
+    SessionEnv b = create(store, "idle-b");
+    waitUntil(() -> System.currentTimeMillis() - Math.max(a.lastAccessTime(), b.lastAccessTime()) > 600);
+
+    SessionEnv fresh = create(store, "fresh");
+    assertThat(await(store.get(a.sessionId()))).isNull();
+    SessionStore.Sweep sweep = await(store.sweep());
+
+    assertThat(sweep.removed()).extracting(SessionStore.Removed::sessionId)
+        .containsExactlyInAnyOrder(a.sessionId(), b.sessionId());
+    assertThat(sweep.beforeCount() - sweep.afterCount()).isEqualTo(2);
+    assertThat(sweep.afterCount()).isEqualTo(1);
+    assertThat(await(store.get(fresh.sessionId()))).isNotNull();
+    assertThat(await(store.count())).isEqualTo(1L);
+  }
+
+  @Test
+  void accessSlidesTheIdleTimeout() throws Exception {
+    SessionStore store = store(1500, 100);
+    String id = create(store, "slider").sessionId();
+    long end = System.currentTimeMillis() + 2500;
+    while (System.currentTimeMillis() < end) {
+      assertThat(await(store.get(id))).as("touched every 250 ms, so still live").isNotNull();
+      Thread.sleep(250);
+    }
+  }
+
+  @Test
+  void atTheCapTheLeastRecentlyUsedTenPercentAreEvicted() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 20);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      ids.add(create(store, "cap-" + i).sessionId());
+      Thread.sleep(2);
+    }
+    await(store.get(ids.get(0))); // now the most recently used
+
+    SessionStore.Resolved r = await(store.create(SessionEnv.newSession("cap-new", null, now())));
+
+    assertThat(r.evicted()).extracting(SessionStore.Removed::sessionId).containsExactlyInAnyOrder(ids.get(1), ids.get(2));
+    assertThat(r.evicted()).extracting(SessionStore.Removed::userId).containsExactlyInAnyOrder("cap-1", "cap-2");
+    assertThat(await(store.get(ids.get(1)))).isNull();
+    assertThat(await(store.get(ids.get(0)))).isNotNull();
+    assertThat(await(store.count())).isEqualTo(19L);
+  }
+
+  @Test
+  void aSmallCapStillEvictsAtLeastOne() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 3);
+    String oldest = create(store, "s-0").sessionId();
+    Thread.sleep(2);
+    create(store, "s-1");
+    create(store, "s-2");
+
+    SessionStore.Resolved r = await(store.create(SessionEnv.newSession("s-3", null, now())));
+
+    assertThat(r.evicted()).extracting(SessionStore.Removed::sessionId).containsExactly(oldest);
+    assertThat(await(store.count())).isEqualTo(3L);
+  }
+
+  // --- helpers ---
+
+  protected static long now() {
+    return System.currentTimeMillis();
+  }
+
+  protected static JsonObject msg(String role, String text) {
+    return new JsonObject().put("role", role)
+        .put("content", new io.vertx.core.json.JsonArray().add(new JsonObject().put("type", "text").put("text", text)));
+  }
+
+  private static List<String> texts(List<JsonObject> history) {
+    return history.stream().map(m -> m.getJsonArray("content").getJsonObject(0).getString("text")).toList();
+  }
+
+  protected static void waitUntil(Supplier<Boolean> condition) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!condition.get()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("condition not reached in 20 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Starts {@code n} operations from 8 threads at once (real parallelism for the memory store too). */
+  protected static <T> List<T> concurrently(int n, java.util.function.IntFunction<Future<T>> op) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Future<T>>> started = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        started.add(pool.submit(() -> op.apply(k)));
+      }
+      List<T> out = new ArrayList<>(n);
+      for (var f : started) {
+        out.add(await(f.get(30, TimeUnit.SECONDS)));
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  protected static Set<String> distinct(List<String> values) {
+    return new HashSet<>(values);
+  }
+}

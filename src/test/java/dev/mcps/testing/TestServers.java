@@ -1,0 +1,72 @@
+package dev.mcps.testing;
+
+import dev.mcps.Server;
+import dev.mcps.config.ConfigLoader;
+import io.vertx.core.Future;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Starts real servers for tests: each on its own free loopback port, with its own Vert.x instance. */
+public final class TestServers {
+
+  public static final String ADMIN_TOKEN = "test-admin-token-5b1f0c";
+  /** One fixed key, so that several servers on one Redis can read each other's credentials. */
+  public static final String ENCRYPTION_KEY = Base64.getEncoder().encodeToString(new byte[] {
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+      31, 32});
+
+  private TestServers() {
+  }
+
+  /** The settings every test server shares; {@code overrides} win. */
+  public static Map<String, String> env(Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>();
+    env.put("HTTP_HOST", "127.0.0.1");
+    env.put("HTTP_PORT", String.valueOf(freePort()));
+    env.put("HTTP_INSTANCES", "2");
+    env.put("ADMIN_TOKEN", ADMIN_TOKEN);
+    env.put("SESSION_ENCRYPTION_KEY", ENCRYPTION_KEY);
+    env.put("SHUTDOWN_GRACE_SECONDS", "1");
+    env.put("STORE_TIMEOUT_MS", "1500");
+    env.put("JIRA_ALLOWED_HOSTS", "*.atlassian.net,127.0.0.1");
+    env.put("JIRA_ALLOW_HTTP", "true");
+    env.putAll(overrides);
+    return env;
+  }
+
+  public static Server start(Map<String, String> overrides) {
+    return await(Server.start(ConfigLoader.load(env(overrides))));
+  }
+
+  public static Map<String, String> redis(RedisServer redis, String... more) {
+    Map<String, String> m = new HashMap<>();
+    m.put("STORE", "redis");
+    m.put("REDIS_URL", redis.url());
+    for (int i = 0; i + 1 < more.length; i += 2) {
+      m.put(more[i], more[i + 1]);
+    }
+    return m;
+  }
+
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getCause() == null ? e : e.getCause());
+    }
+  }
+}
