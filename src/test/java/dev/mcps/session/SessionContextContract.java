@@ -22,8 +22,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The session context survives every kind of async hop, and never shows one request another's session. */
-class SessionContextTest {
+/**
+ * The session context survives every kind of async hop, and never shows one request another's session. Runs on
+ * each store: the event-bus hop reloads the session from it.
+ */
+abstract class SessionContextContract {
 
   private Vertx vertx;
   private Sessions sessions;
@@ -33,8 +36,7 @@ class SessionContextTest {
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
-    sessions = new Sessions(vertx, new MemorySessionStore(600_000, 10_000,
-        new SessionCodec(CredentialCipher.withRandomKey())), 5_000);
+    sessions = new Sessions(vertx, newStore(vertx, new SessionCodec(CredentialCipher.withRandomKey())), 5_000);
     // A loopback server that answers after a random delay, so client callbacks interleave.
     slowServer = TestServers.await(vertx.createHttpServer().requestHandler(req ->
         vertx.setTimer(1 + ThreadLocalRandom.current().nextInt(20), t -> req.response().end("ok")))
@@ -44,8 +46,11 @@ class SessionContextTest {
 
   @AfterEach
   void tearDown() {
+    TestServers.await(sessions.close());
     TestServers.await(vertx.close());
   }
+
+  protected abstract SessionStore newStore(Vertx vertx, SessionCodec codec);
 
   @Test
   void aThousandConcurrentRequestsEachSeeTheirOwnSessionAtEveryAsyncStep() {
@@ -106,6 +111,34 @@ class SessionContextTest {
 
     assertThat(mismatches).isEmpty();
     assertThat(steps.get()).isEqualTo(requests * 6);
+  }
+
+  @Test
+  void logLinesCarryTheSessionIdOfTheCodeThatWritesThem() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("mdc-probe");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      SessionEnv a = TestServers.await(sessions.forUser("mdc-a", null));
+      SessionEnv b = TestServers.await(sessions.forUser("mdc-b", null));
+      TestServers.await(Future.all(
+          SessionContext.runWith(vertx, a, () -> vertx.timer(5, TimeUnit.MILLISECONDS).map(v -> {
+            logger.info("from a");
+            return null;
+          })),
+          SessionContext.runWith(vertx, b, () -> vertx.timer(1, TimeUnit.MILLISECONDS).map(v -> {
+            logger.info("from b");
+            return null;
+          }))));
+      logger.info("from nobody");
+
+      assertThat(appender.list).extracting(e -> e.getFormattedMessage() + "=" + e.getMDCPropertyMap().get("sessionId"))
+          .containsExactlyInAnyOrder("from a=" + a.sessionId(), "from b=" + b.sessionId(), "from nobody=null");
+    } finally {
+      logger.detachAppender(appender);
+    }
   }
 
   @Test
