@@ -29,10 +29,15 @@ public final class SessionBus {
 
   /** Delivery options that carry the current session, if any. */
   public static DeliveryOptions options() {
-    DeliveryOptions options = new DeliveryOptions();
     SessionEnv s = SessionContext.current();
-    if (s != null) {
-      options.addHeader(SESSION_HEADER, s.sessionId());
+    return options(s == null ? null : s.sessionId());
+  }
+
+  /** Delivery options that carry the session {@code sessionId} (none when null). */
+  public static DeliveryOptions options(String sessionId) {
+    DeliveryOptions options = new DeliveryOptions();
+    if (sessionId != null) {
+      options.addHeader(SESSION_HEADER, sessionId);
     }
     return options;
   }

@@ -109,7 +109,14 @@ public final class Sessions {
 
   /** Applies {@code change} without losing concurrent writes (see {@link SessionStore#update}); 404 when gone. */
   public Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change) {
-    return guard(store.update(sessionId, change)).map(s -> {
+    Consumer<SessionEnv> marked = s -> {
+      try {
+        change.accept(s);
+      } catch (RuntimeException e) {
+        throw new ChangeRejected(e);
+      }
+    };
+    return guard(store.update(sessionId, marked)).map(s -> {
       if (s == null) {
         throw ApiException.sessionNotFound().withSessionId(sessionId);
       }
@@ -219,8 +226,18 @@ public final class Sessions {
       if (err instanceof ApiException) {
         return Future.failedFuture(err);
       }
+      if (err instanceof ChangeRejected rejected) {
+        return Future.failedFuture(rejected.getCause());
+      }
       LOG.warn("Session store ({}) failed: {}", store.type(), err.toString());
       return Future.failedFuture(ApiException.storeUnavailable());
     });
+  }
+
+  /** A change function refused the update: the caller's error, not the store's, so it is passed through as is. */
+  private static final class ChangeRejected extends RuntimeException {
+    ChangeRejected(RuntimeException cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
   }
 }

@@ -1,0 +1,88 @@
+package dev.mcps.mcp;
+
+import dev.mcps.ApiException;
+import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.session.JiraCredentials;
+import dev.mcps.session.SessionEnv;
+import dev.mcps.session.Sessions;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * Chooses the user session of a new MCP connection (DESIGN.md §4): {@code X-Session-Id} / {@code ?sessionId=} must
+ * name a live session (404) that, when a user is also named, is that user's (403); {@code X-User-Id} /
+ * {@code ?userId=} gets or creates the user's session; neither creates an anonymous session. Jira credentials sent
+ * as {@code X-Jira-Base-Url}, {@code X-Jira-Email}, {@code X-Jira-Api-Token} are checked and stored (encrypted) in
+ * that session, as /chat does with {@code jiraAuth}.
+ */
+public final class McpBinding implements McpSessionBinder {
+
+  private static final int MAX_ID = 256;
+
+  private final Sessions sessions;
+  private final JiraUrlPolicy jiraPolicy;
+
+  public McpBinding(Sessions sessions, JiraUrlPolicy jiraPolicy) {
+    this.sessions = sessions;
+    this.jiraPolicy = jiraPolicy;
+  }
+
+  @Override
+  public Future<String> bind(HttpServerRequest request) {
+    String sessionId;
+    String userId;
+    JiraCredentials credentials;
+    try {
+      sessionId = param(request, "X-Session-Id", "sessionId");
+      userId = param(request, "X-User-Id", "userId");
+      credentials = credentials(request);
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
+    }
+    Future<SessionEnv> session = sessionId == null && userId == null
+        ? sessions.createAnonymous()
+        : sessions.resolve(sessionId, userId, null);
+    if (credentials == null) {
+      return session.map(SessionEnv::sessionId);
+    }
+    return session.compose(s -> sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)))
+        .map(SessionEnv::sessionId);
+  }
+
+  @Override
+  public void unbound(String userSessionId, String mcpSessionId) {
+    // Nothing is kept per connection here: the transports track their own connections.
+  }
+
+  private static String param(HttpServerRequest request, String header, String query) {
+    String v = request.getHeader(header);
+    if (v == null || v.isBlank()) {
+      v = request.getParam(query);
+    }
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    if (v.length() > MAX_ID) {
+      throw ApiException.badRequest("Invalid_Request", header + " must be at most " + MAX_ID + " characters");
+    }
+    return v.trim();
+  }
+
+  private JiraCredentials credentials(HttpServerRequest request) {
+    String baseUrl = request.getHeader("X-Jira-Base-Url");
+    String email = request.getHeader("X-Jira-Email");
+    String token = request.getHeader("X-Jira-Api-Token");
+    if (baseUrl == null && email == null && token == null) {
+      return null;
+    }
+    if (isBlank(baseUrl) || isBlank(email) || isBlank(token)) {
+      throw ApiException.badRequest("Invalid_Jira_Auth",
+          "X-Jira-Base-Url, X-Jira-Email and X-Jira-Api-Token must be sent together");
+    }
+    return new JiraCredentials(jiraPolicy.check(baseUrl), email.trim(), token.trim());
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+}

@@ -1,0 +1,102 @@
+package dev.mcps.mcp;
+
+import dev.mcps.tools.Tool;
+import dev.mcps.tools.ToolCalls;
+import dev.mcps.tools.ToolCatalog;
+import dev.mcps.tools.ToolResult;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.server.McpServerFeatures.AsyncPromptSpecification;
+import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import reactor.core.publisher.Mono;
+
+/**
+ * Turns the one tool catalog and the prompts into MCP SDK specifications. Every tool handler only forwards the call
+ * to the tools verticle with the connection's user session: no tool runs inside the transport.
+ */
+public final class McpFeatures {
+
+  private McpFeatures() {
+  }
+
+  public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog) {
+    return catalog.tools().stream().map(t -> toolSpec(vertx, t)).toList();
+  }
+
+  private static AsyncToolSpecification toolSpec(Vertx vertx, Tool tool) {
+    McpSchema.Tool descriptor = McpSchema.Tool.builder()
+        .name(tool.name())
+        .description(tool.description())
+        .inputSchema(tool.inputSchema().getMap())
+        .build();
+    return AsyncToolSpecification.builder()
+        .tool(descriptor)
+        .callHandler((exchange, request) -> call(vertx, exchange, request))
+        .build();
+  }
+
+  private static Mono<McpSchema.CallToolResult> call(Vertx vertx, McpAsyncServerExchange exchange,
+                                                     McpSchema.CallToolRequest request) {
+    String sessionId = userSessionId(exchange);
+    JsonObject args = request.arguments() == null ? new JsonObject() : new JsonObject(request.arguments());
+    return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args)
+            .recover(err -> io.vertx.core.Future.succeededFuture(ToolResult.error(Reactor.describe(err)))))
+        .map(McpFeatures::toMcp);
+  }
+
+  private static McpSchema.CallToolResult toMcp(ToolResult r) {
+    McpSchema.CallToolResult.Builder b = McpSchema.CallToolResult.builder()
+        .addTextContent(r.text())
+        .isError(r.isError());
+    if (r.structured() != null) {
+      b.structuredContent(r.structured().getMap());
+    }
+    return b.build();
+  }
+
+  static String userSessionId(McpAsyncServerExchange exchange) {
+    Object id = exchange.transportContext() == null ? null
+        : exchange.transportContext().get(McpSessionBinder.USER_SESSION_ID);
+    if (!(id instanceof String s)) {
+      // A transport that did not bind the connection is a wiring bug; refuse rather than act without a session.
+      throw McpError.builder(McpSchema.ErrorCodes.INTERNAL_ERROR).message("Connection is not bound to a session").build();
+    }
+    return s;
+  }
+
+  public static List<AsyncPromptSpecification> prompts() {
+    return List.of(
+        prompt("jira_triage", "Triage one Jira issue: assess it, propose priority, labels and next steps.",
+            "issueKey", "The issue key, e.g. PROJ-123",
+            key -> "Triage Jira issue " + key + ". Read it with jira_get_issue, then give: a one-line summary, "
+                + "a suggested priority with the reason, missing information to ask the reporter for, and the next "
+                + "concrete step. Do not change the issue unless I ask."),
+        prompt("jira_standup", "Prepare a stand-up summary for one Jira project.",
+            "project", "The project key, e.g. PROJ",
+            project -> "Prepare my stand-up for project " + project + ". Use jira_search with JQL such as "
+                + "\"project = " + project + " AND updated >= -1d ORDER BY updated DESC\" and list: what moved "
+                + "since yesterday, what is in progress, and what is blocked, one line per issue with its key."));
+  }
+
+  private static AsyncPromptSpecification prompt(String name, String description, String argName, String argDescription,
+                                                 java.util.function.Function<String, String> text) {
+    McpSchema.Prompt prompt = new McpSchema.Prompt(name, description,
+        List.of(new McpSchema.PromptArgument(argName, argDescription, true)));
+    return new AsyncPromptSpecification(prompt, (exchange, request) -> {
+      Map<String, Object> args = request.arguments() == null ? Map.of() : request.arguments();
+      Object value = args.get(argName);
+      if (!(value instanceof String s) || s.isBlank()) {
+        return Mono.error(McpError.builder(McpSchema.ErrorCodes.INVALID_PARAMS)
+            .message("Missing required argument '" + argName + "'").build());
+      }
+      String v = s.trim();
+      return Mono.just(new McpSchema.GetPromptResult(description,
+          List.of(new McpSchema.PromptMessage(McpSchema.Role.USER, new McpSchema.TextContent(text.apply(v))))));
+    });
+  }
+}
