@@ -65,12 +65,14 @@ public record ServerConfig(
   public record Chat(String defaultModel, int maxIterations, Provider anthropic, Provider openai, Bedrock bedrock) {}
 
   public record Jira(List<String> allowedHosts, boolean useEnvCredentials, String baseUrl, String email,
-                     String apiToken, boolean allowHttp, boolean readOnly) {
+                     String apiToken, boolean allowHttp, boolean readOnly, int timeoutMs, int maxAttempts,
+                     int maxRetryDelayMs) {
     @Override
     public String toString() {
       return "Jira[allowedHosts=" + allowedHosts + ", useEnvCredentials=" + useEnvCredentials + ", baseUrl=" + baseUrl
           + ", email=" + email + ", apiToken=" + (apiToken == null || apiToken.isEmpty() ? "unset" : "***")
-          + ", allowHttp=" + allowHttp + ", readOnly=" + readOnly + "]";
+          + ", allowHttp=" + allowHttp + ", readOnly=" + readOnly + ", timeoutMs=" + timeoutMs + ", maxAttempts="
+          + maxAttempts + ", maxRetryDelayMs=" + maxRetryDelayMs + "]";
     }
   }
 
