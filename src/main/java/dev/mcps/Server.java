@@ -2,6 +2,9 @@ package dev.mcps;
 
 import dev.mcps.config.ServerConfig;
 import dev.mcps.http.HttpVerticle;
+import dev.mcps.jira.JiraClient;
+import dev.mcps.jira.JiraCredentialsSource;
+import dev.mcps.jira.JiraTools;
 import dev.mcps.session.CredentialCipher;
 import dev.mcps.session.MemorySessionStore;
 import dev.mcps.session.RedisSessionStore;
@@ -9,6 +12,9 @@ import dev.mcps.session.SessionCodec;
 import dev.mcps.session.SessionStore;
 import dev.mcps.session.SessionVerticle;
 import dev.mcps.session.Sessions;
+import dev.mcps.tools.SessionTools;
+import dev.mcps.tools.ToolCatalog;
+import dev.mcps.tools.ToolsVerticle;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -19,6 +25,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +41,9 @@ public final class Server {
   private final Vertx vertx;
   private final Sessions sessions;
   private String httpDeployment;
+  private String toolsDeployment;
   private String sessionDeployment;
+  private ToolCatalog catalog;
 
   private Server(ServerConfig config, Vertx vertx, Sessions sessions) {
     this.config = config;
@@ -54,9 +63,19 @@ public final class Server {
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions);
     long startedAt = System.currentTimeMillis();
+    ServerConfig.Jira jiraConfig = config.jira();
+    JiraClient jira = new JiraClient(vertx, jiraConfig.timeoutMs(), jiraConfig.maxAttempts(),
+        jiraConfig.maxRetryDelayMs());
+    server.catalog = new ToolCatalog(Stream.concat(SessionTools.all(sessions).stream(),
+        new JiraTools(jira, new JiraCredentialsSource(jiraConfig)).all().stream()).toList(), jiraConfig.readOnly());
     return vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L))
         .compose(id -> {
           server.sessionDeployment = id;
+          return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog),
+              new DeploymentOptions().setInstances(config.http().instances()));
+        })
+        .compose(id -> {
+          server.toolsDeployment = id;
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               sessionId -> false), new DeploymentOptions().setInstances(config.http().instances()));
         })
@@ -88,7 +107,8 @@ public final class Server {
     Future<Void> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
     // The last step is completed outside Vert.x: once Vert.x is closed, its contexts run no more callbacks.
     CompletableFuture<Void> closed = new CompletableFuture<>();
-    http.eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
+    http.eventually(() -> toolsDeployment == null ? Future.succeededFuture() : vertx.undeploy(toolsDeployment))
+        .eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
         .eventually(sessions::close)
         .onComplete(ar -> {
           LOG.debug("Undeployed; closing Vert.x");
@@ -103,6 +123,10 @@ public final class Server {
 
   public Sessions sessions() {
     return sessions;
+  }
+
+  public ToolCatalog catalog() {
+    return catalog;
   }
 
   public ServerConfig config() {
