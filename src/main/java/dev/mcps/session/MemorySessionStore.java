@@ -252,6 +252,25 @@ public final class MemorySessionStore implements SessionStore {
     return Future.succeededFuture(new Sweep(before, sessions.size(), removed));
   }
 
+  private record Lock(String token, long expiresAt) {}
+
+  private final ConcurrentHashMap<String, Lock> locks = new ConcurrentHashMap<>();
+
+  @Override
+  public Future<String> tryLock(String sessionId, long ttlMillis) {
+    String token = SessionEnv.randomId();
+    long now = now();
+    Lock held = locks.compute(sessionId, (id, old) ->
+        old == null || old.expiresAt() <= now ? new Lock(token, now + ttlMillis) : old);
+    return Future.succeededFuture(held.token().equals(token) ? token : null);
+  }
+
+  @Override
+  public Future<Void> unlock(String sessionId, String token) {
+    locks.computeIfPresent(sessionId, (id, old) -> old.token().equals(token) ? null : old);
+    return Future.succeededFuture();
+  }
+
   @Override
   public Future<Void> ping() {
     return Future.succeededFuture();

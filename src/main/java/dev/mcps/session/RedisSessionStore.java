@@ -216,6 +216,12 @@ public final class RedisSessionStore implements SessionStore {
       return out
       """);
 
+  /** Deletes the lock only while it still holds the caller's token. ARGV 4 lock key, 5 token. */
+  private static final Script UNLOCK = new Script("""
+      if redis.call('GET', ARGV[4]) == ARGV[5] then return redis.call('DEL', ARGV[4]) end
+      return 0
+      """);
+
   private final Vertx vertx;
   private final Redis redis;
   private final String prefix;
@@ -365,6 +371,18 @@ public final class RedisSessionStore implements SessionStore {
     long now = now();
     return run(SWEEP, now, String.valueOf(now - idleTimeoutMillis))
         .map(reply -> new Sweep(reply.get(0).toLong(), reply.get(1).toLong(), removedPairs(reply, 2)));
+  }
+
+  @Override
+  public Future<String> tryLock(String sessionId, long ttlMillis) {
+    String token = SessionEnv.randomId();
+    return redis.send(Request.cmd(Command.SET).arg(prefix + "lock:" + sessionId).arg(token).arg("NX").arg("PX")
+        .arg(ttlMillis)).map(reply -> reply == null ? null : token);
+  }
+
+  @Override
+  public Future<Void> unlock(String sessionId, String token) {
+    return run(UNLOCK, now(), prefix + "lock:" + sessionId, token).mapEmpty();
   }
 
   @Override

@@ -74,6 +74,15 @@ public interface SessionStore {
   /** Drops every expired session that is still tracked. */
   Future<Sweep> sweep();
 
+  /**
+   * Takes the turn lock of a session ({@code mcps:lock:{id}} on Redis) for at most {@code ttlMillis}: the token
+   * that releases it, or null while someone else holds it. The expiry frees the lock of an instance that died.
+   */
+  Future<String> tryLock(String sessionId, long ttlMillis);
+
+  /** Releases the lock if {@code token} still owns it (never someone else's lock, after an expiry). */
+  Future<Void> unlock(String sessionId, String token);
+
   /** Succeeds when the store answers. */
   Future<Void> ping();
 

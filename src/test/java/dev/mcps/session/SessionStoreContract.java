@@ -303,6 +303,40 @@ public abstract class SessionStoreContract {
     assertThat(await(store.count())).isEqualTo(3L);
   }
 
+  @Test
+  void theTurnLockHasOneOwnerAtATimeAndOnlyTheOwnerReleasesIt() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "locker").sessionId();
+
+    String first = await(store.tryLock(id, 10_000));
+    String second = await(store.tryLock(id, 10_000));
+    await(store.unlock(id, "not-the-token"));
+    String stillHeld = await(store.tryLock(id, 10_000));
+    await(store.unlock(id, first));
+    String afterRelease = await(store.tryLock(id, 10_000));
+
+    assertThat(first).isNotNull();
+    assertThat(second).isNull();
+    assertThat(stillHeld).isNull();
+    assertThat(afterRelease).isNotNull().isNotEqualTo(first);
+  }
+
+  @Test
+  void anExpiredTurnLockCanBeTakenAgain() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "crashed").sessionId();
+    String dead = await(store.tryLock(id, 100));
+    waitUntil(() -> {
+      try {
+        return await(store.tryLock(id, 10_000)) != null;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await(store.unlock(id, dead));
+    assertThat(await(store.tryLock(id, 10_000))).as("the late unlock of the dead owner freed nothing").isNull();
+  }
+
   // --- helpers ---
 
   protected static long now() {
