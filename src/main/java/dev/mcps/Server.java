@@ -1,7 +1,13 @@
 package dev.mcps;
 
 import dev.mcps.config.ServerConfig;
+import dev.mcps.chat.AgentLoop;
+import dev.mcps.chat.ChatService;
+import dev.mcps.chat.ChatVerticle;
 import dev.mcps.http.HttpVerticle;
+import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.provider.LlmProvider;
+import dev.mcps.tools.ToolSelector;
 import dev.mcps.jira.JiraClient;
 import dev.mcps.jira.JiraCredentialsSource;
 import dev.mcps.jira.JiraTools;
@@ -24,6 +30,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -42,6 +49,7 @@ public final class Server {
   private final Sessions sessions;
   private String httpDeployment;
   private String toolsDeployment;
+  private String chatDeployment;
   private String sessionDeployment;
   private ToolCatalog catalog;
 
@@ -52,6 +60,11 @@ public final class Server {
   }
 
   public static Future<Server> start(ServerConfig config) {
+    return start(config, Map.of());
+  }
+
+  /** Starts with these chat providers by name (anthropic, openai, bedrock); a missing one answers 503. */
+  public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
@@ -76,6 +89,16 @@ public final class Server {
         })
         .compose(id -> {
           server.toolsDeployment = id;
+          ServerConfig.Chat chat = config.chat();
+          AgentLoop loop = new AgentLoop(vertx, sessions, providers, new ToolSelector(server.catalog),
+              chat.maxIterations(), chat.turnTimeoutSeconds() * 1000L);
+          ChatService service = new ChatService(sessions, loop, chat.defaultModel(),
+              new JiraUrlPolicy(config.jira().allowedHosts(), config.jira().allowHttp()));
+          return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
+              new DeploymentOptions().setInstances(config.http().instances()));
+        })
+        .compose(id -> {
+          server.chatDeployment = id;
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               sessionId -> false), new DeploymentOptions().setInstances(config.http().instances()));
         })
@@ -107,7 +130,8 @@ public final class Server {
     Future<Void> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
     // The last step is completed outside Vert.x: once Vert.x is closed, its contexts run no more callbacks.
     CompletableFuture<Void> closed = new CompletableFuture<>();
-    http.eventually(() -> toolsDeployment == null ? Future.succeededFuture() : vertx.undeploy(toolsDeployment))
+    http.eventually(() -> chatDeployment == null ? Future.succeededFuture() : vertx.undeploy(chatDeployment))
+        .eventually(() -> toolsDeployment == null ? Future.succeededFuture() : vertx.undeploy(toolsDeployment))
         .eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
         .eventually(sessions::close)
         .onComplete(ar -> {

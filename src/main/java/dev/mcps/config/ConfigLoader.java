@@ -97,6 +97,7 @@ public final class ConfigLoader {
             integer("SESSION_MAX", 1, 10_000_000), integer("SESSION_CLEANUP_INTERVAL_SECONDS", 1, 365 * 24 * 3600), key),
         string("ADMIN_TOKEN"),
         new ServerConfig.Chat(defaultModel, integer("CHAT_MAX_ITERATIONS", 1, 100),
+            integer("CHAT_TURN_TIMEOUT_SECONDS", 1, 3600),
             new ServerConfig.Provider(string("ANTHROPIC_API_KEY"), url("ANTHROPIC_BASE_URL"), string("ANTHROPIC_MODEL")),
             new ServerConfig.Provider(string("OPENAI_API_KEY"), url("OPENAI_BASE_URL"), string("OPENAI_MODEL")),
             new ServerConfig.Bedrock(string("AWS_REGION"), string("BEDROCK_MODEL_ID"), url("BEDROCK_ENDPOINT"))),

@@ -62,7 +62,8 @@ public record ServerConfig(
     }
   }
 
-  public record Chat(String defaultModel, int maxIterations, Provider anthropic, Provider openai, Bedrock bedrock) {}
+  public record Chat(String defaultModel, int maxIterations, int turnTimeoutSeconds, Provider anthropic, Provider openai,
+                     Bedrock bedrock) {}
 
   public record Jira(List<String> allowedHosts, boolean useEnvCredentials, String baseUrl, String email,
                      String apiToken, boolean allowHttp, boolean readOnly, int timeoutMs, int maxAttempts,

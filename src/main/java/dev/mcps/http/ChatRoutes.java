@@ -1,76 +1,97 @@
 package dev.mcps.http;
 
 import dev.mcps.ApiException;
-import dev.mcps.chat.ChatRequest;
-import dev.mcps.jira.JiraUrlPolicy;
-import dev.mcps.session.SessionContext;
+import dev.mcps.chat.ChatVerticle;
 import dev.mcps.session.SessionEnv;
-import dev.mcps.session.Sessions;
-import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.Objects;
 
 /**
- * POST /chat: validates the request, resolves the caller's session (DESIGN.md §4), stores what the request
- * carries (Jira credentials, a replacement history) and runs the turn inside the session context.
+ * POST /chat: a thin front for {@value ChatVerticle#ADDRESS}. It only reads the body as JSON and forwards it; the
+ * chat verticle validates, resolves the session and runs the turn. With {@code stream: true} or
+ * {@code Accept: text/event-stream} the steps come back as SSE events as they happen.
  */
 final class ChatRoutes {
 
-  private final Sessions sessions;
-  private final String defaultModel;
-  private final JiraUrlPolicy jiraPolicy;
+  private final Vertx vertx;
+  private final long sendTimeoutMs;
 
-  ChatRoutes(Sessions sessions, String defaultModel, JiraUrlPolicy jiraPolicy) {
-    this.sessions = sessions;
-    this.defaultModel = defaultModel;
-    this.jiraPolicy = jiraPolicy;
+  ChatRoutes(Vertx vertx, long turnTimeoutMs) {
+    this.vertx = vertx;
+    // The turn enforces its own deadline (504); this only guards against a turn that never replies at all.
+    this.sendTimeoutMs = turnTimeoutMs * 2 + 30_000;
   }
 
   void chat(RoutingContext ctx) {
-    ChatRequest req;
+    JsonObject body;
     try {
-      req = ChatRequest.parse(RequestBodies.object(ctx), defaultModel, jiraPolicy);
+      body = RequestBodies.object(ctx);
     } catch (ApiException e) {
       HttpErrors.send(ctx, e);
       return;
     }
-    String[] sessionId = {req.sessionId()};
-    sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
-        .compose(session -> {
-          sessionId[0] = session.sessionId();
-          return store(session, req);
-        })
-        .compose(session -> SessionContext.runWith(session, () -> turn(req)))
-        .onSuccess(body -> HttpErrors.json(ctx, 200, body))
-        .onFailure(err -> HttpErrors.send(ctx,
-            err instanceof ApiException api && api.sessionId() == null && sessionId[0] != null
-                && api.status() != 404 && api.status() != 403 ? api.withSessionId(sessionId[0]) : err));
-  }
-
-  /** Saves the credentials, productLabUserId and history the request brought, before the turn runs. */
-  private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {
-    boolean changesSession = req.jiraAuth() != null
-        || (req.productLabUserId() != null && !Objects.equals(req.productLabUserId(), session.productLabUserId()));
-    Future<SessionEnv> updated = !changesSession ? Future.succeededFuture(session)
-        : sessions.update(session.sessionId(), s -> {
-          if (req.jiraAuth() != null) {
-            s.setJiraCredentials(req.jiraAuth());
-          }
-          if (req.productLabUserId() != null) {
-            s.setProductLabUserId(req.productLabUserId());
-          }
-        });
-    // As in the seed, only a non-empty history replaces the stored one: clients that always send [] lose nothing.
-    if (req.history() == null || req.history().isEmpty()) {
-      return updated;
+    String accept = ctx.request().getHeader("Accept");
+    boolean stream = Boolean.TRUE.equals(body.getValue("stream"))
+        || (accept != null && accept.contains("text/event-stream"));
+    if (stream) {
+      stream(ctx, body);
+      return;
     }
-    return updated.compose(s -> sessions.replaceHistory(s.sessionId(), req.history()).map(v -> s));
+    vertx.eventBus().<JsonObject>request(ChatVerticle.ADDRESS, body, new DeliveryOptions().setSendTimeout(sendTimeoutMs))
+        .onSuccess(reply -> HttpErrors.json(ctx, 200, reply.body()))
+        .onFailure(err -> HttpErrors.send(ctx, fromBus(err)));
   }
 
-  /** The agentic turn. Providers arrive with the chat step; until then every model answers 503. */
-  private Future<io.vertx.core.json.JsonObject> turn(ChatRequest req) {
-    SessionEnv session = SessionContext.require();
-    return Future.failedFuture(new ApiException(503, "Provider_Not_Configured",
-        "No " + req.model() + " provider is configured on this server", session.sessionId()));
+  private void stream(RoutingContext ctx, JsonObject body) {
+    String address = "mcps.chat.stream." + SessionEnv.randomId();
+    HttpServerResponse response = ctx.response();
+    response.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+    MessageConsumer<JsonObject> steps = vertx.eventBus().localConsumer(address,
+        msg -> event(response, msg.body().getString("event"), msg.body().getJsonObject("data")));
+    steps.completion()
+        .compose(v -> vertx.eventBus().<JsonObject>request(ChatVerticle.ADDRESS, body,
+            new DeliveryOptions().setSendTimeout(sendTimeoutMs).addHeader(ChatVerticle.STREAM_HEADER, address)))
+        .onComplete(ar -> {
+          steps.unregister();
+          if (ar.succeeded()) {
+            event(response, "done", ar.result().body());
+          } else {
+            event(response, "error", fromBus(ar.cause()).toJson());
+          }
+          response.end();
+        });
+  }
+
+  private static void event(HttpServerResponse response, String name, JsonObject data) {
+    if (!response.ended() && !response.closed()) {
+      response.write("event: " + name + "\ndata: " + data.encode() + "\n\n");
+    }
+  }
+
+  /** The chat verticle's failures carry the HTTP status and error JSON (DESIGN.md §5). */
+  private static ApiException fromBus(Throwable err) {
+    if (err instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() >= 400 && re.getMessage() != null) {
+        try {
+          JsonObject json = new JsonObject(re.getMessage());
+          return new ApiException(re.failureCode(), json.getString("error", "Error"),
+              json.getString("message", ""), json.getString("sessionId"));
+        } catch (RuntimeException notJson) {
+          return new ApiException(re.failureCode(), "Error", "The turn failed");
+        }
+      }
+      if (re.failureType() == ReplyFailure.TIMEOUT) {
+        return new ApiException(504, "Provider_Timeout", "The turn did not finish in time");
+      }
+      return new ApiException(503, "Chat_Unavailable", "No chat worker is available");
+    }
+    return new ApiException(500, "Internal_Error", "Internal server error");
   }
 }

@@ -1,7 +1,6 @@
 package dev.mcps.http;
 
 import dev.mcps.config.ServerConfig;
-import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.session.Sessions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -50,8 +49,7 @@ public final class HttpVerticle extends VerticleBase {
 
     new AdminRoutes(sessions, config.adminToken(), hasMcpConnection).mount(router);
 
-    ChatRoutes chat = new ChatRoutes(sessions, config.chat().defaultModel(),
-        new JiraUrlPolicy(config.jira().allowedHosts(), config.jira().allowHttp()));
+    ChatRoutes chat = new ChatRoutes(vertx, config.chat().turnTimeoutSeconds() * 1000L);
     router.post("/chat").handler(body).handler(chat::chat);
 
     router.errorHandler(400, HttpErrors.forStatus(400, "Bad_Request", "The request could not be read"));

@@ -204,6 +204,30 @@ public final class Sessions {
     });
   }
 
+  /** The session's turn lock, waiting (polling with backoff) until it is free or {@code waitMillis} have passed. */
+  public Future<String> lock(String sessionId, long ttlMillis, long waitMillis) {
+    long deadline = System.currentTimeMillis() + waitMillis;
+    return tryLock(sessionId, ttlMillis, deadline, 5);
+  }
+
+  private Future<String> tryLock(String sessionId, long ttlMillis, long deadline, long backoff) {
+    return guard(store.tryLock(sessionId, ttlMillis)).compose(token -> {
+      if (token != null) {
+        return Future.succeededFuture(token);
+      }
+      if (System.currentTimeMillis() + backoff > deadline) {
+        return Future.failedFuture(new ApiException(409, "Session_Busy",
+            "Another turn of this session is still running", sessionId));
+      }
+      return vertx.timer(backoff, TimeUnit.MILLISECONDS)
+          .compose(v -> tryLock(sessionId, ttlMillis, deadline, Math.min(100, backoff * 2)));
+    });
+  }
+
+  public Future<Void> unlock(String sessionId, String token) {
+    return guard(store.unlock(sessionId, token));
+  }
+
   public Future<Void> ping() {
     return guard(store.ping());
   }

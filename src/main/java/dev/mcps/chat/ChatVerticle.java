@@ -1,0 +1,41 @@
+package dev.mcps.chat;
+
+import dev.mcps.ApiException;
+import dev.mcps.session.SessionBus;
+import dev.mcps.session.Sessions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Serves {@value #ADDRESS}: the /chat route and other services send the /chat request JSON here and get the /chat
+ * 200 JSON back, or a ReplyException with the HTTP status and error JSON (DESIGN.md §5). A sender that wants the
+ * turn's steps as they happen names an address in the {@value #STREAM_HEADER} header; each step is sent there as
+ * {@code {event, data}}. Everything is non-blocking, so this runs on event loops.
+ */
+public final class ChatVerticle extends VerticleBase {
+
+  public static final String ADDRESS = "mcps.chat.turn";
+  public static final String STREAM_HEADER = "x-stream-address";
+
+  private final Sessions sessions;
+  private final ChatService chat;
+
+  public ChatVerticle(Sessions sessions, ChatService chat) {
+    this.sessions = sessions;
+    this.chat = chat;
+  }
+
+  @Override
+  public Future<?> start() {
+    return SessionBus.<Object>consumer(vertx, sessions, ADDRESS, msg -> {
+      if (!(msg.body() instanceof JsonObject body)) {
+        return Future.failedFuture(ApiException.badRequest("Invalid_Json", "The message body must be a JSON object"));
+      }
+      String stream = msg.headers().get(STREAM_HEADER);
+      TurnEvents events = stream == null ? TurnEvents.NONE
+          : (event, data) -> vertx.eventBus().send(stream, new JsonObject().put("event", event).put("data", data));
+      return chat.handle(body, events);
+    }).completion();
+  }
+}
