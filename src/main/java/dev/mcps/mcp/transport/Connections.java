@@ -1,0 +1,105 @@
+package dev.mcps.mcp.transport;
+
+import dev.mcps.mcp.McpSessionBinder;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.spec.McpSession;
+import io.vertx.core.Future;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * The live MCP sessions of one transport, by id and by user session. Ending a connection goes through
+ * {@link #close} only, which is what makes {@link McpSessionBinder#unbound} run exactly once per connection, however
+ * many of client disconnect, DELETE, user-session expiry and shutdown race for it.
+ */
+final class Connections<C extends Connections.Bound> {
+
+  /** A connection bound to a user session. */
+  interface Bound {
+    /** The MCP session id the client addresses. */
+    String id();
+
+    String userSessionId();
+
+    McpTransportContext transportContext();
+
+    McpSession session();
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(Connections.class);
+
+  private final ConcurrentMap<String, C> byId = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Set<C>> byUser = new ConcurrentHashMap<>();
+  private final McpSessionBinder binder;
+  private final Function<C, Mono<Void>> ender;
+
+  /** @param ender ends the SDK session of a connection (and with it the connection's open streams) */
+  Connections(McpSessionBinder binder, Function<C, Mono<Void>> ender) {
+    this.binder = binder;
+    this.ender = ender;
+  }
+
+  void add(C connection) {
+    byId.put(connection.id(), connection);
+    byUser.compute(connection.userSessionId(), (user, set) -> {
+      Set<C> connections = set == null ? ConcurrentHashMap.newKeySet() : set;
+      connections.add(connection);
+      return connections;
+    });
+  }
+
+  C get(String id) {
+    return byId.get(id);
+  }
+
+  Collection<C> all() {
+    return List.copyOf(byId.values());
+  }
+
+  boolean hasUser(String userSessionId) {
+    return byUser.containsKey(userSessionId);
+  }
+
+  /** Idempotent; the future never fails, a failing SDK close is only logged. */
+  Future<Void> close(C connection) {
+    if (!byId.remove(connection.id(), connection)) {
+      return Future.succeededFuture();
+    }
+    byUser.computeIfPresent(connection.userSessionId(), (user, set) -> {
+      set.remove(connection);
+      return set.isEmpty() ? null : set;
+    });
+    LOG.debug("MCP session {} of user session {} ended", connection.id(), connection.userSessionId());
+    try {
+      binder.unbound(connection.userSessionId(), connection.id());
+    } catch (RuntimeException e) {
+      LOG.warn("Session binder failed on unbound of MCP session {}", connection.id(), e);
+    }
+    return MonoFutures.toFuture(McpHttp.inContext(Mono.defer(() -> ender.apply(connection)),
+            connection.transportContext()))
+        .recover(err -> {
+          LOG.debug("Closing MCP session {} failed: {}", connection.id(), err.toString());
+          return Future.succeededFuture();
+        });
+  }
+
+  Future<Void> closeUser(String userSessionId) {
+    Set<C> connections = byUser.get(userSessionId);
+    return connections == null ? Future.succeededFuture() : closeEach(List.copyOf(connections));
+  }
+
+  Future<Void> closeAll() {
+    return closeEach(all());
+  }
+
+  private Future<Void> closeEach(Collection<C> connections) {
+    return Future.all(connections.stream().map(this::close).toList()).mapEmpty();
+  }
+}

@@ -1,0 +1,176 @@
+package dev.mcps.mcp.transport;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP response that carries Server-Sent Events, or, while nothing has been streamed yet, a single JSON reply.
+ *
+ * <p>Writes come from any thread (Reactor callbacks, the keep-alive timer, event loops); the monitor keeps each
+ * stream's bytes in call order. Once the client is gone or the stream ended, writes are dropped without a word:
+ * a client that leaves mid-call must not produce errors anywhere else.
+ */
+final class SseResponse {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SseResponse.class);
+  private static final Buffer KEEP_ALIVE = Buffer.buffer(": keepalive\n\n");
+
+  private final HttpServerResponse response;
+  private final boolean streamAllowed;
+  private final Consumer<SseResponse> onEnd;
+  private boolean started;
+  private boolean ended;
+  private boolean idleTick;
+
+  /**
+   * @param streamAllowed whether the client accepts {@code text/event-stream}; when not, only {@link #reply} with
+   *                      JSON can reach it and events are dropped
+   * @param onEnd         runs once, when the stream ends from either side
+   */
+  SseResponse(HttpServerResponse response, boolean streamAllowed, Consumer<SseResponse> onEnd) {
+    this.response = response;
+    this.streamAllowed = streamAllowed;
+    this.onEnd = onEnd;
+  }
+
+  /** Separate from the constructor so that a connection already gone ends the stream only once it is registered. */
+  void watchClient() {
+    response.exceptionHandler(err -> LOG.debug("SSE response failed: {}", err.toString()));
+    response.closeHandler(v -> finish(false));
+    if (response.closed()) {
+      finish(false);
+    }
+  }
+
+  /** Sends the SSE headers now, so the client sees its stream open before any event. */
+  synchronized void start() {
+    if (!ended) {
+      startOnce();
+    }
+  }
+
+  /** Whether the event was written (false: the stream ended, or this client takes no stream). */
+  boolean event(String name, String data) {
+    Buffer bytes = sseEvent(name, data);
+    synchronized (this) {
+      if (ended || !(started || streamAllowed)) {
+        return false;
+      }
+      startOnce();
+      write(bytes);
+      return true;
+    }
+  }
+
+  /**
+   * The last message of this response: a plain {@code application/json} body when nothing was streamed yet and the
+   * client accepts JSON (the cheap path of a single answer), otherwise a last {@code message} event. Ends the stream.
+   */
+  void reply(String json, boolean jsonAllowed) {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      try {
+        if (!started && jsonAllowed) {
+          response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
+        } else if (started || streamAllowed) {
+          startOnce();
+          response.end(sseEvent("message", json));
+        } else {
+          response.end();
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("Reply dropped, the client is gone: {}", e.toString());
+      }
+    }
+    onEnd.accept(this);
+  }
+
+  /**
+   * Writes the keep-alive comment. A response not yet streaming becomes a stream only at its second tick, so only
+   * an answer pending for a whole interval gives up the plain JSON reply.
+   */
+  synchronized void keepAlive() {
+    if (ended || !(started || streamAllowed)) {
+      return;
+    }
+    if (!started && !idleTick) {
+      idleTick = true;
+      return;
+    }
+    startOnce();
+    write(KEEP_ALIVE);
+  }
+
+  void end() {
+    finish(true);
+  }
+
+  synchronized boolean isEnded() {
+    return ended;
+  }
+
+  private void finish(boolean endResponse) {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      if (endResponse) {
+        try {
+          response.end();
+        } catch (RuntimeException e) {
+          LOG.debug("End dropped, the client is gone: {}", e.toString());
+        }
+      }
+    }
+    onEnd.accept(this);
+  }
+
+  private void startOnce() {
+    if (started) {
+      return;
+    }
+    started = true;
+    try {
+      response.setStatusCode(200)
+          .putHeader("Content-Type", "text/event-stream")
+          .putHeader("Cache-Control", "no-cache")
+          // Reverse proxies (nginx) would otherwise buffer the stream and hold events back.
+          .putHeader("X-Accel-Buffering", "no")
+          // With server compression on, gzip holds small events in its window until far more text follows.
+          .putHeader("Content-Encoding", "identity")
+          .setChunked(true);
+      response.writeHead();
+    } catch (RuntimeException e) {
+      LOG.debug("Stream start dropped, the client is gone: {}", e.toString());
+    }
+  }
+
+  private void write(Buffer bytes) {
+    try {
+      response.write(bytes);
+    } catch (RuntimeException e) {
+      // The close handler ends this stream; until it has run, writes just go nowhere.
+      LOG.debug("Write dropped, the client is gone: {}", e.toString());
+    }
+  }
+
+  /** The one SSE event encoder; data may hold line breaks, each line becomes its own {@code data:} field. */
+  private static Buffer sseEvent(String name, String data) {
+    StringBuilder event = new StringBuilder(data.length() + name.length() + 16).append("event: ").append(name)
+        .append('\n');
+    int from = 0;
+    int eol;
+    while ((eol = data.indexOf('\n', from)) >= 0) {
+      event.append("data: ").append(data, from, eol).append('\n');
+      from = eol + 1;
+    }
+    return Buffer.buffer(event.append("data: ").append(data, from, data.length()).append("\n\n").toString());
+  }
+}

@@ -1,0 +1,128 @@
+package dev.mcps.mcp.transport;
+
+import dev.mcps.http.HttpErrors;
+import dev.mcps.mcp.McpSessionBinder;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpServerSession;
+import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import io.modelcontextprotocol.spec.ProtocolVersions;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The legacy HTTP+SSE transport (MCP 2024-11-05) on Vert.x routes: {@code GET /mcp/sse} opens the stream and names,
+ * in its first {@code endpoint} event, where to POST messages ({@code /mcp/message?sessionId=<transport id>}); each
+ * POST is accepted with 202 and its answer goes out on the stream as a {@code message} event.
+ *
+ * <p>The stream is the connection: when it ends, from either side, the MCP session ends with it.
+ */
+public final class VertxSseServerTransportProvider extends VertxMcpTransport<VertxSseServerTransportProvider.Connection>
+    implements McpServerTransportProvider {
+
+  public static final String SSE_PATH = "/mcp/sse";
+  public static final String MESSAGE_PATH = "/mcp/message";
+
+  private static final Logger LOG = LoggerFactory.getLogger(VertxSseServerTransportProvider.class);
+
+  record Connection(String id, String userSessionId, McpTransportContext transportContext, SseResponse sse,
+                    McpServerSession session) implements Connections.Bound {
+  }
+
+  private volatile McpServerSession.Factory sessionFactory;
+
+  /** Starts the keep-alive timer on {@code vertx}; {@link #closeGracefully()} stops it. */
+  public VertxSseServerTransportProvider(Vertx vertx, McpSessionBinder binder, McpJsonMapper mapper,
+                                         McpHttpSettings settings) {
+    super(vertx, binder, mapper, settings,
+        connection -> connection.session().closeGracefully().doFinally(signal -> connection.sse().end()));
+  }
+
+  /** Adds {@code GET /mcp/sse} and {@code POST /mcp/message}. */
+  public void mount(Router router) {
+    router.get(SSE_PATH).handler(admission()).handler(this::connect).failureHandler(McpHttp::failure);
+    router.post(MESSAGE_PATH).handler(admission()).handler(bodyHandler()).handler(this::message)
+        .failureHandler(McpHttp::failure);
+  }
+
+  @Override
+  public List<String> protocolVersions() {
+    return List.of(ProtocolVersions.MCP_2024_11_05);
+  }
+
+  @Override
+  public void setSessionFactory(McpServerSession.Factory sessionFactory) {
+    this.sessionFactory = sessionFactory;
+  }
+
+  /** Addressed by the SDK's session id, which is not the transport id in the endpoint URL. */
+  @Override
+  public Mono<Void> notifyClient(String sessionId, String method, Object params) {
+    return Flux.fromIterable(connections.all())
+        .filter(connection -> connection.session().getId().equals(sessionId))
+        .flatMap(connection -> connection.session().sendNotification(method, params))
+        .then();
+  }
+
+  @Override
+  boolean ready() {
+    return sessionFactory != null;
+  }
+
+  private void connect(RoutingContext ctx) {
+    binder.bind(ctx.request())
+        .onSuccess(userSessionId -> open(ctx, userSessionId))
+        .onFailure(err -> HttpErrors.send(ctx, err));
+  }
+
+  private void open(RoutingContext ctx, String userSessionId) {
+    String id = UUID.randomUUID().toString();
+    SseResponse sse = streams.open(ctx.response(), true, () -> disconnected(id));
+    McpServerSession session;
+    try {
+      session = sessionFactory.create(SseTransport.stream(sse, mapper));
+    } catch (RuntimeException e) {
+      HttpErrors.send(ctx, e);
+      sse.end();
+      return;
+    }
+    Connection connection = new Connection(id, userSessionId, McpHttp.transportContext(userSessionId), sse, session);
+    connections.add(connection);
+    sse.event("endpoint", MESSAGE_PATH + "?sessionId=" + id);
+    // The client may have left while the session was being set up, before the connection was registered.
+    if (sse.isEnded()) {
+      connections.close(connection);
+    }
+    LOG.debug("SSE MCP session {} opened for user session {}", id, userSessionId);
+  }
+
+  private void disconnected(String id) {
+    Connection connection = connections.get(id);
+    if (connection != null) {
+      connections.close(connection);
+    }
+  }
+
+  private void message(RoutingContext ctx) {
+    Connection connection = connectionOf(ctx, ctx.request().getParam("sessionId"), "the sessionId query parameter");
+    if (connection == null) {
+      return;
+    }
+    McpSchema.JSONRPCMessage message = McpHttp.parse(mapper, ctx);
+    if (message == null) {
+      return;
+    }
+    // Answers travel on the stream, so the POST is done once the message is taken; a long tool call holds no POST.
+    ctx.response().setStatusCode(202).end();
+    McpHttp.inContext(connection.session().handle(message), connection.transportContext())
+        .subscribe(null, err -> LOG.debug("Message on SSE MCP session {} failed: {}", connection.id(), err.toString()));
+  }
+}
