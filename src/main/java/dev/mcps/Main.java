@@ -50,6 +50,10 @@ public final class Main {
     }
     stopped.await();
     LOG.info("Stopped");
+    // The async appender would lose its last lines at exit: stopping the logging context flushes them.
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logging) {
+      logging.stop();
+    }
     System.exit(0);
   }
 }

@@ -6,6 +6,8 @@ import dev.mcps.chat.ChatService;
 import dev.mcps.chat.ChatVerticle;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.mcp.McpEndpoints;
+import dev.mcps.mcp.transport.McpHttpSettings;
 import dev.mcps.provider.LlmProvider;
 import dev.mcps.tools.ToolSelector;
 import dev.mcps.jira.JiraClient;
@@ -30,8 +32,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +56,7 @@ public final class Server {
   private String chatDeployment;
   private String sessionDeployment;
   private ToolCatalog catalog;
+  private McpEndpoints mcp;
 
   private Server(ServerConfig config, Vertx vertx, Sessions sessions) {
     this.config = config;
@@ -77,11 +82,14 @@ public final class Server {
     Server server = new Server(config, vertx, sessions);
     long startedAt = System.currentTimeMillis();
     ServerConfig.Jira jiraConfig = config.jira();
+    JiraUrlPolicy jiraPolicy = new JiraUrlPolicy(jiraConfig.allowedHosts(), jiraConfig.allowHttp());
     JiraClient jira = new JiraClient(vertx, jiraConfig.timeoutMs(), jiraConfig.maxAttempts(),
         jiraConfig.maxRetryDelayMs());
     server.catalog = new ToolCatalog(Stream.concat(SessionTools.all(sessions).stream(),
         new JiraTools(jira, new JiraCredentialsSource(jiraConfig)).all().stream()).toList(), jiraConfig.readOnly());
-    return vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L))
+    // Completed outside Vert.x: on a failed start Vert.x is closed, and its contexts run no more callbacks.
+    CompletableFuture<Server> started = new CompletableFuture<>();
+    vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L))
         .compose(id -> {
           server.sessionDeployment = id;
           return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog),
@@ -92,15 +100,19 @@ public final class Server {
           ServerConfig.Chat chat = config.chat();
           AgentLoop loop = new AgentLoop(vertx, sessions, providers, new ToolSelector(server.catalog),
               chat.maxIterations(), chat.turnTimeoutSeconds() * 1000L);
-          ChatService service = new ChatService(sessions, loop, chat.defaultModel(),
-              new JiraUrlPolicy(config.jira().allowedHosts(), config.jira().allowHttp()));
+          ChatService service = new ChatService(sessions, loop, chat.defaultModel(), jiraPolicy);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
               new DeploymentOptions().setInstances(config.http().instances()));
         })
         .compose(id -> {
           server.chatDeployment = id;
+          server.mcp = new McpEndpoints(vertx, sessions, server.catalog, jiraPolicy, McpHttpSettings.defaults()
+              .withAllowedOrigins(config.mcp().allowedOrigins())
+              .withAllowedHosts(config.mcp().allowedHosts())
+              .withBodyLimitBytes(config.http().bodyLimitBytes())
+              .withKeepAliveInterval(Duration.ofSeconds(config.mcp().keepAliveSeconds())));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
-              sessionId -> false), new DeploymentOptions().setInstances(config.http().instances()));
+              server.mcp), new DeploymentOptions().setInstances(config.http().instances()));
         })
         .map(id -> {
           server.httpDeployment = id;
@@ -108,7 +120,12 @@ public final class Server {
               config.http().host(), config.http().port(), sessions.storeType(), config.http().instances());
           return server;
         })
-        .recover(err -> sessions.close().eventually(vertx::close).transform(v -> Future.failedFuture(err)));
+        .onSuccess(started::complete)
+        .onFailure(err -> {
+          LOG.error("Start-up failed", err);
+          sessions.close().eventually(vertx::close).onComplete(v -> started.completeExceptionally(err));
+        });
+    return Future.fromCompletionStage(started);
   }
 
   private static SessionStore store(Vertx vertx, ServerConfig config) {
@@ -127,7 +144,11 @@ public final class Server {
    * lifecycle timers stop, then the store closes, then Vert.x.
    */
   public Future<Void> stop() {
-    Future<Void> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
+    // MCP sessions and their open streams end first: a drain would otherwise wait on streams that never end.
+    Future<Void> mcpClosed = mcp == null ? Future.succeededFuture()
+        : mcp.close().timeout(config.shutdownGraceSeconds() + 1, TimeUnit.SECONDS).otherwiseEmpty();
+    Future<Void> http = mcpClosed.compose(v ->
+        httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment));
     // The last step is completed outside Vert.x: once Vert.x is closed, its contexts run no more callbacks.
     CompletableFuture<Void> closed = new CompletableFuture<>();
     http.eventually(() -> chatDeployment == null ? Future.succeededFuture() : vertx.undeploy(chatDeployment))

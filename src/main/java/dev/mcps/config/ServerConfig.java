@@ -77,7 +77,7 @@ public record ServerConfig(
     }
   }
 
-  public record Mcp(List<String> allowedOrigins) {}
+  public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds) {}
 
   public record Cluster(boolean enabled, List<String> members) {}
 

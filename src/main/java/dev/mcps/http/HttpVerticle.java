@@ -1,6 +1,7 @@
 package dev.mcps.http;
 
 import dev.mcps.config.ServerConfig;
+import dev.mcps.mcp.McpEndpoints;
 import dev.mcps.session.Sessions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -11,7 +12,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 /**
  * The HTTP front: routes only, each delegating to a small route class. Deployed once per core; all instances share
@@ -24,17 +24,17 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final String version;
   private final long startedAt;
-  private final Predicate<String> hasMcpConnection;
+  private final McpEndpoints mcp;
   private HttpServer server;
 
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
-                     long startedAt, Predicate<String> hasMcpConnection) {
+                     long startedAt, McpEndpoints mcp) {
     this.config = config;
     this.sessions = sessions;
     this.registry = registry;
     this.version = version;
     this.startedAt = startedAt;
-    this.hasMcpConnection = hasMcpConnection;
+    this.mcp = mcp;
   }
 
   @Override
@@ -47,7 +47,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(health::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
-    new AdminRoutes(sessions, config.adminToken(), hasMcpConnection).mount(router);
+    new AdminRoutes(sessions, config.adminToken(), mcp::hasConnection).mount(router);
+    mcp.mount(router);
 
     ChatRoutes chat = new ChatRoutes(vertx, config.chat().turnTimeoutSeconds() * 1000L);
     router.post("/chat").handler(body).handler(chat::chat);

@@ -4,6 +4,7 @@ import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCalls;
 import dev.mcps.tools.ToolCatalog;
 import dev.mcps.tools.ToolResult;
+import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncPromptSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
@@ -24,37 +25,39 @@ public final class McpFeatures {
   private McpFeatures() {
   }
 
-  public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog) {
-    return catalog.tools().stream().map(t -> toolSpec(vertx, t)).toList();
+  /** Schemas and results go through the SDK's mapper as JSON text: Vert.x's JsonObject maps hold Vert.x types. */
+  public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog, McpJsonMapper mapper) {
+    return catalog.tools().stream().map(t -> toolSpec(vertx, t, mapper)).toList();
   }
 
-  private static AsyncToolSpecification toolSpec(Vertx vertx, Tool tool) {
+  private static AsyncToolSpecification toolSpec(Vertx vertx, Tool tool, McpJsonMapper mapper) {
     McpSchema.Tool descriptor = McpSchema.Tool.builder()
         .name(tool.name())
         .description(tool.description())
-        .inputSchema(tool.inputSchema().getMap())
+        .inputSchema(mapper, tool.inputSchema().encode())
         .build();
     return AsyncToolSpecification.builder()
         .tool(descriptor)
-        .callHandler((exchange, request) -> call(vertx, exchange, request))
+        .callHandler((exchange, request) -> call(vertx, mapper, exchange, request))
         .build();
   }
 
-  private static Mono<McpSchema.CallToolResult> call(Vertx vertx, McpAsyncServerExchange exchange,
+  private static Mono<McpSchema.CallToolResult> call(Vertx vertx, McpJsonMapper mapper,
+                                                     McpAsyncServerExchange exchange,
                                                      McpSchema.CallToolRequest request) {
     String sessionId = userSessionId(exchange);
     JsonObject args = request.arguments() == null ? new JsonObject() : new JsonObject(request.arguments());
     return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args)
             .recover(err -> io.vertx.core.Future.succeededFuture(ToolResult.error(Reactor.describe(err)))))
-        .map(McpFeatures::toMcp);
+        .map(r -> toMcp(r, mapper));
   }
 
-  private static McpSchema.CallToolResult toMcp(ToolResult r) {
+  private static McpSchema.CallToolResult toMcp(ToolResult r, McpJsonMapper mapper) {
     McpSchema.CallToolResult.Builder b = McpSchema.CallToolResult.builder()
         .addTextContent(r.text())
         .isError(r.isError());
     if (r.structured() != null) {
-      b.structuredContent(r.structured().getMap());
+      b.structuredContent(mapper, r.structured().encode());
     }
     return b.build();
   }

@@ -1,0 +1,89 @@
+package dev.mcps.mcp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcps.Server;
+import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.mcp.transport.McpHttpSettings;
+import dev.mcps.mcp.transport.VertxSseServerTransportProvider;
+import dev.mcps.mcp.transport.VertxStreamableServerTransportProvider;
+import dev.mcps.session.Sessions;
+import dev.mcps.tools.ToolCatalog;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's MCP side: both transports (legacy SSE and Streamable HTTP), one MCP server on each, both built from
+ * the one tool catalog. Shared by every HTTP verticle instance, since an MCP session's requests may arrive on any
+ * connection. When a user session ends (expired, evicted, deleted) its MCP connections are closed.
+ */
+public final class McpEndpoints {
+
+  private static final Logger LOG = LoggerFactory.getLogger(McpEndpoints.class);
+  private static final Set<String> ENDING_EVENTS = Set.of("expired", "evicted", "deleted");
+
+  private final VertxSseServerTransportProvider sse;
+  private final VertxStreamableServerTransportProvider streamable;
+  private final McpAsyncServer sseServer;
+  private final McpAsyncServer streamableServer;
+
+  public McpEndpoints(Vertx vertx, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
+                      McpHttpSettings settings) {
+    McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
+    McpBinding binding = new McpBinding(sessions, jiraPolicy);
+    this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings);
+    this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings);
+    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
+    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
+    vertx.eventBus().<JsonObject>consumer(Sessions.EVENTS_ADDRESS, msg -> {
+      JsonObject event = msg.body();
+      if (ENDING_EVENTS.contains(event.getString("type"))) {
+        closeConnectionsOf(event.getString("sessionId"));
+      }
+    });
+  }
+
+  private static McpAsyncServer server(McpServer.AsyncSpecification<?> spec, Vertx vertx, ToolCatalog catalog,
+                                       McpJsonMapper mapper) {
+    return spec.serverInfo("mcp-session-server", Server.version())
+        .capabilities(McpSchema.ServerCapabilities.builder().tools(false).prompts(false).logging().build())
+        .jsonMapper(mapper)
+        .tools(McpFeatures.tools(vertx, catalog, mapper))
+        .prompts(McpFeatures.prompts())
+        .build();
+  }
+
+  public void mount(Router router) {
+    sse.mount(router);
+    streamable.mount(router);
+  }
+
+  public boolean hasConnection(String userSessionId) {
+    return sse.hasConnection(userSessionId) || streamable.hasConnection(userSessionId);
+  }
+
+  public Future<Void> closeConnectionsOf(String userSessionId) {
+    return Future.join(sse.closeConnectionsOf(userSessionId), streamable.closeConnectionsOf(userSessionId))
+        .onFailure(err -> LOG.warn("Closing MCP connections of session {} failed: {}", userSessionId, err.toString()))
+        .mapEmpty();
+  }
+
+  /** Ends every MCP session and stream (at shutdown, before the HTTP server drains). */
+  public Future<Void> close() {
+    Promise<Void> sseDone = Promise.promise();
+    Promise<Void> streamableDone = Promise.promise();
+    sseServer.closeGracefully().subscribe(null, sseDone::fail, sseDone::complete);
+    streamableServer.closeGracefully().subscribe(null, streamableDone::fail, streamableDone::complete);
+    return Future.join(sseDone.future(), streamableDone.future()).mapEmpty();
+  }
+}
