@@ -1,0 +1,182 @@
+package dev.mcps.bench;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The load client's command line, parsed and checked before anything connects. */
+final class LoadOptions {
+
+  enum Transport { STREAMABLE, SSE }
+
+  static final String USAGE = """
+      usage: McpLoadClient --transport=streamable|sse --url=http://HOST:PORT --tool=NAME [options]
+        --path=PATH            Streamable HTTP endpoint (default /mcp), or the legacy SSE GET endpoint (default /sse)
+        --args=JSON            tool arguments object (default {})
+        --sessions=N           concurrent MCP sessions, one tools/call outstanding each (default 32)
+        --warmup=SECONDS       calls made but not recorded (default 5)
+        --duration=SECONDS     measured window (default 15)
+        --user-header=NAME     each session sends NAME: <user-prefix>-<n> on initialize / the SSE GET
+        --user-query=NAME      each session adds ?NAME=<user-prefix>-<n> to the initialize / SSE GET URL
+        --user-prefix=TEXT     (default bench)
+        --header='NAME: VALUE' sent on every request; repeatable
+        --event-loops=N        Vert.x event loops of the client, 1 or 2 (default 1)
+        --call-timeout=SECONDS a call unanswered this long counts as an error (default 10)
+        --protocol-version=V   requested in initialize (default 2025-06-18)
+        --cpu-pid=NAME:PID     also report the CPU use of that process over the measured window; repeatable
+      """;
+
+  Transport transport;
+  String host;
+  int port;
+  String path;
+  String tool;
+  JsonObject toolArguments = new JsonObject();
+  int sessions = 32;
+  double warmupSeconds = 5;
+  double durationSeconds = 15;
+  String userHeader;
+  String userQuery;
+  String userPrefix = "bench";
+  final Map<String, String> headers = new LinkedHashMap<>();
+  int eventLoops = 1;
+  long callTimeoutMillis = 10_000;
+  String protocolVersion = "2025-06-18";
+  final Map<String, Long> cpuPids = new LinkedHashMap<>();
+
+  static LoadOptions parse(String[] args) {
+    LoadOptions o = new LoadOptions();
+    String url = null;
+    String basePath = "";
+    List<String> missing = new ArrayList<>();
+    for (String arg : args) {
+      if (arg.equals("-h") || arg.equals("--help")) {
+        throw new IllegalArgumentException("");
+      }
+      int eq = arg.indexOf('=');
+      if (!arg.startsWith("--") || eq < 0) {
+        throw new IllegalArgumentException("expected --name=value, got: " + arg);
+      }
+      String name = arg.substring(2, eq);
+      String value = arg.substring(eq + 1);
+      switch (name) {
+        case "transport" -> o.transport = switch (value.toLowerCase(Locale.ROOT)) {
+          case "streamable", "streamablehttp", "streamable-http" -> Transport.STREAMABLE;
+          case "sse" -> Transport.SSE;
+          default -> throw new IllegalArgumentException("--transport must be streamable or sse, got: " + value);
+        };
+        case "url" -> url = value;
+        case "path" -> o.path = value;
+        case "tool" -> o.tool = value;
+        case "args" -> {
+          try {
+            o.toolArguments = new JsonObject(value);
+          } catch (DecodeException | ClassCastException e) {
+            throw new IllegalArgumentException("--args is not a JSON object: " + value);
+          }
+        }
+        case "sessions" -> o.sessions = positiveInt(name, value);
+        case "warmup" -> o.warmupSeconds = seconds(name, value, true);
+        case "duration" -> o.durationSeconds = seconds(name, value, false);
+        case "user-header" -> o.userHeader = value;
+        case "user-query" -> o.userQuery = value;
+        case "user-prefix" -> o.userPrefix = value;
+        case "header" -> {
+          int colon = value.indexOf(':');
+          if (colon <= 0) {
+            throw new IllegalArgumentException("--header must be 'Name: value', got: " + value);
+          }
+          o.headers.put(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
+        }
+        case "event-loops" -> {
+          o.eventLoops = positiveInt(name, value);
+          if (o.eventLoops > 2) {
+            throw new IllegalArgumentException("--event-loops is 1 or 2: the client must leave the cores to the server");
+          }
+        }
+        case "call-timeout" -> o.callTimeoutMillis = (long) (seconds(name, value, false) * 1000);
+        case "protocol-version" -> o.protocolVersion = value;
+        case "cpu-pid" -> {
+          int colon = value.indexOf(':');
+          if (colon <= 0) {
+            throw new IllegalArgumentException("--cpu-pid must be NAME:PID, got: " + value);
+          }
+          String label = value.substring(0, colon);
+          if (!label.matches("[A-Za-z0-9_]+")) {
+            throw new IllegalArgumentException("--cpu-pid name must be letters, digits or _, got: " + label);
+          }
+          o.cpuPids.put(label, (long) positiveInt(name, value.substring(colon + 1)));
+        }
+        default -> throw new IllegalArgumentException("unknown option --" + name);
+      }
+    }
+    if (o.transport == null) {
+      missing.add("--transport");
+    }
+    if (url == null) {
+      missing.add("--url");
+    }
+    if (o.tool == null) {
+      missing.add("--tool");
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("missing " + String.join(", ", missing));
+    }
+    URI uri;
+    try {
+      uri = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--url is not a URL: " + url);
+    }
+    if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
+      throw new IllegalArgumentException("--url must be http://HOST[:PORT][/prefix], got: " + url);
+    }
+    o.host = uri.getHost();
+    o.port = uri.getPort() < 0 ? 80 : uri.getPort();
+    if (uri.getRawPath() != null && !uri.getRawPath().equals("/")) {
+      basePath = uri.getRawPath().replaceAll("/+$", "");
+    }
+    if (o.path == null) {
+      o.path = o.transport == Transport.STREAMABLE ? "/mcp" : "/sse";
+    }
+    if (!o.path.startsWith("/")) {
+      o.path = "/" + o.path;
+    }
+    o.path = basePath + o.path;
+    return o;
+  }
+
+  String user(int session) {
+    return userPrefix + "-" + session;
+  }
+
+  private static int positiveInt(String name, String value) {
+    try {
+      int n = Integer.parseInt(value);
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--" + name + " must be a positive integer, got: " + value);
+  }
+
+  private static double seconds(String name, String value, boolean zeroAllowed) {
+    try {
+      double s = Double.parseDouble(value);
+      if (s > 0 || (zeroAllowed && s == 0)) {
+        return s;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--" + name + " must be a " + (zeroAllowed ? "non-negative" : "positive")
+        + " number of seconds, got: " + value);
+  }
+}
