@@ -287,6 +287,92 @@ public abstract class McpServerContract {
     }
   }
 
+  /** A Jira user with one project and issue on the fake, and the X-Jira-* headers that carry their credentials. */
+  private record JiraUser(String name, String project, String key, Map<String, String> headers) {}
+
+  private JiraUser jiraUser(String prefix) {
+    String name = unique(prefix).replace("-", "");
+    String project = "P" + name.toUpperCase().replaceAll("[^A-Z0-9]", "").substring(0, 12);
+    jira.addUser(name + "@example.com", "tok-" + name, project);
+    String key = jira.addIssue(project, "Issue of " + name, "details of " + name);
+    return new JiraUser(name, project, key, Map.of("X-Jira-Base-Url", jira.baseUrl(),
+        "X-Jira-Email", name + "@example.com", "X-Jira-Api-Token", "tok-" + name));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void everyJiraToolWorksEndToEndOverMcp(Kind kind) {
+    JiraUser u = jiraUser("alltools");
+    McpSyncClient c = client(server, kind, "userId=" + u.name(), u.headers());
+    try {
+      assertThat(text(call(c, "jira_list_projects", Map.of()))).contains(u.project());
+      assertThat(text(call(c, "jira_search", Map.of("jql", "project = " + u.project(), "maxResults", 10))))
+          .contains(u.key());
+      McpSchema.CallToolResult made = call(c, "jira_create_issue", Map.of("projectKey", u.project(),
+          "summary", "Made over MCP", "issueType", "Task", "description", "line one\n\n- bullet"));
+      String created = String.valueOf(((Map<?, ?>) made.structuredContent()).get("key"));
+      assertThat(text(made)).isEqualTo("Created " + created + ".");
+      assertThat(jira.issue(created).getJsonObject("fields").getJsonObject("description").getJsonArray("content")
+          .getJsonObject(1).getString("type")).isEqualTo("bulletList");
+      assertThat(call(c, "jira_update_issue", Map.of("issueKey", u.key(), "fields", Map.of("summary", "Renamed")))
+          .isError()).isFalse();
+      assertThat(text(call(c, "jira_get_transitions", Map.of("issueKey", u.key())))).contains("Done");
+      assertThat(text(call(c, "jira_transition_issue", Map.of("issueKey", u.key(), "transition", "Done",
+          "comment", "closing")))).contains("to Done");
+      assertThat(call(c, "jira_add_comment", Map.of("issueKey", u.key(), "body", "hello")).isError()).isFalse();
+      String read = text(call(c, "jira_get_issue", Map.of("issueKey", u.key())));
+      assertThat(read).contains("Renamed").contains("Status: Done").contains("closing").contains("hello");
+      assertThat(jira.requests().stream().filter(r -> r.email() != null && r.email().startsWith(u.name())))
+          .hasSizeGreaterThanOrEqualTo(9).allMatch(r -> r.token().equals("tok-" + u.name()));
+    } finally {
+      c.closeGracefully();
+    }
+  }
+
+  @Test
+  void fiftyConcurrentMcpUsersReachJiraWithExactlyTheirOwnCredentials() throws Exception {
+    int users = 50;
+    List<JiraUser> all = new ArrayList<>();
+    for (int i = 0; i < users; i++) {
+      all.add(jiraUser("conc"));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(users);
+    Map<String, String> wrong = new ConcurrentHashMap<>();
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < users; i++) {
+        JiraUser u = all.get(i);
+        Kind kind = i % 2 == 0 ? Kind.SSE : Kind.STREAMABLE;
+        done.add(pool.submit(() -> {
+          McpSyncClient c = client(server, kind, "userId=" + u.name(), u.headers());
+          try {
+            for (int r = 0; r < 3; r++) {
+              String issue = text(call(c, "jira_get_issue", Map.of("issueKey", u.key())));
+              if (!issue.startsWith(u.key() + ": Issue of " + u.name())) {
+                wrong.put(u.name() + " get " + r, issue);
+              }
+              call(c, "jira_add_comment", Map.of("issueKey", u.key(), "body", "by " + u.name()));
+            }
+          } finally {
+            c.closeGracefully();
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(wrong).isEmpty();
+    for (JiraUser u : all) {
+      List<FakeJira.Recorded> mine = jira.requests().stream().filter(r -> r.path().contains(u.key())).toList();
+      assertThat(mine).hasSize(6).allMatch(r -> r.email().equals(u.name() + "@example.com")
+          && r.token().equals("tok-" + u.name()));
+    }
+  }
+
   @Test
   void aJiraBaseUrlOffTheAllowlistRefusesTheConnectionAndNothingReachesIt() throws Exception {
     int before = jira.requests().size();
