@@ -1,5 +1,7 @@
 package dev.mcps;
 
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -46,6 +48,27 @@ public class ApiException extends RuntimeException {
       json.put("sessionId", sessionId);
     }
     return json;
+  }
+
+  /**
+   * The API error an event-bus failure carries (DESIGN.md §5: the failure code is the HTTP status, the message the
+   * error JSON), or null when {@code failure} is not such a reply.
+   */
+  public static ApiException fromReply(Throwable failure) {
+    if (failure instanceof ApiException api) {
+      return api;
+    }
+    if (failure instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && re.failureCode() >= 400 && re.getMessage() != null && re.getMessage().startsWith("{")) {
+      try {
+        JsonObject json = new JsonObject(re.getMessage());
+        return new ApiException(re.failureCode(), json.getString("error", "Error"), json.getString("message", ""),
+            json.getString("sessionId"));
+      } catch (RuntimeException notJson) {
+        return null;
+      }
+    }
+    return null;
   }
 
   public static ApiException badRequest(String code, String message) {

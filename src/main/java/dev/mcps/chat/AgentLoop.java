@@ -175,15 +175,8 @@ public final class AgentLoop {
   }
 
   private static String errorText(Throwable err) {
-    String m = err.getMessage();
-    if (m != null && m.startsWith("{")) {
-      try {
-        return new JsonObject(m).getString("message", "error");
-      } catch (RuntimeException notJson) {
-        return "error";
-      }
-    }
-    return m == null ? "error" : m;
+    ApiException api = ApiException.fromReply(err);
+    return api != null ? api.getMessage() : "internal error";
   }
 
   private static String text(ProviderReply reply) {

@@ -77,16 +77,11 @@ final class ChatRoutes {
 
   /** The chat verticle's failures carry the HTTP status and error JSON (DESIGN.md §5). */
   private static ApiException fromBus(Throwable err) {
+    ApiException api = ApiException.fromReply(err);
+    if (api != null) {
+      return api;
+    }
     if (err instanceof ReplyException re) {
-      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() >= 400 && re.getMessage() != null) {
-        try {
-          JsonObject json = new JsonObject(re.getMessage());
-          return new ApiException(re.failureCode(), json.getString("error", "Error"),
-              json.getString("message", ""), json.getString("sessionId"));
-        } catch (RuntimeException notJson) {
-          return new ApiException(re.failureCode(), "Error", "The turn failed");
-        }
-      }
       if (re.failureType() == ReplyFailure.TIMEOUT) {
         return new ApiException(504, "Provider_Timeout", "The turn did not finish in time");
       }

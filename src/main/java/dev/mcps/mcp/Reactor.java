@@ -2,8 +2,6 @@ package dev.mcps.mcp;
 
 import dev.mcps.ApiException;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonObject;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
@@ -26,16 +24,7 @@ final class Reactor {
 
   /** A failure as text fit for a client: the API message where there is one, never internals. */
   static String describe(Throwable err) {
-    if (err instanceof ApiException api) {
-      return api.getMessage();
-    }
-    if (err instanceof ReplyException re && re.getMessage() != null && re.getMessage().startsWith("{")) {
-      try {
-        return new JsonObject(re.getMessage()).getString("message", "Tool call failed");
-      } catch (RuntimeException notJson) {
-        return "Tool call failed";
-      }
-    }
-    return "Tool call failed";
+    ApiException api = ApiException.fromReply(err);
+    return api != null ? api.getMessage() : "Tool call failed";
   }
 }

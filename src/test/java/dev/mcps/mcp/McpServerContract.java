@@ -158,40 +158,27 @@ public abstract class McpServerContract {
     int users = 100;
     int rounds = 10;
     String run = UUID.randomUUID().toString().substring(0, 6);
-    ExecutorService pool = Executors.newFixedThreadPool(users);
     Map<String, String> wrong = new ConcurrentHashMap<>();
-    try {
-      List<Future<?>> done = new ArrayList<>();
-      for (int u = 0; u < users; u++) {
-        String user = "iso-" + run + "-" + u;
-        Kind kind = u % 2 == 0 ? Kind.SSE : Kind.STREAMABLE;
-        done.add(pool.submit(() -> {
-          McpSyncClient c = client(kind, user);
-          try {
-            for (int r = 0; r < rounds; r++) {
-              String value = user + "/round-" + r;
-              call(c, "notes_set", Map.of("key", "mine", "value", value));
-              String read = text(call(c, "notes_get", Map.of("key", "mine")));
-              if (!read.equals("\"" + value + "\"")) {
-                wrong.put(user + " round " + r, read);
-              }
-              JsonObject all = new JsonObject(text(call(c, "notes_get", Map.of())));
-              if (all.size() != 1) {
-                wrong.put(user + " all " + r, all.encode());
-              }
-            }
-          } finally {
-            c.closeGracefully();
+    inParallel(users, u -> {
+      String user = "iso-" + run + "-" + u;
+      McpSyncClient c = client(u % 2 == 0 ? Kind.SSE : Kind.STREAMABLE, user);
+      try {
+        for (int r = 0; r < rounds; r++) {
+          String value = user + "/round-" + r;
+          call(c, "notes_set", Map.of("key", "mine", "value", value));
+          String read = text(call(c, "notes_get", Map.of("key", "mine")));
+          if (!read.equals("\"" + value + "\"")) {
+            wrong.put(user + " round " + r, read);
           }
-          return null;
-        }));
+          JsonObject all = new JsonObject(text(call(c, "notes_get", Map.of())));
+          if (all.size() != 1) {
+            wrong.put(user + " all " + r, all.encode());
+          }
+        }
+      } finally {
+        c.closeGracefully();
       }
-      for (Future<?> f : done) {
-        f.get(120, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    });
     assertThat(wrong).isEmpty();
   }
 
@@ -336,35 +323,22 @@ public abstract class McpServerContract {
     for (int i = 0; i < users; i++) {
       all.add(jiraUser("conc"));
     }
-    ExecutorService pool = Executors.newFixedThreadPool(users);
     Map<String, String> wrong = new ConcurrentHashMap<>();
-    try {
-      List<Future<?>> done = new ArrayList<>();
-      for (int i = 0; i < users; i++) {
-        JiraUser u = all.get(i);
-        Kind kind = i % 2 == 0 ? Kind.SSE : Kind.STREAMABLE;
-        done.add(pool.submit(() -> {
-          McpSyncClient c = client(server, kind, "userId=" + u.name(), u.headers());
-          try {
-            for (int r = 0; r < 3; r++) {
-              String issue = text(call(c, "jira_get_issue", Map.of("issueKey", u.key())));
-              if (!issue.startsWith(u.key() + ": Issue of " + u.name())) {
-                wrong.put(u.name() + " get " + r, issue);
-              }
-              call(c, "jira_add_comment", Map.of("issueKey", u.key(), "body", "by " + u.name()));
-            }
-          } finally {
-            c.closeGracefully();
+    inParallel(users, i -> {
+      JiraUser u = all.get(i);
+      McpSyncClient c = client(server, i % 2 == 0 ? Kind.SSE : Kind.STREAMABLE, "userId=" + u.name(), u.headers());
+      try {
+        for (int r = 0; r < 3; r++) {
+          String issue = text(call(c, "jira_get_issue", Map.of("issueKey", u.key())));
+          if (!issue.startsWith(u.key() + ": Issue of " + u.name())) {
+            wrong.put(u.name() + " get " + r, issue);
           }
-          return null;
-        }));
+          call(c, "jira_add_comment", Map.of("issueKey", u.key(), "body", "by " + u.name()));
+        }
+      } finally {
+        c.closeGracefully();
       }
-      for (Future<?> f : done) {
-        f.get(120, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    });
     assertThat(wrong).isEmpty();
     for (JiraUser u : all) {
       List<FakeJira.Recorded> mine = jira.requests().stream().filter(r -> r.path().contains(u.key())).toList();
@@ -396,6 +370,23 @@ public abstract class McpServerContract {
     assertThat(stream.statusCode()).isEqualTo(200);
     CompletableFuture<Long> ended = CompletableFuture.supplyAsync(() -> stream.body().count());
     assertThat(ended.get(30, TimeUnit.SECONDS)).as("the stream ended").isPositive();
+  }
+
+  /** Runs {@code task(0..n-1)} on n threads at once (each an SDK sync client) and waits for all of them. */
+  private static void inParallel(int n, java.util.function.IntConsumer task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        done.add(pool.submit(() -> task.accept(k)));
+      }
+      for (Future<?> f : done) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   private Http http() {
