@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Benchmarks this server against the official MCP reference server (Node, @modelcontextprotocol/server-everything).
+# Benchmarks this server: its MCP endpoints against the official MCP reference server (Node,
+# @modelcontextprotocol/server-everything), and its POST /chat against a zero-delay fake LLM.
 #
 #   scripts/bench.sh          every section
 #   scripts/bench.sh mcp      only the MCP section
+#   scripts/bench.sh chat     only the chat section
 #
 # MCP section: for each of our server with STORE=memory, our server with STORE=redis (on a redis-server of its own)
 # and the Node reference, and for each transport (Streamable HTTP, legacy SSE), a fresh server on a free loopback port
 # is loaded by src/test/java/dev/mcps/bench/McpLoadClient: BENCH_SESSIONS sessions (32), each with one tools/call
 # outstanding, BENCH_WARMUP seconds of warm-up (5), then BENCH_SECONDS measured (15). A side-by-side table follows.
 #
+# Chat section: for each store (memory, then redis on a redis-server of its own), a fresh zero-delay fake of the
+# Anthropic Messages API (src/test/java/dev/mcps/bench/ZeroDelayAnthropic: every turn is model -> notes_get -> model)
+# and a fresh server pointed at it (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, CHAT_DEFAULT_MODEL=anthropic) are loaded by
+# src/test/java/dev/mcps/bench/ChatLoadClient: BENCH_CHAT_USERS users (64), each with one turn outstanding, each
+# starting over under a new user id after BENCH_CHAT_TURNS_PER_USER turns (20; 0 = histories grow all run long), with
+# the same warm-up and window. The table gives turns/s, turn latency, and the latency our server added: turn latency
+# minus two provider calls at the fake's measured mean service time (it reports it on GET /stats).
+#
 # Other settings: BENCH_CLIENT_JAVA_OPTS (JVM of the load client), BENCH_SERVER_JAVA_OPTS (JVM of our server),
 # BENCH_EVERYTHING_VERSION and BENCH_NODE_VERSION (the reference and the Node it runs on), BENCH_EVENT_LOOPS (1),
 # BENCH_QUIET_PCT / BENCH_QUIET_WAIT (before each run, wait until other work uses under 25% of a core, up to 120 s),
 # BENCH_NOISE_PCT / BENCH_ATTEMPTS (a run during which other work took over 25% of a core is made again, up to 3
 # attempts in all, and the quietest one is reported).
+# The exit status is 1 when a run failed (its reason is in the table), e.g. /chat answering 503
+# Provider_Not_Configured while the server has no Anthropic provider.
 # Our server inherits the caller's environment (LOG_LEVEL, HTTP_INSTANCES… apply); the script sets the listen address,
 # the store and a short shutdown grace. Logs and raw RESULT lines land in .build/bench/run-<time>/.
 set -euo pipefail
@@ -22,9 +34,14 @@ cd "$(dirname "$0")/.."
 BENCH_DIR=.build/bench
 JAR=target/mcp-session-server.jar
 CLASSPATH_FILE=$BENCH_DIR/classpath.txt
-CLIENT_CLASS=target/test-classes/dev/mcps/bench/McpLoadClient.class
+# The mains the sections run from the test classes; a build without one of them is stale.
+BENCH_CLASSES=(McpLoadClient ChatLoadClient ZeroDelayAnthropic)
 
 SESSIONS=${BENCH_SESSIONS:-32}
+CHAT_USERS=${BENCH_CHAT_USERS:-64}
+CHAT_TURNS_PER_USER=${BENCH_CHAT_TURNS_PER_USER:-20}
+# What the fake provider demands as x-api-key and our server is given as ANTHROPIC_API_KEY: a mismatch is a 401.
+FAKE_API_KEY=bench-key
 MEASURE_SECONDS=${BENCH_SECONDS:-15}
 WARMUP_SECONDS=${BENCH_WARMUP:-5}
 EVENT_LOOPS=${BENCH_EVENT_LOOPS:-1}
@@ -38,7 +55,9 @@ CLIENT_JAVA_OPTS=${BENCH_CLIENT_JAVA_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m}
 SERVER_JAVA_OPTS=${BENCH_SERVER_JAVA_OPTS:-}
 
 RUN_DIR=$BENCH_DIR/run-$(date +%Y%m%d-%H%M%S)
-RESULTS=$RUN_DIR/results.txt
+# Each section's raw rows; set by the section.
+RESULTS=
+FAILED_RUNS=0
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -77,6 +96,32 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The processes of the current run, stopped by stop_run.
+SERVER_PID=
+SERVER_PORT=
+REDIS_PID=
+REDIS_PORT=
+PROVIDER_PID=
+PROVIDER_PORT=
+# The load client's --cpu-pid for the run's redis-server, if any.
+STORE_CPU=()
+# Why the last start_* failed.
+FAILURE=
+
+# Stops what the current run started (the server first, so that it does not outlive its store or provider).
+stop_run() {
+  local pid
+  for pid in "$SERVER_PID" "$REDIS_PID" "$PROVIDER_PID"; do
+    if [ -n "$pid" ]; then
+      stop_pid "$pid"
+    fi
+  done
+  SERVER_PID=''
+  REDIS_PID=''
+  PROVIDER_PID=''
+  STORE_CPU=()
+}
 
 # --- helpers ---
 
@@ -134,9 +179,17 @@ wait_for_quiet() {
 }
 
 needs_build() {
-  [ -f "$JAR" ] && [ -f "$CLASSPATH_FILE" ] && [ -f "$CLIENT_CLASS" ] && [ -f "$BENCH_DIR/build.stamp" ] || return 0
+  local class
+  [ -f "$JAR" ] && [ -f "$CLASSPATH_FILE" ] && [ -f "$BENCH_DIR/build.stamp" ] || return 0
+  for class in "${BENCH_CLASSES[@]}"; do
+    [ -f "target/test-classes/dev/mcps/bench/$class.class" ] || return 0
+  done
   [ -n "$(find pom.xml conf src -newer "$BENCH_DIR/build.stamp" -print -quit 2>/dev/null)" ]
 }
+
+# The JVM of the load clients and the fake provider: CLIENT_JAVA_OPTS and the test classpath. An array, so that a
+# process started with "${BENCH_JAVA[@]}" ... & is the JVM itself and $! its pid.
+BENCH_JAVA=()
 
 build_if_needed() {
   mkdir -p "$BENCH_DIR"
@@ -146,6 +199,9 @@ build_if_needed() {
     mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE"
     touch "$BENCH_DIR/build.stamp"
   fi
+  local -a opts
+  read -r -a opts <<<"$CLIENT_JAVA_OPTS"
+  BENCH_JAVA=(java "${opts[@]}" -cp "target/test-classes:target/classes:$(cat "$CLASSPATH_FILE")")
 }
 
 NODE_BIN=
@@ -179,23 +235,66 @@ install_node_reference() {
   [ -f "$EVERYTHING_JS" ] || die "$EVERYTHING_JS is missing after npm install"
 }
 
-# Runs the load client; prints its RESULT line, or "FAILED <reason>" (the client's own fatal message when it has one).
+# Runs load client $2 (McpLoadClient, ChatLoadClient) for run $1 with the common window settings and "${@:3}"; prints
+# its RESULT line, or "FAILED <reason>" (the client's own fatal message when it has one).
 run_client() {
-  local name=$1
-  shift
+  local name=$1 class=$2
+  shift 2
   local out=$RUN_DIR/$name.client.out err=$RUN_DIR/$name.client.err
-  # shellcheck disable=SC2086 # CLIENT_JAVA_OPTS is a list of JVM flags
-  if java $CLIENT_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat "$CLASSPATH_FILE")" \
-    dev.mcps.bench.McpLoadClient --sessions="$SESSIONS" --warmup="$WARMUP_SECONDS" --duration="$MEASURE_SECONDS" \
+  if "${BENCH_JAVA[@]}" "dev.mcps.bench.$class" --warmup="$WARMUP_SECONDS" --duration="$MEASURE_SECONDS" \
     --event-loops="$EVENT_LOOPS" "$@" >"$out" 2>"$err"; then
     sed 's/^/[client] /' "$err" >&2
     grep '^RESULT ' "$out" | tail -1
   else
     sed 's/^/[client] /' "$err" >&2
     local reason
-    reason=$(sed -n 's/^mcp-load: FATAL: //p' "$err" | head -1)
+    reason=$(sed -n 's/^[a-z-]*: FATAL: //p' "$err" | head -1)
     echo "FAILED ${reason:-the load client exited with an error (see $err)}"
   fi
+}
+
+# A redis-server of its own for run $1, on a free port, saving nothing; sets REDIS_PID and REDIS_PORT, or FAILURE.
+start_redis() {
+  local name=$1
+  command -v redis-server >/dev/null 2>&1 || { FAILURE="redis-server is not installed"; return 1; }
+  REDIS_PORT=$(free_port)
+  mkdir -p "$RUN_DIR/$name.redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN_DIR/$name.redis" \
+    --daemonize no >"$RUN_DIR/$name.redis.log" 2>&1 &
+  REDIS_PID=$!
+  STARTED_PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 50); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true)" = PONG ] && return 0
+    sleep 0.1
+  done
+  FAILURE="redis-server on port $REDIS_PORT did not start (see $RUN_DIR/$name.redis.log)"
+  return 1
+}
+
+# Our server, fresh, for run $1 with store $2 (memory|redis; redis on a redis-server of its own) and the extra
+# environment "${@:3}"; sets SERVER_PID, SERVER_PORT and STORE_CPU once it answers /health, or FAILURE.
+start_ours() {
+  local name=$1 store=$2
+  shift 2
+  local -a env_vars=(HTTP_HOST=127.0.0.1 SHUTDOWN_GRACE_SECONDS=1 "$@")
+  [ -f "$JAR" ] || { FAILURE="$JAR is missing"; return 1; }
+  if [ "$store" = redis ]; then
+    start_redis "$name" || return 1
+    STORE_CPU=(--cpu-pid="redis:$REDIS_PID")
+    env_vars+=(STORE=redis "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+      "SESSION_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)")
+  else
+    env_vars+=(STORE=memory)
+  fi
+  SERVER_PORT=$(free_port)
+  log "our server ($store store) on port $SERVER_PORT for $name ..."
+  # shellcheck disable=SC2086 # SERVER_JAVA_OPTS is a list of JVM flags
+  env "${env_vars[@]}" HTTP_PORT="$SERVER_PORT" java $SERVER_JAVA_OPTS -jar "$JAR" >"$RUN_DIR/$name.server.log" 2>&1 &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+  wait_http "http://127.0.0.1:$SERVER_PORT/health" 200 "$SERVER_PID" 60 && return 0
+  FAILURE="our server did not become ready on /health (see $RUN_DIR/$name.server.log)"
+  return 1
 }
 
 # A run's outcome, in ROW: "server store transport" then the RESULT line or "FAILED <reason>". A global rather than
@@ -209,10 +308,12 @@ field() { # field KEY LINE
   sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"
 }
 
-# CPU that neither the client nor the servers used during the window: other work on the machine, and the kernel.
+# CPU that none of the run's processes (client, server, redis, fake provider) used during the window: other work on
+# the machine, and the kernel.
 other_pct() {
   awk -v m="$(field cpu_machine_pct "$1")" -v s="$(field cpu_server_pct "$1")" -v r="$(field cpu_redis_pct "$1")" \
-    -v c="$(field cpu_client_pct "$1")" 'BEGIN { o = m - s - r - c; if (o < 0) o = 0; printf "%.0f", o }'
+    -v c="$(field cpu_client_pct "$1")" -v p="$(field cpu_provider_pct "$1")" \
+    'BEGIN { o = m - s - r - c - p; if (o < 0) o = 0; printf "%.0f", o }'
 }
 
 # Runs "$@" (which sets ROW) again while other work on the machine took more than BENCH_NOISE_PCT of a core during
@@ -225,7 +326,10 @@ measure() {
     "$@"
     if [[ "$ROW" != *" RESULT "* ]]; then
       # A failure is not noise: report it, unless an earlier attempt measured something.
-      [ -z "$best" ] && best=$ROW
+      if [ -z "$best" ]; then
+        best=$ROW
+        FAILED_RUNS=$((FAILED_RUNS + 1))
+      fi
       break
     fi
     other=$(other_pct "$ROW")
@@ -243,54 +347,18 @@ measure() {
 
 # Our server, fresh for each run. $1 = memory|redis, $2 = streamable|sse.
 bench_ours() {
-  local store=$1 transport=$2 name="ours-$1-$2" port redis_port redis_pid server_pid path result
-  local -a env_vars=(HTTP_HOST=127.0.0.1 SHUTDOWN_GRACE_SECONDS=1)
-  local -a cpu=()
-  if [ ! -f "$JAR" ]; then
-    row ours "$store" "$transport" "FAILED $JAR is missing"
-    return 0
-  fi
+  local store=$1 transport=$2 name="ours-$1-$2" path result
   wait_for_quiet
-  if [ "$store" = redis ]; then
-    command -v redis-server >/dev/null 2>&1 || { row ours redis "$transport" "FAILED redis-server is not installed"; return 0; }
-    redis_port=$(free_port)
-    mkdir -p "$RUN_DIR/$name.redis"
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN_DIR/$name.redis" \
-      --daemonize no >"$RUN_DIR/$name.redis.log" 2>&1 &
-    redis_pid=$!
-    STARTED_PIDS+=("$redis_pid")
-    local ready=
-    for _ in $(seq 1 50); do
-      if [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null || true)" = PONG ]; then ready=1; break; fi
-      sleep 0.1
-    done
-    if [ -z "$ready" ]; then
-      row ours redis "$transport" "FAILED redis-server on port $redis_port did not start (see $RUN_DIR/$name.redis.log)"
-      stop_pid "$redis_pid"
-      return 0
-    fi
-    cpu+=(--cpu-pid="redis:$redis_pid")
-    env_vars+=(STORE=redis "REDIS_URL=redis://127.0.0.1:$redis_port"
-      "SESSION_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)")
-  else
-    env_vars+=(STORE=memory)
-  fi
-  port=$(free_port)
-  log "our server ($store store) on port $port, $transport ..."
-  # shellcheck disable=SC2086 # SERVER_JAVA_OPTS is a list of JVM flags
-  env "${env_vars[@]}" HTTP_PORT="$port" java $SERVER_JAVA_OPTS -jar "$JAR" >"$RUN_DIR/$name.server.log" 2>&1 &
-  server_pid=$!
-  STARTED_PIDS+=("$server_pid")
-  if ! wait_http "http://127.0.0.1:$port/health" 200 "$server_pid" 60; then
-    row ours "$store" "$transport" "FAILED our server did not become ready on /health (see $RUN_DIR/$name.server.log)"
-  else
+  if start_ours "$name" "$store"; then
     if [ "$transport" = streamable ]; then path=/mcp; else path=/mcp/sse; fi
-    result=$(run_client "$name" --transport="$transport" --url="http://127.0.0.1:$port" --path="$path" \
-      --tool=notes_get --args='{}' --user-header=X-User-Id --cpu-pid="server:$server_pid" "${cpu[@]}")
+    result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
+      --url="http://127.0.0.1:$SERVER_PORT" --path="$path" --tool=notes_get --args='{}' --user-header=X-User-Id \
+      --cpu-pid="server:$SERVER_PID" "${STORE_CPU[@]}")
     row ours "$store" "$transport" "$result"
+  else
+    row ours "$store" "$transport" "FAILED $FAILURE"
   fi
-  stop_pid "$server_pid"
-  [ -n "${redis_pid:-}" ] && stop_pid "$redis_pid"
+  stop_run
   return 0
 }
 
@@ -308,8 +376,8 @@ bench_node() {
   if ! wait_http "http://127.0.0.1:$port/" any "$server_pid" 30; then
     row node - "$transport" "FAILED the Node reference did not start (see $RUN_DIR/$name.server.log)"
   else
-    result=$(run_client "$name" --transport="$transport" --url="http://127.0.0.1:$port" --path="$path" \
-      --tool=echo --args='{"message":"hi"}' --cpu-pid="server:$server_pid")
+    result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
+      --url="http://127.0.0.1:$port" --path="$path" --tool=echo --args='{"message":"hi"}' --cpu-pid="server:$server_pid")
     row node - "$transport" "$result"
   fi
   stop_pid "$server_pid"
@@ -373,6 +441,7 @@ section_mcp() {
   build_if_needed
   install_node_reference
   mkdir -p "$RUN_DIR"
+  RESULTS=$RUN_DIR/mcp-results.txt
   : >"$RESULTS"
   local store transport
   for store in memory redis; do
@@ -386,14 +455,97 @@ section_mcp() {
   print_mcp_table | tee "$RUN_DIR/mcp-table.txt"
 }
 
+# --- chat section ---
+
+# The zero-delay fake Anthropic API for run $1, on a free port; sets PROVIDER_PID and PROVIDER_PORT, or FAILURE.
+start_fake_provider() {
+  local name=$1
+  PROVIDER_PORT=$(free_port)
+  "${BENCH_JAVA[@]}" dev.mcps.bench.ZeroDelayAnthropic --port="$PROVIDER_PORT" --api-key="$FAKE_API_KEY" \
+    >"$RUN_DIR/$name.provider.log" 2>&1 &
+  PROVIDER_PID=$!
+  STARTED_PIDS+=("$PROVIDER_PID")
+  wait_http "http://127.0.0.1:$PROVIDER_PORT/stats" 200 "$PROVIDER_PID" 30 && return 0
+  FAILURE="the fake provider did not start (see $RUN_DIR/$name.provider.log)"
+  return 1
+}
+
+# A fresh fake provider and a fresh server on store $1 pointed at it, loaded by the chat client.
+bench_chat() {
+  local store=$1 name="chat-$1" result
+  wait_for_quiet
+  if start_fake_provider "$name" && start_ours "$name" "$store" CHAT_DEFAULT_MODEL=anthropic \
+    "ANTHROPIC_BASE_URL=http://127.0.0.1:$PROVIDER_PORT" "ANTHROPIC_API_KEY=$FAKE_API_KEY"; then
+    result=$(run_client "$name" ChatLoadClient --users="$CHAT_USERS" --turns-per-user="$CHAT_TURNS_PER_USER" \
+      --store="$store" --url="http://127.0.0.1:$SERVER_PORT" \
+      --provider-stats="http://127.0.0.1:$PROVIDER_PORT/stats" \
+      --cpu-pid="server:$SERVER_PID" "${STORE_CPU[@]}" --cpu-pid="provider:$PROVIDER_PID")
+    row ours "$store" chat "$result"
+  else
+    row ours "$store" chat "FAILED $FAILURE"
+  fi
+  stop_run
+  return 0
+}
+
+print_chat_table() {
+  local server store transport rest cpu_s cpu_r
+  local per_user="a new user every $CHAT_TURNS_PER_USER turns"
+  [ "$CHAT_TURNS_PER_USER" = 0 ] && per_user="histories growing all run long"
+  echo
+  echo "POST /chat turns: $CHAT_USERS users, one turn outstanding each, $per_user; ${WARMUP_SECONDS}s warm-up,"
+  echo "${MEASURE_SECONDS}s measured. Zero-delay fake Anthropic API: every turn is model -> notes_get -> model."
+  echo "(srv_*: latency our server added = turn latency - 2 x the fake's mean service time, provider_ms;"
+  echo " CPU in % of one core over the measured window)"
+  printf '%-7s %9s %8s %8s %8s %8s %12s %7s %11s %10s %8s %7s\n' \
+    store turns/s p50_ms p99_ms srv_p50 srv_p99 provider_ms errors "server_cpu%" "provider%" "client%" "other%"
+  while read -r server store transport rest; do
+    if [[ "$rest" != RESULT* ]]; then
+      printf '%-7s %s\n' "$store" "$rest"
+      continue
+    fi
+    cpu_s=$(field cpu_server_pct "$rest")
+    cpu_r=$(field cpu_redis_pct "$rest")
+    [ -n "$cpu_r" ] && cpu_s="$cpu_s+$cpu_r"
+    printf '%-7s %9s %8s %8s %8s %8s %12s %7s %11s %10s %8s %7s\n' "$store" \
+      "$(field throughput "$rest")" "$(field p50_ms "$rest")" "$(field p99_ms "$rest")" \
+      "$(field server_p50_ms "$rest")" "$(field server_p99_ms "$rest")" "$(field provider_ms "$rest")" \
+      "$(field errors "$rest")" "$cpu_s" "$(field cpu_provider_pct "$rest")" "$(field cpu_client_pct "$rest")" \
+      "$(other_pct "$rest")"
+  done <"$RESULTS"
+  echo
+  echo "Targets for context (2 cores, load client included): >= 2,000 turns/s memory, >= 1,000 redis, srv_p50 <= 5 ms."
+  echo "server_cpu% of a Redis run is server+redis. Raw RESULT lines and logs: $RUN_DIR"
+}
+
+section_chat() {
+  build_if_needed
+  mkdir -p "$RUN_DIR"
+  RESULTS=$RUN_DIR/chat-results.txt
+  : >"$RESULTS"
+  local store
+  for store in memory redis; do
+    measure bench_chat "$store"
+  done
+  print_chat_table | tee "$RUN_DIR/chat-table.txt"
+}
+
 usage() {
-  echo "usage: scripts/bench.sh [all|mcp]" >&2
+  echo "usage: scripts/bench.sh [all|mcp|chat]" >&2
   exit 2
 }
 
 case "${1:-all}" in
-  all) section_mcp ;;
+  all)
+    section_mcp
+    section_chat
+    ;;
   mcp) section_mcp ;;
+  chat) section_chat ;;
   -h | --help) usage ;;
   *) usage ;;
 esac
+
+if [ "$FAILED_RUNS" -gt 0 ]; then
+  die "$FAILED_RUNS run(s) failed; the tables above say why"
+fi

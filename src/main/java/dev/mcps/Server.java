@@ -8,7 +8,9 @@ import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.McpEndpoints;
 import dev.mcps.mcp.transport.McpHttpSettings;
+import dev.mcps.provider.CallPolicy;
 import dev.mcps.provider.LlmProvider;
+import dev.mcps.provider.Providers;
 import dev.mcps.tools.ToolSelector;
 import dev.mcps.jira.JiraClient;
 import dev.mcps.jira.JiraCredentialsSource;
@@ -57,6 +59,7 @@ public final class Server {
   private String sessionDeployment;
   private ToolCatalog catalog;
   private McpEndpoints mcp;
+  private Providers providers;
 
   private Server(ServerConfig config, Vertx vertx, Sessions sessions) {
     this.config = config;
@@ -64,11 +67,15 @@ public final class Server {
     this.sessions = sessions;
   }
 
+  /** Starts with the chat providers the configuration describes. */
   public static Future<Server> start(ServerConfig config) {
-    return start(config, Map.of());
+    return start(config, null);
   }
 
-  /** Starts with these chat providers by name (anthropic, openai, bedrock); a missing one answers 503. */
+  /**
+   * Starts with these chat providers by name (anthropic, openai, bedrock; a missing one answers 503), or, when
+   * {@code providers} is null, with those the configuration describes.
+   */
   public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
@@ -80,6 +87,12 @@ public final class Server {
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions);
+    ServerConfig.Chat chat = config.chat();
+    if (providers == null) {
+      server.providers = Providers.create(vertx, chat, new CallPolicy(chat.providerTimeoutMs(),
+          chat.providerMaxAttempts(), chat.providerRetryMaxDelayMs()));
+    }
+    Map<String, LlmProvider> llms = providers != null ? providers : server.providers.byName();
     long startedAt = System.currentTimeMillis();
     ServerConfig.Jira jiraConfig = config.jira();
     JiraUrlPolicy jiraPolicy = new JiraUrlPolicy(jiraConfig.allowedHosts(), jiraConfig.allowHttp());
@@ -97,8 +110,7 @@ public final class Server {
         })
         .compose(id -> {
           server.toolsDeployment = id;
-          ServerConfig.Chat chat = config.chat();
-          AgentLoop loop = new AgentLoop(vertx, sessions, providers, new ToolSelector(server.catalog),
+          AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
               chat.maxIterations(), chat.turnTimeoutSeconds() * 1000L);
           ChatService service = new ChatService(sessions, loop, chat.defaultModel(), jiraPolicy);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
@@ -123,6 +135,9 @@ public final class Server {
         .onSuccess(started::complete)
         .onFailure(err -> {
           LOG.error("Start-up failed", err);
+          if (server.providers != null) {
+            server.providers.close();
+          }
           sessions.close().eventually(vertx::close).onComplete(v -> started.completeExceptionally(err));
         });
     return Future.fromCompletionStage(started);
@@ -156,6 +171,9 @@ public final class Server {
         .eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
         .eventually(sessions::close)
         .onComplete(ar -> {
+          if (providers != null) {
+            providers.close();
+          }
           LOG.debug("Undeployed; closing Vert.x");
           vertx.close().onComplete(v -> closed.complete(null));
         });

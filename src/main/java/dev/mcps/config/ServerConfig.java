@@ -62,8 +62,9 @@ public record ServerConfig(
     }
   }
 
+  /** {@code provider*}: one model call's timeout, attempts on 429/5xx, and the longest wait between attempts. */
   public record Chat(String defaultModel, int maxIterations, int turnTimeoutSeconds, Provider anthropic, Provider openai,
-                     Bedrock bedrock) {}
+                     Bedrock bedrock, int providerTimeoutMs, int providerMaxAttempts, int providerRetryMaxDelayMs) {}
 
   public record Jira(List<String> allowedHosts, boolean useEnvCredentials, String baseUrl, String email,
                      String apiToken, boolean allowHttp, boolean readOnly, int timeoutMs, int maxAttempts,

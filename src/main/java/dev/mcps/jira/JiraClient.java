@@ -1,5 +1,6 @@
 package dev.mcps.jira;
 
+import dev.mcps.RetryDelay;
 import dev.mcps.session.JiraCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,14 +14,10 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -92,35 +89,13 @@ public final class JiraClient {
         }
       }
       if ((status == 429 || status == 503) && attempt < maxAttempts) {
-        long delay = retryDelay(response.getHeader("Retry-After"), attempt);
+        long delay = RetryDelay.millis(response.getHeader("Retry-After"), attempt, 250, maxRetryDelayMs);
         LOG.debug("Jira answered {} to {} {}; retry {} in {} ms", status, method, path, attempt + 1, delay);
         return vertx.timer(Math.max(1, delay), TimeUnit.MILLISECONDS)
             .compose(v -> attempt(creds, method, path, query, body, attempt + 1));
       }
       return Future.failedFuture(error(status, response.body()));
     });
-  }
-
-  private long retryDelay(String retryAfter, int attempt) {
-    long base = -1;
-    if (retryAfter != null) {
-      try {
-        base = Long.parseLong(retryAfter.trim()) * 1000;
-      } catch (NumberFormatException notSeconds) {
-        try {
-          base = Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(retryAfter.trim(),
-              DateTimeFormatter.RFC_1123_DATE_TIME)).toMillis();
-        } catch (RuntimeException notADate) {
-          base = -1;
-        }
-      }
-    }
-    if (base < 0) {
-      base = 250L << Math.min(attempt - 1, 6);
-    }
-    // Jitter spreads out the retries of many users who were throttled at the same moment.
-    long jitter = ThreadLocalRandom.current().nextLong(0, 1 + Math.max(1, base / 5));
-    return Math.min(maxRetryDelayMs, base + jitter);
   }
 
   private JiraException unreachable(Throwable cause) {

@@ -9,19 +9,25 @@ import java.util.Locale;
 final class CallStats {
 
   enum ErrorKind {
-    /** A non-2xx answer to a tools/call POST. */
+    /** A non-2xx answer to a tools/call POST, or to a POST /chat. */
     HTTP,
     /** A JSON-RPC error response. */
     RPC,
-    /** A tools/call result with {@code isError: true}. */
+    /** A tools/call result with {@code isError: true}, or a chat turn whose tool result was an error. */
     TOOL,
     /** No answer within --call-timeout. */
     TIMEOUT,
     /** The connection failed or closed under a call. */
     IO,
-    /** An answer that is not what the MCP transport specifies (no response in the stream, unparsable JSON…). */
+    /**
+     * An answer that is not what the MCP transport specifies (no response in the stream, unparsable JSON…), or a
+     * /chat 200 that is not the turn the chat client expects.
+     */
     PROTOCOL,
-    /** The server forgot the session (404) or its SSE stream ended; the session re-handshakes. */
+    /**
+     * The server forgot the session (404) or its SSE stream ended; the session re-handshakes (a chat user starts over
+     * with a new user id).
+     */
     SESSION_LOST;
 
     String label() {
@@ -29,9 +35,15 @@ final class CallStats {
     }
   }
 
+  /** The client's name, which prefixes what it prints: mcp-load or chat-load. */
+  private final String tag;
   final LatencyHistogram latencies = new LatencyHistogram();
   final long[] errors = new long[ErrorKind.values().length];
   private final boolean[] reported = new boolean[ErrorKind.values().length];
+
+  CallStats(String tag) {
+    this.tag = tag;
+  }
 
   /** A success inside the window. */
   void success(long micros) {
@@ -48,7 +60,7 @@ final class CallStats {
     }
     if (!reported[kind.ordinal()]) {
       reported[kind.ordinal()] = true;
-      System.err.println("mcp-load: first " + kind.label() + " error: " + detail);
+      System.err.println(tag + ": first " + kind.label() + " error: " + detail);
     }
   }
 

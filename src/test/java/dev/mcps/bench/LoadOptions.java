@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /** The load client's command line, parsed and checked before anything connects. */
 final class LoadOptions {
@@ -32,6 +33,7 @@ final class LoadOptions {
       """;
 
   Transport transport;
+  private String url;
   String host;
   int port;
   String path;
@@ -51,26 +53,15 @@ final class LoadOptions {
 
   static LoadOptions parse(String[] args) {
     LoadOptions o = new LoadOptions();
-    String url = null;
-    String basePath = "";
     List<String> missing = new ArrayList<>();
-    for (String arg : args) {
-      if (arg.equals("-h") || arg.equals("--help")) {
-        throw new IllegalArgumentException("");
-      }
-      int eq = arg.indexOf('=');
-      if (!arg.startsWith("--") || eq < 0) {
-        throw new IllegalArgumentException("expected --name=value, got: " + arg);
-      }
-      String name = arg.substring(2, eq);
-      String value = arg.substring(eq + 1);
+    forEachOption(args, (name, value) -> {
       switch (name) {
         case "transport" -> o.transport = switch (value.toLowerCase(Locale.ROOT)) {
           case "streamable", "streamablehttp", "streamable-http" -> Transport.STREAMABLE;
           case "sse" -> Transport.SSE;
           default -> throw new IllegalArgumentException("--transport must be streamable or sse, got: " + value);
         };
-        case "url" -> url = value;
+        case "url" -> o.url = value;
         case "path" -> o.path = value;
         case "tool" -> o.tool = value;
         case "args" -> {
@@ -93,32 +84,17 @@ final class LoadOptions {
           }
           o.headers.put(value.substring(0, colon).trim(), value.substring(colon + 1).trim());
         }
-        case "event-loops" -> {
-          o.eventLoops = positiveInt(name, value);
-          if (o.eventLoops > 2) {
-            throw new IllegalArgumentException("--event-loops is 1 or 2: the client must leave the cores to the server");
-          }
-        }
+        case "event-loops" -> o.eventLoops = eventLoops(value);
         case "call-timeout" -> o.callTimeoutMillis = (long) (seconds(name, value, false) * 1000);
         case "protocol-version" -> o.protocolVersion = value;
-        case "cpu-pid" -> {
-          int colon = value.indexOf(':');
-          if (colon <= 0) {
-            throw new IllegalArgumentException("--cpu-pid must be NAME:PID, got: " + value);
-          }
-          String label = value.substring(0, colon);
-          if (!label.matches("[A-Za-z0-9_]+")) {
-            throw new IllegalArgumentException("--cpu-pid name must be letters, digits or _, got: " + label);
-          }
-          o.cpuPids.put(label, (long) positiveInt(name, value.substring(colon + 1)));
-        }
+        case "cpu-pid" -> cpuPid(value, o.cpuPids);
         default -> throw new IllegalArgumentException("unknown option --" + name);
       }
-    }
+    });
     if (o.transport == null) {
       missing.add("--transport");
     }
-    if (url == null) {
+    if (o.url == null) {
       missing.add("--url");
     }
     if (o.tool == null) {
@@ -127,27 +103,16 @@ final class LoadOptions {
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException("missing " + String.join(", ", missing));
     }
-    URI uri;
-    try {
-      uri = URI.create(url);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--url is not a URL: " + url);
-    }
-    if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
-      throw new IllegalArgumentException("--url must be http://HOST[:PORT][/prefix], got: " + url);
-    }
-    o.host = uri.getHost();
-    o.port = uri.getPort() < 0 ? 80 : uri.getPort();
-    if (uri.getRawPath() != null && !uri.getRawPath().equals("/")) {
-      basePath = uri.getRawPath().replaceAll("/+$", "");
-    }
+    Endpoint endpoint = endpoint("url", o.url);
+    o.host = endpoint.host();
+    o.port = endpoint.port();
     if (o.path == null) {
       o.path = o.transport == Transport.STREAMABLE ? "/mcp" : "/sse";
     }
     if (!o.path.startsWith("/")) {
       o.path = "/" + o.path;
     }
-    o.path = basePath + o.path;
+    o.path = endpoint.basePath() + o.path;
     return o;
   }
 
@@ -155,7 +120,60 @@ final class LoadOptions {
     return userPrefix + "-" + session;
   }
 
-  private static int positiveInt(String name, String value) {
+  /** A URL option split up: the path, without a trailing slash, is a prefix for the client's own paths. */
+  record Endpoint(String host, int port, String basePath) {
+  }
+
+  /** Calls {@code option(name, value)} for each {@code --name=value}; {@code -h}/{@code --help} ask for the usage. */
+  static void forEachOption(String[] args, BiConsumer<String, String> option) {
+    for (String arg : args) {
+      if (arg.equals("-h") || arg.equals("--help")) {
+        throw new IllegalArgumentException("");
+      }
+      int eq = arg.indexOf('=');
+      if (!arg.startsWith("--") || eq < 0) {
+        throw new IllegalArgumentException("expected --name=value, got: " + arg);
+      }
+      option.accept(arg.substring(2, eq), arg.substring(eq + 1));
+    }
+  }
+
+  static Endpoint endpoint(String name, String url) {
+    URI uri;
+    try {
+      uri = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--" + name + " is not a URL: " + url);
+    }
+    if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
+      throw new IllegalArgumentException("--" + name + " must be http://HOST[:PORT][/prefix], got: " + url);
+    }
+    String basePath = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
+    return new Endpoint(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort(), basePath);
+  }
+
+  static int eventLoops(String value) {
+    int n = positiveInt("event-loops", value);
+    if (n > 2) {
+      throw new IllegalArgumentException("--event-loops is 1 or 2: the client must leave the cores to the server");
+    }
+    return n;
+  }
+
+  /** {@code NAME:PID} into {@code pids}. */
+  static void cpuPid(String value, Map<String, Long> pids) {
+    int colon = value.indexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("--cpu-pid must be NAME:PID, got: " + value);
+    }
+    String label = value.substring(0, colon);
+    if (!label.matches("[A-Za-z0-9_]+")) {
+      throw new IllegalArgumentException("--cpu-pid name must be letters, digits or _, got: " + label);
+    }
+    pids.put(label, (long) positiveInt("cpu-pid", value.substring(colon + 1)));
+  }
+
+  static int positiveInt(String name, String value) {
     try {
       int n = Integer.parseInt(value);
       if (n > 0) {
@@ -167,7 +185,7 @@ final class LoadOptions {
     throw new IllegalArgumentException("--" + name + " must be a positive integer, got: " + value);
   }
 
-  private static double seconds(String name, String value, boolean zeroAllowed) {
+  static double seconds(String name, String value, boolean zeroAllowed) {
     try {
       double s = Double.parseDouble(value);
       if (s > 0 || (zeroAllowed && s == 0)) {

@@ -3,7 +3,6 @@ package dev.mcps.bench;
 import dev.mcps.bench.LoadOptions.Transport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -15,18 +14,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/**
- * The sessions of one event loop, with their own HTTP clients and statistics. Each shard is a verticle so that it gets
- * its own event-loop context: every callback of its clients, timers and sessions then runs on that one thread, and the
- * hot path shares nothing with the other shard.
- */
-final class LoadShard extends VerticleBase {
+/** The MCP sessions of one event loop, with their own HTTP clients and statistics. */
+final class LoadShard extends Shard {
 
   private static final long SWEEP_MILLIS = 250;
 
   final LoadOptions options;
-  final LoadClock clock;
-  final CallStats stats = new CallStats();
   private final List<Integer> sessionIndexes;
   private final List<McpSession> sessions = new ArrayList<>();
   private final byte[] callHead;
@@ -38,8 +31,8 @@ final class LoadShard extends VerticleBase {
   private long sweepTimer = -1;
 
   LoadShard(LoadOptions options, LoadClock clock, List<Integer> sessionIndexes) {
+    super(clock, McpLoadClient.TAG);
     this.options = options;
-    this.clock = clock;
     this.sessionIndexes = sessionIndexes;
     String params = new JsonObject().put("name", options.tool).put("arguments", options.toolArguments).encode();
     this.callHead = "{\"jsonrpc\":\"2.0\",\"id\":".getBytes(StandardCharsets.UTF_8);

@@ -183,7 +183,7 @@ class McpLoadClientTest {
     initializeStatus = 404;
 
     assertThatThrownBy(() -> McpLoadClient.run(options("streamable")))
-        .isInstanceOf(McpLoadClient.FatalException.class)
+        .isInstanceOf(FatalException.class)
         .hasMessageContaining("POST /mcp (initialize) answered HTTP 404");
   }
 }

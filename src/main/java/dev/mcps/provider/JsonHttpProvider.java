@@ -1,0 +1,120 @@
+package dev.mcps.provider;
+
+import dev.mcps.config.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+/**
+ * A provider whose API is JSON over HTTP with an API key (Anthropic Messages, OpenAI Chat Completions), called with
+ * the non-blocking web client. A subclass only converts: the canonical request to its JSON, its JSON to the
+ * canonical reply, and says where the key goes. One POST is one attempt for {@link ProviderCalls}: a non-2xx answer
+ * fails it with the status, {@code Retry-After} and the API's own error text. The body is encoded once, so retries
+ * resend the same bytes.
+ */
+public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
+
+  private final ServerConfig.Provider config;
+  private final String displayName;
+  private final String settings;
+  private final ProviderCalls calls;
+  private final WebClient client;
+  private final long timeoutMs;
+
+  /**
+   * @param displayName the name users read ("Anthropic")
+   * @param settings    the settings to name when some are missing ("ANTHROPIC_API_KEY, ANTHROPIC_MODEL")
+   */
+  protected JsonHttpProvider(Vertx vertx, ServerConfig.Provider config, CallPolicy policy, String displayName,
+                             String settings) {
+    this.config = config;
+    this.displayName = displayName;
+    this.settings = settings;
+    this.calls = new ProviderCalls(vertx, displayName, "API key", policy, config.apiKey());
+    this.client = WebClient.create(vertx, new WebClientOptions()
+        .setConnectTimeout((int) Math.min(policy.timeoutMs(), 10_000))
+        .setUserAgent("mcp-session-server")
+        .setKeepAlive(true));
+    this.timeoutMs = policy.timeoutMs();
+  }
+
+  /** The path after the base URL, e.g. {@code /v1/messages}. */
+  protected abstract String path();
+
+  /** The headers that carry the key (and any API version). */
+  protected abstract MultiMap authHeaders(String apiKey);
+
+  protected abstract JsonObject requestBody(String model, ProviderRequest request);
+
+  /** The API's 2xx JSON as canonical blocks; anything unexpected may throw (the call then fails as a 502). */
+  protected abstract ProviderReply reply(JsonObject body);
+
+  @Override
+  public final boolean configured() {
+    return config.configured() && config.baseUrl() != null && !config.baseUrl().isBlank()
+        && config.model() != null && !config.model().isBlank();
+  }
+
+  @Override
+  public final Future<ProviderReply> complete(ProviderRequest request) {
+    if (!configured()) {
+      return Future.failedFuture(new ProviderException(503, "Provider_Not_Configured",
+          displayName + " is not configured (" + settings + ")"));
+    }
+    String base = config.baseUrl();
+    String url = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path();
+    MultiMap headers = authHeaders(config.apiKey());
+    Buffer body = requestBody(config.model(), request).toBuffer();
+    return calls.run(() -> post(url, headers, body), raw -> reply(raw.toJsonObject()));
+  }
+
+  private Future<Buffer> post(String url, MultiMap headers, Buffer body) {
+    return client.postAbs(url)
+        .putHeaders(headers)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Accept", "application/json")
+        .timeout(timeoutMs)
+        .sendBuffer(body)
+        .transform(ar -> ar.succeeded() ? answer(ar.result())
+            : Future.failedFuture(ProviderCalls.Failure.transport(ar.cause())));
+  }
+
+  private static Future<Buffer> answer(HttpResponse<Buffer> response) {
+    int status = response.statusCode();
+    if (status < 200 || status >= 300) {
+      return Future.failedFuture(ProviderCalls.Failure.status(status, response.getHeader("Retry-After"),
+          errorText(response.body())));
+    }
+    return Future.succeededFuture(response.body() == null ? Buffer.buffer() : response.body());
+  }
+
+  /** {@code {"error":{"message"}}} (Anthropic, OpenAI), {@code {"error":"..."}} (Ollama) or {@code {"message"}}. */
+  private static String errorText(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return "";
+    }
+    try {
+      JsonObject json = body.toJsonObject();
+      Object error = json.getValue("error");
+      if (error instanceof JsonObject e && e.getValue("message") instanceof String m) {
+        return m;
+      }
+      if (error instanceof String s) {
+        return s;
+      }
+      return json.getValue("message") instanceof String m ? m : "";
+    } catch (RuntimeException notJson) {
+      return "";
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}
