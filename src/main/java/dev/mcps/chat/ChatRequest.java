@@ -91,9 +91,7 @@ public record ChatRequest(String message, String userId, String productLabUserId
         blocks = new JsonArray().add(new JsonObject().put("type", "text").put("text", text));
       } else if (content instanceof JsonArray arr && !arr.isEmpty()) {
         for (int j = 0; j < arr.size(); j++) {
-          if (!(arr.getValue(j) instanceof JsonObject block) || !(block.getValue("type") instanceof String)) {
-            throw invalidHistory("history[" + i + "].content[" + j + "] must be an object with a string type");
-          }
+          checkBlock(arr.getValue(j), "history[" + i + "].content[" + j + "]");
         }
         blocks = arr.copy();
       } else {
@@ -102,6 +100,27 @@ public record ChatRequest(String message, String userId, String productLabUserId
       out.add(new JsonObject().put("role", role).put("content", blocks));
     }
     return out;
+  }
+
+  /** The canonical blocks: text {text}, tool_use {id, name, input}, tool_result {tool_use_id, content, is_error?}. */
+  private static void checkBlock(Object value, String where) {
+    if (!(value instanceof JsonObject block)) {
+      throw invalidHistory(where + " must be an object");
+    }
+    String type = block.getValue("type") instanceof String t ? t : "";
+    boolean ok = switch (type) {
+      case "text" -> block.getValue("text") instanceof String;
+      case "tool_use" -> block.getValue("id") instanceof String && block.getValue("name") instanceof String
+          && block.getValue("input") instanceof JsonObject;
+      case "tool_result" -> block.getValue("tool_use_id") instanceof String
+          && (block.getValue("content") instanceof String || block.getValue("content") instanceof JsonArray)
+          && (block.getValue("is_error") == null || block.getValue("is_error") instanceof Boolean);
+      default -> false;
+    };
+    if (!ok) {
+      throw invalidHistory(where + " must be a text {text}, tool_use {id, name, input} or tool_result "
+          + "{tool_use_id, content, is_error?} block");
+    }
   }
 
   private static ApiException invalidHistory(String message) {
