@@ -62,8 +62,7 @@ public final class HttpVerticle extends VerticleBase {
 
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
-        .setPort(config.http().port())
-        .setCompressionSupported(true));
+        .setPort(config.http().port()));
     return server.requestHandler(router).listen();
   }
 

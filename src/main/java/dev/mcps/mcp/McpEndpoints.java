@@ -58,6 +58,9 @@ public final class McpEndpoints {
     return spec.serverInfo("mcp-session-server", Server.version())
         .capabilities(McpSchema.ServerCapabilities.builder().tools(false).prompts(false).logging().build())
         .jsonMapper(mapper)
+        // Each tool checks its own arguments and names the wrong one in a tool error the model can act on; a second
+        // JSON Schema pass per call in the SDK would only cost time.
+        .validateToolInputs(false)
         .tools(McpFeatures.tools(vertx, catalog, mapper))
         .prompts(McpFeatures.prompts())
         .build();

@@ -25,7 +25,7 @@ public final class McpFeatures {
   private McpFeatures() {
   }
 
-  /** Schemas and results go through the SDK's mapper as JSON text: Vert.x's JsonObject maps hold Vert.x types. */
+  /** Schemas go to the SDK as JSON text: Vert.x's JsonObject maps hold Vert.x types the SDK cannot read. */
   public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog, McpJsonMapper mapper) {
     return catalog.tools().stream().map(t -> toolSpec(vertx, t, mapper)).toList();
   }
@@ -38,28 +38,42 @@ public final class McpFeatures {
         .build();
     return AsyncToolSpecification.builder()
         .tool(descriptor)
-        .callHandler((exchange, request) -> call(vertx, mapper, exchange, request))
+        .callHandler((exchange, request) -> call(vertx, exchange, request))
         .build();
   }
 
-  private static Mono<McpSchema.CallToolResult> call(Vertx vertx, McpJsonMapper mapper,
-                                                     McpAsyncServerExchange exchange,
+  private static Mono<McpSchema.CallToolResult> call(Vertx vertx, McpAsyncServerExchange exchange,
                                                      McpSchema.CallToolRequest request) {
     String sessionId = userSessionId(exchange);
     JsonObject args = request.arguments() == null ? new JsonObject() : new JsonObject(request.arguments());
     return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args)
             .recover(err -> io.vertx.core.Future.succeededFuture(ToolResult.error(Reactor.describe(err)))))
-        .map(r -> toMcp(r, mapper));
+        .map(McpFeatures::toMcp);
   }
 
-  private static McpSchema.CallToolResult toMcp(ToolResult r, McpJsonMapper mapper) {
+  private static McpSchema.CallToolResult toMcp(ToolResult r) {
     McpSchema.CallToolResult.Builder b = McpSchema.CallToolResult.builder()
         .addTextContent(r.text())
         .isError(r.isError());
     if (r.structured() != null) {
-      b.structuredContent(mapper, r.structured().encode());
+      b.structuredContent(plain(r.structured()));
     }
     return b.build();
+  }
+
+  /** Vert.x JSON as plain maps and lists, which the SDK's mapper writes without a text round trip. */
+  static Object plain(Object value) {
+    if (value instanceof JsonObject o) {
+      java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+      o.forEach(e -> map.put(e.getKey(), plain(e.getValue())));
+      return map;
+    }
+    if (value instanceof io.vertx.core.json.JsonArray a) {
+      List<Object> list = new java.util.ArrayList<>(a.size());
+      a.forEach(v -> list.add(plain(v)));
+      return list;
+    }
+    return value;
   }
 
   static String userSessionId(McpAsyncServerExchange exchange) {
