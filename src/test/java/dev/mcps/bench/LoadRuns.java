@@ -43,6 +43,44 @@ final class LoadRuns {
    * A Vert.x for a load client: {@code eventLoops} event loops and as few other threads as it will take, so that the
    * client leaves the cores to the server under test.
    */
+  /** One load run: the RESULT line for these options. */
+  interface Run<O> {
+    String resultLine(O options) throws FatalException, InterruptedException;
+  }
+
+  /**
+   * The shared {@code main} of the load clients: parse (exit 2 with the usage), run, print the RESULT line (exit 0)
+   * or the fatal reason (exit 1).
+   */
+  static <O> void main(String tag, String usage, String[] args, java.util.function.Function<String[], O> parse,
+                       Run<O> run) {
+    O options;
+    try {
+      options = parse.apply(args);
+    } catch (IllegalArgumentException e) {
+      if (!e.getMessage().isEmpty()) {
+        System.err.println(tag + ": " + e.getMessage());
+      }
+      System.err.print(usage);
+      System.exit(2);
+      return;
+    }
+    int status;
+    try {
+      System.out.println(run.resultLine(options));
+      status = 0;
+    } catch (FatalException e) {
+      System.err.println(tag + ": FATAL: " + e.getMessage());
+      status = 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      status = 1;
+    }
+    System.out.flush();
+    // Vert.x and Netty threads are not daemons; the run is over, so do not wait for them.
+    System.exit(status);
+  }
+
   static Vertx vertx(int eventLoops) {
     return Vertx.vertx(new VertxOptions()
         .setEventLoopPoolSize(eventLoops)

@@ -67,31 +67,7 @@ public final class McpLoadClient {
   }
 
   public static void main(String[] args) {
-    LoadOptions options;
-    try {
-      options = LoadOptions.parse(args);
-    } catch (IllegalArgumentException e) {
-      if (!e.getMessage().isEmpty()) {
-        System.err.println(TAG + ": " + e.getMessage());
-      }
-      System.err.print(LoadOptions.USAGE);
-      System.exit(2);
-      return;
-    }
-    int status;
-    try {
-      System.out.println(run(options).line());
-      status = 0;
-    } catch (FatalException e) {
-      System.err.println(TAG + ": FATAL: " + e.getMessage());
-      status = 1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      status = 1;
-    }
-    System.out.flush();
-    // Vert.x and Netty threads are not daemons; the run is over, so do not wait for them.
-    System.exit(status);
+    LoadRuns.main(TAG, LoadOptions.USAGE, args, LoadOptions::parse, options -> run(options).line());
   }
 
   static Result run(LoadOptions options) throws FatalException, InterruptedException {
