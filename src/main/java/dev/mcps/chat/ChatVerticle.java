@@ -17,6 +17,11 @@ public final class ChatVerticle extends VerticleBase {
 
   public static final String ADDRESS = "mcps.chat.turn";
   public static final String STREAM_HEADER = "x-stream-address";
+  /**
+   * A sender that will only write the reply to HTTP asks for it already encoded: a JSON text Buffer instead of a
+   * JsonObject, which local delivery would otherwise deep-copy (the whole history) just to be encoded once more.
+   */
+  public static final String ENCODED_REPLY_HEADER = "x-reply-encoded";
 
   private final Sessions sessions;
   private final ChatService chat;
@@ -35,7 +40,8 @@ public final class ChatVerticle extends VerticleBase {
       String stream = msg.headers().get(STREAM_HEADER);
       TurnEvents events = stream == null ? TurnEvents.NONE
           : (event, data) -> vertx.eventBus().send(stream, new JsonObject().put("event", event).put("data", data));
-      return chat.handle(body, events);
+      Future<JsonObject> reply = chat.handle(body, events);
+      return msg.headers().contains(ENCODED_REPLY_HEADER) ? reply.map(JsonObject::toBuffer) : reply;
     }).completion();
   }
 }

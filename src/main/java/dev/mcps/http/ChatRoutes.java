@@ -4,6 +4,7 @@ import dev.mcps.ApiException;
 import dev.mcps.chat.ChatVerticle;
 import dev.mcps.session.SessionEnv;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -43,8 +44,10 @@ final class ChatRoutes {
       stream(ctx, body);
       return;
     }
-    vertx.eventBus().<JsonObject>request(ChatVerticle.ADDRESS, body, new DeliveryOptions().setSendTimeout(sendTimeoutMs))
-        .onSuccess(reply -> HttpErrors.json(ctx, 200, reply.body()))
+    vertx.eventBus().<Buffer>request(ChatVerticle.ADDRESS, body, new DeliveryOptions().setSendTimeout(sendTimeoutMs)
+            .addHeader(ChatVerticle.ENCODED_REPLY_HEADER, "1"))
+        .onSuccess(reply -> ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json")
+            .end(reply.body()))
         .onFailure(err -> HttpErrors.send(ctx, fromBus(err)));
   }
 

@@ -151,7 +151,9 @@ public final class MemorySessionStore implements SessionStore {
       return Future.succeededFuture();
     }
     pointUserAt(e, sessionId);
-    return Future.succeededFuture(copies(e.history()));
+    // Stored messages are copied on the way in and never changed; handing out the immutable list itself saves a deep
+    // copy of the whole history on every turn. Callers treat history as read-only (see SessionStore#history).
+    return Future.succeededFuture(e.history());
   }
 
   @Override

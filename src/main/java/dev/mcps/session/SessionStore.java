@@ -51,7 +51,11 @@ public interface SessionStore {
    */
   Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change);
 
-  /** The conversation history, oldest first; null when the session is unknown. */
+  /**
+   * The conversation history, oldest first; null when the session is unknown. The list and its messages are
+   * read-only: a store may hand out what it holds, and changes go through {@link #appendHistory} or
+   * {@link #replaceHistory}.
+   */
   Future<List<JsonObject>> history(String sessionId);
 
   /** Appends atomically and returns the new length; null when the session is unknown. */
