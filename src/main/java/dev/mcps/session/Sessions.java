@@ -246,7 +246,9 @@ public final class Sessions {
 
   /** Any store failure or silence becomes a fast 503 instead of a hung request. */
   private <T> Future<T> guard(Future<T> op) {
-    return op.timeout(storeTimeoutMs, TimeUnit.MILLISECONDS).recover(err -> {
+    // An answer already in hand (the memory store) needs no deadline timer.
+    Future<T> bounded = op.isComplete() ? op : op.timeout(storeTimeoutMs, TimeUnit.MILLISECONDS);
+    return bounded.recover(err -> {
       if (err instanceof ApiException) {
         return Future.failedFuture(err);
       }
