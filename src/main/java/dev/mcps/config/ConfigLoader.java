@@ -108,7 +108,7 @@ public final class ConfigLoader {
             integer("JIRA_TIMEOUT_MS", 100, 600_000), integer("JIRA_MAX_ATTEMPTS", 1, 10),
             integer("JIRA_RETRY_MAX_DELAY_MS", 0, 600_000)),
         new ServerConfig.Mcp(list("MCP_ALLOWED_ORIGINS"), list("MCP_ALLOWED_HOSTS"),
-            integer("MCP_KEEP_ALIVE_SECONDS", 0, 3600)),
+            integer("MCP_KEEP_ALIVE_SECONDS", 0, 3600), integer("MCP_SESSION_IDLE_SECONDS", 1, 365 * 24 * 3600)),
         authMode,
         new ServerConfig.Cluster(cluster, list("CLUSTER_MEMBERS")),
         integer("SHUTDOWN_GRACE_SECONDS", 0, 3600));

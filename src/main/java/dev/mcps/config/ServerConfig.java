@@ -78,7 +78,8 @@ public record ServerConfig(
     }
   }
 
-  public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds) {}
+  public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
+                    int sessionIdleSeconds) {}
 
   public record Cluster(boolean enabled, List<String> members) {}
 

@@ -18,6 +18,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.time.Duration;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,14 +38,21 @@ public final class McpEndpoints {
   private final McpAsyncServer sseServer;
   private final McpAsyncServer streamableServer;
 
+  private final Vertx vertx;
+  private final long idleTimer;
+
+  /** @param idle how long a Streamable MCP session may go unaddressed (with no open stream) before it is ended */
   public McpEndpoints(Vertx vertx, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
-                      McpHttpSettings settings) {
+                      McpHttpSettings settings, Duration idle) {
+    this.vertx = vertx;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
     McpBinding binding = new McpBinding(sessions, jiraPolicy);
     this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings);
     this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings);
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
     this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
+    long sweep = Math.max(1_000, Math.min(60_000, idle.toMillis() / 2));
+    this.idleTimer = vertx.setPeriodic(sweep, id -> streamable.closeIdle(idle));
     vertx.eventBus().<JsonObject>consumer(Sessions.EVENTS_ADDRESS, msg -> {
       JsonObject event = msg.body();
       if (ENDING_EVENTS.contains(event.getString("type"))) {
@@ -83,6 +91,7 @@ public final class McpEndpoints {
 
   /** Ends every MCP session and stream (at shutdown, before the HTTP server drains). */
   public Future<Void> close() {
+    vertx.cancelTimer(idleTimer);
     Promise<Void> sseDone = Promise.promise();
     Promise<Void> streamableDone = Promise.promise();
     sseServer.closeGracefully().subscribe(null, sseDone::fail, sseDone::complete);

@@ -389,6 +389,38 @@ public abstract class McpServerContract {
     }
   }
 
+  @Test
+  void aStreamableSessionNobodyAddressesIsEndedButTheUserSessionStays() throws Exception {
+    Server s = startServer(Map.of("MCP_SESSION_IDLE_SECONDS", "1"));
+    extra.add(s);
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String user = unique("forgetful");
+    HttpResponse<String> init = raw.send(initialize(base(s), Map.of("X-User-Id", user)),
+        HttpResponse.BodyHandlers.ofString());
+    String mcpSession = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    HttpRequest list = HttpRequest.newBuilder(URI.create(base(s) + "/mcp")).timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .header("Mcp-Session-Id", mcpSession)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}")).build();
+
+    Http admin = new Http(s.port());
+    String sessionId = admin.get("/admin/sessions?limit=1000", admin()).json().getJsonArray("sessions").stream()
+        .map(o -> (JsonObject) o).filter(o -> user.equals(o.getString("userId"))).findFirst().orElseThrow()
+        .getString("sessionId");
+    assertThat(admin.get("/admin/sessions/" + sessionId, admin()).json().getBoolean("hasMcpConnection")).isTrue();
+
+    // Watched through admin, which does not address the MCP session (any request to it would keep it alive).
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (admin.get("/admin/sessions/" + sessionId, admin()).json().getBoolean("hasMcpConnection")
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+
+    assertThat(raw.send(list, HttpResponse.BodyHandlers.discarding()).statusCode())
+        .as("the idle MCP session was ended").isEqualTo(404);
+    assertThat(admin.get("/admin/sessions/" + sessionId, admin()).status()).as("the user session stays").isEqualTo(200);
+  }
+
   private Http http() {
     return new Http(server.port());
   }

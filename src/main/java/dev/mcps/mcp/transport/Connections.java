@@ -37,6 +37,8 @@ final class Connections<C extends Connections.Bound> {
 
   private final ConcurrentMap<String, C> byId = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Set<C>> byUser = new ConcurrentHashMap<>();
+  /** When each connection was last addressed, for the idle sweep. */
+  private final ConcurrentMap<String, Long> lastUse = new ConcurrentHashMap<>();
   private final McpSessionBinder binder;
   private final Function<C, Mono<Void>> ender;
 
@@ -47,6 +49,7 @@ final class Connections<C extends Connections.Bound> {
   }
 
   void add(C connection) {
+    lastUse.put(connection.id(), System.currentTimeMillis());
     byId.put(connection.id(), connection);
     byUser.compute(connection.userSessionId(), (user, set) -> {
       Set<C> connections = set == null ? ConcurrentHashMap.newKeySet() : set;
@@ -55,8 +58,25 @@ final class Connections<C extends Connections.Bound> {
     });
   }
 
+  /** The connection, marked as just used; null when unknown or ended. */
   C get(String id) {
-    return byId.get(id);
+    C connection = byId.get(id);
+    if (connection != null) {
+      lastUse.put(id, System.currentTimeMillis());
+    }
+    return connection;
+  }
+
+  /**
+   * Ends the connections nobody addressed for {@code idleMillis}, except those {@code busy} says are still in use
+   * (an open stream). Without it, clients that never say goodbye would pile up sessions for as long as their user
+   * session lives.
+   */
+  Future<Void> closeIdle(long idleMillis, java.util.function.Predicate<C> busy) {
+    long cutoff = System.currentTimeMillis() - idleMillis;
+    return closeEach(byId.values().stream()
+        .filter(c -> lastUse.getOrDefault(c.id(), 0L) < cutoff && !busy.test(c))
+        .toList());
   }
 
   Collection<C> all() {
@@ -72,6 +92,7 @@ final class Connections<C extends Connections.Bound> {
     if (!byId.remove(connection.id(), connection)) {
       return Future.succeededFuture();
     }
+    lastUse.remove(connection.id());
     byUser.computeIfPresent(connection.userSessionId(), (user, set) -> {
       set.remove(connection);
       return set.isEmpty() ? null : set;

@@ -11,10 +11,12 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.ProtocolVersions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -65,6 +67,15 @@ public final class VertxStreamableServerTransportProvider
   @Override
   public List<String> protocolVersions() {
     return VERSIONS;
+  }
+
+  /**
+   * Ends the MCP sessions no request addressed for {@code idle} and that hold no open stream (clients that never
+   * send DELETE). Legacy SSE connections need no such sweep: they end with their stream.
+   */
+  public Future<Void> closeIdle(Duration idle) {
+    return connections.closeIdle(idle.toMillis(),
+        c -> c.session().hasOpenStream() || c.session().hasListeningStream());
   }
 
   @Override
