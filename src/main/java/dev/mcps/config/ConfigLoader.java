@@ -40,11 +40,11 @@ public final class ConfigLoader {
   /** Loads with {@code env} in place of the process environment (tests pass their own map). */
   public static ServerConfig load(Map<String, String> env) {
     Map<String, String> merged = new HashMap<>();
-    putAll(merged, readDefaults());
+    merged.putAll(readDefaults());
     String file = env.get("CONFIG_FILE");
     Path path = file != null && !file.isBlank() ? Path.of(file) : Path.of("conf", "server.json");
     if (Files.isRegularFile(path)) {
-      putAll(merged, readFile(path));
+      merged.putAll(readFile(path));
     } else if (file != null && !file.isBlank()) {
       throw new ConfigException("CONFIG_FILE: " + file + " does not exist");
     }
@@ -234,9 +234,5 @@ public final class ConfigLoader {
       out.put(e.getKey(), v == null ? "" : String.valueOf(v));
     }
     return out;
-  }
-
-  private static void putAll(Map<String, String> into, Map<String, String> from) {
-    into.putAll(from);
   }
 }
