@@ -2,10 +2,13 @@ package dev.mcps.session;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.netty.channel.EventLoop;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -224,6 +227,12 @@ public final class RedisSessionStore implements SessionStore {
 
   private final Vertx vertx;
   private final Redis redis;
+  /**
+   * One pipelined connection per event loop, opened from that loop: commands need no pool checkout and no thread
+   * hop. A broken connection is dropped and the next command opens a new one; callers off the event loops (and the
+   * first commands while a loop's connection opens) use the pooled client.
+   */
+  private final ConcurrentHashMap<EventLoop, Future<RedisConnection>> pipelines = new ConcurrentHashMap<>();
   private final String prefix;
   private final long idleTimeoutMillis;
   private final int maxSessions;
@@ -248,6 +257,26 @@ public final class RedisSessionStore implements SessionStore {
     // A stopped Redis must fail requests within a second, so that health checks and callers degrade quickly.
     options.getNetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
     this.redis = Redis.createClient(vertx, options);
+  }
+
+  private Future<Response> send(Request request) {
+    ContextInternal ctx = ContextInternal.current();
+    if (ctx == null || !ctx.isEventLoopContext()) {
+      return redis.send(request);
+    }
+    EventLoop loop = ctx.nettyEventLoop();
+    Future<RedisConnection> pipeline = pipelines.computeIfAbsent(loop, l -> redis.connect().onComplete(ar -> {
+      if (ar.failed()) {
+        pipelines.remove(l);
+      } else {
+        RedisConnection c = ar.result();
+        c.exceptionHandler(err -> pipelines.remove(l)).endHandler(v -> pipelines.remove(l));
+      }
+    }));
+    if (!pipeline.succeeded()) {
+      return redis.send(request);
+    }
+    return pipeline.result().send(request);
   }
 
   @Override
@@ -362,7 +391,7 @@ public final class RedisSessionStore implements SessionStore {
   @Override
   public Future<Long> count() {
     long now = now();
-    return redis.send(Request.cmd(Command.ZCOUNT).arg(prefix + "sessions").arg("(" + (now - idleTimeoutMillis))
+    return send(Request.cmd(Command.ZCOUNT).arg(prefix + "sessions").arg("(" + (now - idleTimeoutMillis))
         .arg("+inf")).map(Response::toLong);
   }
 
@@ -376,7 +405,7 @@ public final class RedisSessionStore implements SessionStore {
   @Override
   public Future<String> tryLock(String sessionId, long ttlMillis) {
     String token = SessionEnv.randomId();
-    return redis.send(Request.cmd(Command.SET).arg(prefix + "lock:" + sessionId).arg(token).arg("NX").arg("PX")
+    return send(Request.cmd(Command.SET).arg(prefix + "lock:" + sessionId).arg(token).arg("NX").arg("PX")
         .arg(ttlMillis)).map(reply -> reply == null ? null : token);
   }
 
@@ -387,18 +416,20 @@ public final class RedisSessionStore implements SessionStore {
 
   @Override
   public Future<Void> ping() {
-    return redis.send(Request.cmd(Command.PING)).mapEmpty();
+    return send(Request.cmd(Command.PING)).mapEmpty();
   }
 
   @Override
   public Future<Void> close() {
+    pipelines.values().forEach(f -> f.onSuccess(RedisConnection::close));
+    pipelines.clear();
     return redis.close();
   }
 
   // --- update: read, apply the change in Java, save if nobody saved in between ---
 
   private Future<SessionEnv> readAndSave(String sessionId, Consumer<SessionEnv> change, boolean clearHistory) {
-    return redis.send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId))
+    return send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId))
         .compose(json -> json == null
             ? Future.succeededFuture(null)
             : save(sessionId, json.toString(), change, clearHistory, 1));
@@ -490,9 +521,9 @@ public final class RedisSessionStore implements SessionStore {
   }
 
   private Future<Response> run(Script script, List<String> args) {
-    return redis.send(scriptRequest(Command.EVALSHA, script.sha(), args))
+    return send(scriptRequest(Command.EVALSHA, script.sha(), args))
         .recover(err -> isNoScript(err)
-            ? redis.send(scriptRequest(Command.EVAL, script.text(), args))
+            ? send(scriptRequest(Command.EVAL, script.text(), args))
             : Future.failedFuture(err));
   }
 
