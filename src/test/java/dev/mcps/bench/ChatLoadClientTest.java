@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcps.Server;
 import dev.mcps.bench.CallStats.ErrorKind;
-import dev.mcps.config.ConfigLoader;
-import dev.mcps.provider.LlmProvider;
 import dev.mcps.testing.Http;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
@@ -50,10 +48,9 @@ class ChatLoadClientTest {
   @Test
   void everyTurnThroughTheRealServerIsOneToolCallAndTheServerAddedLatencyExcludesTheProvider() throws Exception {
     HttpServer fake = TestServers.await(new ZeroDelayAnthropic("bench-key").listen(side, "127.0.0.1", 0));
-    Map<String, LlmProvider> providers = Map.of("anthropic",
-        new AnthropicStandIn("127.0.0.1", fake.actualPort(), "bench-key"));
-    server = TestServers.await(Server.start(ConfigLoader.load(TestServers.env(Map.of("SESSION_MAX", "100000"))),
-        providers));
+    // The real Anthropic provider, configured exactly as scripts/bench.sh configures the server.
+    server = TestServers.start(Map.of("SESSION_MAX", "100000", "ANTHROPIC_API_KEY", "bench-key",
+        "ANTHROPIC_BASE_URL", "http://127.0.0.1:" + fake.actualPort(), "CHAT_DEFAULT_MODEL", "anthropic"));
 
     ChatLoadClient.Result result = ChatLoadClient.run(options(server.port(), "--users=8", "--turns-per-user=3",
         "--store=memory", "--provider-stats=http://127.0.0.1:" + fake.actualPort() + "/stats"));
