@@ -22,8 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chat load client against our real server (with a stand-in Anthropic provider talking to the zero-delay fake, or
- * with no provider at all, as the server is today), and against a recording /chat fake that checks what it sends.
+ * The chat load client against our real server (its Anthropic provider pointed at the zero-delay fake, or with no
+ * provider configured), and against a recording /chat fake that checks what it sends.
  */
 class ChatLoadClientTest {
 
