@@ -14,13 +14,17 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A closed-loop load generator for {@code POST /chat}: N users, each with exactly one turn outstanding. Against a
- * server whose model is {@link ZeroDelayAnthropic}, every turn is one tool call: model → {@code notes_get} → model.
- * It warms up, measures a fixed window, and prints one line that scripts parse:
+ * A load generator for {@code POST /chat}: N users, each with at most one turn outstanding. In the closed loop (the
+ * default) each user sends its next turn as soon as the last is answered, which measures the most turns a second the
+ * server can do; latency there is mostly queueing (users ÷ throughput, Little's law). In the open loop
+ * ({@code --rate}) the users together offer a fixed number of turns a second, which measures what a turn costs at a
+ * given load. Against a server whose model is {@link ZeroDelayAnthropic}, every turn is one tool call: model →
+ * {@code notes_get} → model. It warms up, measures a fixed window, and prints one line that scripts parse:
  *
  * <pre>RESULT section=chat store=… turns=… seconds=… throughput=… p50_ms=… p99_ms=… errors=…
- *   [server_p50_ms=… server_p99_ms=… provider_ms=… provider_calls_per_turn=…] users=… turns_per_user=… p90_ms=…
- *   p999_ms=… max_ms=… mean_ms=… cpu_client_pct=… [cpu_NAME_pct=…] cpu_machine_pct=… err_KIND=…</pre>
+ *   [server_p50_ms=… server_p99_ms=… provider_ms=… provider_calls_per_turn=…] users=… turns_per_user=…
+ *   offered_rate=…|closed p90_ms=… p999_ms=… max_ms=… mean_ms=… warmup_s=… cpu_client_pct=… [cpu_NAME_pct=…]
+ *   cpu_machine_pct=… err_KIND=…</pre>
  *
  * <p>The latency of a turn is what the user waits: request sent to answer read. With {@code --provider-stats}, the
  * fake provider's counters are read at both ends of the window, and the provider's own time — its mean service time
@@ -51,7 +55,8 @@ public final class ChatLoadClient {
   }
 
   /** The result of a run, as the RESULT line prints it; {@code provider} is null without --provider-stats. */
-  record Result(ChatLoadOptions options, CallStats stats, Map<String, Double> cpuPercent, ProviderTime provider) {
+  record Result(ChatLoadOptions options, CallStats stats, Map<String, Double> cpuPercent, ProviderTime provider,
+                double warmupSeconds) {
 
     long turns() {
       return stats.latencies.count();
@@ -86,10 +91,12 @@ public final class ChatLoadClient {
       }
       out.append(" users=").append(options.users)
           .append(" turns_per_user=").append(options.turnsPerUser)
+          .append(" offered_rate=").append(options.rate > 0 ? fmt(options.rate, 1) : "closed")
           .append(" p90_ms=").append(ms(h.percentile(90)))
           .append(" p999_ms=").append(ms(h.percentile(99.9)))
           .append(" max_ms=").append(ms(h.max()))
-          .append(" mean_ms=").append(ms(h.mean()));
+          .append(" mean_ms=").append(ms(h.mean()))
+          .append(" warmup_s=").append(fmt(warmupSeconds, 1));
       cpuPercent.forEach((name, pct) -> out.append(" cpu_").append(name).append("_pct=").append(fmt(pct, 1)));
       for (ErrorKind kind : CHAT_ERRORS) {
         out.append(" err_").append(kind.label()).append('=').append(stats.errors[kind.ordinal()]);
@@ -117,14 +124,19 @@ public final class ChatLoadClient {
         providerStats.read();
       }
       JsonObject[] window = new JsonObject[2];
-      LoadRuns.Measured measured = LoadRuns.measure(vertx, shards, clock, options.warmupSeconds,
+      LoadRuns.Measured measured = LoadRuns.measure(vertx, shards, clock, options.warmup(),
           options.durationSeconds, options.callTimeoutMillis + 5_000, options.callTimeoutMillis + 10_000,
           options.cpuPids, TAG, new LoadRuns.Hooks() {
             @Override
             public void connected(double seconds) {
-              log("%d users had their first turn on %s:%d%s in %.2f s; warm-up %.1f s, then measuring %.1f s",
-                  options.users, options.host, options.port, options.path, seconds, options.warmupSeconds,
+              log("%d users had their first turn on %s:%d%s in %.2f s; warm-up %s, then measuring %.1f s",
+                  options.users, options.host, options.port, options.path, seconds, options.warmup().describe(),
                   options.durationSeconds);
+            }
+
+            @Override
+            public void warmedUp(double seconds) {
+              log("warmed up in %.1f s", seconds);
             }
 
             @Override
@@ -138,7 +150,8 @@ public final class ChatLoadClient {
             }
           });
       ProviderTime provider = ProviderStats.between(window[0], window[1]);
-      Result result = new Result(options, measured.stats(), measured.cpuPercent(), provider);
+      Result result = new Result(options, measured.stats(), measured.cpuPercent(), provider,
+          measured.warmupSeconds());
       if (provider != null && result.turns() > 0) {
         double perTurn = (double) provider.requests() / result.turns();
         if (Math.abs(perTurn - PROVIDER_CALLS_PER_TURN) > 0.05 * PROVIDER_CALLS_PER_TURN) {

@@ -77,6 +77,48 @@ class ChatLoadClientTest {
   }
 
   @Test
+  void theOpenLoopOffersItsRateWhateverTheServerCouldDo() throws Exception {
+    HttpServer fake = TestServers.await(new ZeroDelayAnthropic("bench-key").listen(side, "127.0.0.1", 0));
+    server = TestServers.start(Map.of("SESSION_MAX", "100000", "ANTHROPIC_API_KEY", "bench-key",
+        "ANTHROPIC_BASE_URL", "http://127.0.0.1:" + fake.actualPort(), "CHAT_DEFAULT_MODEL", "anthropic"));
+
+    // 8 users, 40 turns a second in all: each user sends one turn every 200 ms, far below what the server can do.
+    ChatLoadClient.Result result = ChatLoadClient.run(options(server.port(), "--users=8", "--rate=40",
+        "--duration=2", "--store=memory"));
+
+    assertThat(result.stats().totalErrors()).isZero();
+    // 80 turns are due in the 2 s window; a window edge can cut off one turn of each user.
+    assertThat(result.turns()).isBetween(70L, 90L);
+    assertThat(result.line()).contains(" offered_rate=40.0 ");
+    // A closed loop of 8 users would have made thousands of turns in that time.
+    ChatLoadClient.Result closed = ChatLoadClient.run(options(server.port(), "--users=8", "--duration=2"));
+    assertThat(closed.turns()).isGreaterThan(4 * result.turns());
+    assertThat(closed.line()).contains(" offered_rate=closed ");
+  }
+
+  @Test
+  void aLateOpenLoopTurnIsTimedFromWhenItWasDueNotFromWhenItWentOut() throws Exception {
+    // A fake /chat that takes 300 ms a turn while the user is due every 100 ms: the queue grows all run long.
+    String turn = new JsonObject().put("sessionId", "s-1").put("response", "done").put("history", new JsonArray()
+        .add(message("user", new JsonObject().put("type", "text").put("text", "check my notes")))
+        .add(message("assistant", new JsonObject().put("type", "tool_use").put("id", "t1").put("name", "notes_get")
+            .put("input", new JsonObject())))
+        .add(message("user", new JsonObject().put("type", "tool_result").put("tool_use_id", "t1").put("content", "{}")))
+        .add(message("assistant", new JsonObject().put("type", "text").put("text", "done")))).encode();
+    HttpServer slow = TestServers.await(side.createHttpServer().requestHandler(req -> req.body().onSuccess(b ->
+            side.setTimer(300, t -> req.response().putHeader("content-type", "application/json").end(turn))))
+        .listen(0, "127.0.0.1"));
+    ChatLoadClient.Result result = ChatLoadClient.run(ChatLoadOptions.parse(new String[] {
+        "--url=http://127.0.0.1:" + slow.actualPort(), "--users=1", "--rate=10", "--warmup=0", "--duration=2",
+        "--call-timeout=5"}));
+
+    // Only ~6 turns fit in 2 s at 300 ms each; the later ones were due long before they could go out.
+    assertThat(result.stats().totalErrors()).isZero();
+    assertThat(result.turns()).isBetween(3L, 8L);
+    assertThat(result.stats().latencies.max()).isGreaterThan(700_000);
+  }
+
+  @Test
   void aServerWithoutAProviderStopsTheRunWithIts503AndSaysWhatIsMissing() {
     server = TestServers.start(Map.of());
 
@@ -186,13 +228,13 @@ class ChatLoadClientTest {
     }
     ChatLoadOptions options = options(1, "--store=redis");
     ChatLoadClient.Result result = new ChatLoadClient.Result(options, stats, Map.of("client", 12.5),
-        new ChatLoadClient.ProviderTime(200, 40.0));
+        new ChatLoadClient.ProviderTime(200, 40.0), 7.5);
 
     assertThat(result.serverMicros(50)).isEqualTo(920.0);
     assertThat(result.line()).startsWith("RESULT section=chat store=redis turns=100 seconds=1.00 throughput=100.0 "
             + "p50_ms=1.000 p99_ms=1.000 errors=0 server_p50_ms=0.920 server_p99_ms=0.920 provider_ms=0.040 "
             + "provider_calls_per_turn=2.00 users=4 turns_per_user=20 ")
-        .contains(" cpu_client_pct=12.5 ")
+        .contains(" warmup_s=7.5 cpu_client_pct=12.5 ")
         .endsWith(" err_http=0 err_tool=0 err_timeout=0 err_io=0 err_protocol=0 err_session_lost=0");
   }
 
@@ -205,5 +247,9 @@ class ChatLoadClientTest {
         .hasMessageContaining("--store");
     assertThatThrownBy(() -> ChatLoadOptions.parse(new String[] {"--url=ftp://h:1"})).hasMessageContaining("--url");
     assertThat(ChatLoadOptions.parse(new String[] {"--url=http://h:1/base/"}).path).isEqualTo("/base/chat");
+  }
+
+  private static JsonObject message(String role, JsonObject block) {
+    return new JsonObject().put("role", role).put("content", new JsonArray().add(block));
   }
 }

@@ -17,8 +17,14 @@ final class ChatLoadOptions {
   static final String USAGE = """
       usage: ChatLoadClient --url=http://HOST:PORT [options]
         --users=N               concurrent chat users, one turn outstanding each (default 64)
-        --warmup=SECONDS        turns made but not recorded (default 5)
+        --warmup=SECONDS        turns made but not recorded: at least this long (default 5)
+        --warmup-max=SECONDS    then on until the rate settles (3 probes of 3 s within 5%), at most
+                                this long (default: the --warmup, a fixed warm-up)
         --duration=SECONDS      measured window (default 15)
+        --rate=TURNS_PER_S      open loop: the users together start this many turns a second, each user on its own
+                                even schedule, and a turn's latency counts from when it was due, so a server that
+                                falls behind shows it; 0 = closed loop, each user's next turn as soon as the last
+                                is answered (default 0)
         --turns-per-user=N      after N turns a user starts over under a new user id, so with a new session and an
                                 empty history; 0 = never, the history grows all run long (default 20)
         --message=TEXT          every turn's message (default "check my notes": no Jira words, so only the session
@@ -38,8 +44,12 @@ final class ChatLoadOptions {
   String path;
   int users = 64;
   double warmupSeconds = 5;
+  /** NaN until given: the warm-up is then fixed at {@link #warmupSeconds}. */
+  double warmupMaxSeconds = Double.NaN;
   double durationSeconds = 15;
   int turnsPerUser = 20;
+  /** Turns a second offered in all, in the open loop; 0 for the closed loop. */
+  double rate;
   String message = "check my notes";
   String userPrefix = "bench-chat";
   /** The fake provider's counters: host, port, and the whole path (what {@code Endpoint} calls the base path). */
@@ -57,7 +67,9 @@ final class ChatLoadOptions {
         case "url" -> url[0] = value;
         case "users" -> o.users = positiveInt(name, value);
         case "warmup" -> o.warmupSeconds = seconds(name, value, true);
+        case "warmup-max" -> o.warmupMaxSeconds = seconds(name, value, true);
         case "duration" -> o.durationSeconds = seconds(name, value, false);
+        case "rate" -> o.rate = rate(value);
         case "turns-per-user" -> o.turnsPerUser = value.equals("0") ? 0 : positiveInt(name, value);
         case "message" -> {
           if (value.isBlank()) {
@@ -84,7 +96,29 @@ final class ChatLoadOptions {
     if (!o.store.matches("[A-Za-z0-9_.-]+")) {
       throw new IllegalArgumentException("--store must be letters, digits, _ . or -, got: " + o.store);
     }
+    o.warmup();
     return o;
+  }
+
+  Warmup warmup() {
+    return new Warmup(warmupSeconds, Double.isNaN(warmupMaxSeconds) ? warmupSeconds : warmupMaxSeconds);
+  }
+
+  private static double rate(String value) {
+    try {
+      double rate = Double.parseDouble(value);
+      if (rate >= 0 && Double.isFinite(rate)) {
+        return rate;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--rate must be a number of turns a second, 0 or more, got: " + value);
+  }
+
+  /** Nanoseconds between two turns of one user in the open loop. */
+  long userIntervalNanos() {
+    return (long) (users * 1e9 / rate);
   }
 
   /**

@@ -142,7 +142,11 @@ final class ChatShard extends Shard {
   }
 
   /**
-   * One chat user: exactly one turn outstanding, the next sent as soon as the last is answered. Its first turn names
+   * One chat user: exactly one turn outstanding. In the closed loop the next is sent as soon as the last is answered;
+   * in the open loop ({@code --rate}) each turn has a due time on the user's own schedule, one every
+   * {@code users / rate} seconds, the users staggered evenly. An open-loop turn's latency counts from its due time
+   * whenever it went out late (the last turn ran over): a client that waited for a slow server and then timed only
+   * the request would hide the queue the server built up. Its first turn names
    * the user; later ones the session that turn returned. After {@code --turns-per-user} turns it starts over under a
    * new user id, so that no history grows without bound. Every method runs on the shard's event loop.
    */
@@ -156,6 +160,8 @@ final class ChatShard extends Shard {
     private byte[] body;
     private boolean inflight;
     private long sentAt;
+    /** Open loop: when the next turn is due (System.nanoTime), or 0 before the first. */
+    private long due;
     private Promise<Void> idle;
 
     User(int slot) {
@@ -190,7 +196,15 @@ final class ChatShard extends Shard {
         return;
       }
       inflight = true;
+      if (options.rate > 0 && !waitForDueTime()) {
+        return;
+      }
       sentAt = System.nanoTime();
+      if (options.rate > 0 && sentAt > due) {
+        // Late, because the last turn ran over (or the timer fired late): the user has been waiting since `due`.
+        sentAt = due;
+      }
+      due = Math.max(due, 0) + options.userIntervalNanos();
       McpSession.exchange(http, post, Buffer.buffer(body)).onComplete(this::answered);
     }
 
@@ -210,6 +224,7 @@ final class ChatShard extends Shard {
       } else if (ar.result().status() == 200) {
         TurnReply turn = check(ar.result().body(), options.message);
         if (turn.error() == null) {
+          clock.completed.increment();
           if (inWindow) {
             stats.success((now - sentAt) / 1_000);
           }
@@ -234,6 +249,23 @@ final class ChatShard extends Shard {
       } else {
         next();
       }
+    }
+
+    /**
+     * Open loop: true when this turn is due now; otherwise sets a timer that calls {@link #next()} just before it is
+     * due (timers have millisecond steps; a turn sent up to a millisecond early is timed from when it is sent).
+     */
+    private boolean waitForDueTime() {
+      long now = System.nanoTime();
+      if (due == 0) {
+        due = now + slot * (long) (1e9 / options.rate) % options.userIntervalNanos();
+      }
+      long waitMillis = (due - now) / 1_000_000;
+      if (waitMillis < 1) {
+        return true;
+      }
+      vertx.setTimer(waitMillis, t -> next());
+      return false;
     }
 
     /** A turn went through on {@code session}: go on with it, or start over once the user has had its turns. */

@@ -20,7 +20,9 @@ final class LoadOptions {
         --path=PATH            Streamable HTTP endpoint (default /mcp), or the legacy SSE GET endpoint (default /sse)
         --args=JSON            tool arguments object (default {})
         --sessions=N           concurrent MCP sessions, one tools/call outstanding each (default 32)
-        --warmup=SECONDS       calls made but not recorded (default 5)
+        --warmup=SECONDS       calls made but not recorded: at least this long (default 5)
+        --warmup-max=SECONDS   then on until the rate settles (3 probes of 3 s within 5%), at most
+                               this long (default: the --warmup, a fixed warm-up)
         --duration=SECONDS     measured window (default 15)
         --user-header=NAME     each session sends NAME: <user-prefix>-<n> on initialize / the SSE GET
         --user-query=NAME      each session adds ?NAME=<user-prefix>-<n> to the initialize / SSE GET URL
@@ -41,6 +43,8 @@ final class LoadOptions {
   JsonObject toolArguments = new JsonObject();
   int sessions = 32;
   double warmupSeconds = 5;
+  /** NaN until given: the warm-up is then fixed at {@link #warmupSeconds}. */
+  double warmupMaxSeconds = Double.NaN;
   double durationSeconds = 15;
   String userHeader;
   String userQuery;
@@ -73,6 +77,7 @@ final class LoadOptions {
         }
         case "sessions" -> o.sessions = positiveInt(name, value);
         case "warmup" -> o.warmupSeconds = seconds(name, value, true);
+        case "warmup-max" -> o.warmupMaxSeconds = seconds(name, value, true);
         case "duration" -> o.durationSeconds = seconds(name, value, false);
         case "user-header" -> o.userHeader = value;
         case "user-query" -> o.userQuery = value;
@@ -113,7 +118,12 @@ final class LoadOptions {
       o.path = "/" + o.path;
     }
     o.path = endpoint.basePath() + o.path;
+    o.warmup();
     return o;
+  }
+
+  Warmup warmup() {
+    return new Warmup(warmupSeconds, Double.isNaN(warmupMaxSeconds) ? warmupSeconds : warmupMaxSeconds);
   }
 
   String user(int session) {

@@ -23,6 +23,10 @@ final class LoadRuns {
     default void connected(double seconds) {
     }
 
+    /** The warm-up is over after {@code seconds}; the window opens now. */
+    default void warmedUp(double seconds) {
+    }
+
     /** The measured window opens (right after the CPU sample). */
     default void windowStarts() throws InterruptedException {
     }
@@ -32,8 +36,11 @@ final class LoadRuns {
     }
   }
 
-  /** What the shards counted in the window, and the CPU use over it in % of one core per process. */
-  record Measured(CallStats stats, Map<String, Double> cpuPercent) {
+  /**
+   * What the shards counted in the window, the CPU use over it in % of one core per process, and how long the warm-up
+   * before it took.
+   */
+  record Measured(CallStats stats, Map<String, Double> cpuPercent, double warmupSeconds) {
   }
 
   private LoadRuns() {
@@ -98,10 +105,10 @@ final class LoadRuns {
 
   /**
    * Deploys the shards (one by one from this non-Vert.x thread, so each gets the next event loop, and each connects
-   * its users), waits out the warm-up, measures the window, then undeploys them (each lets its requests in flight
+   * its users), waits out the warm-up (fixed, or until the rate settles: {@link Warmup}), measures the window, then undeploys them (each lets its requests in flight
    * finish) and adds up what they counted. A shard that cannot connect makes the run fatal.
    */
-  static Measured measure(Vertx vertx, List<? extends Shard> shards, LoadClock clock, double warmupSeconds,
+  static Measured measure(Vertx vertx, List<? extends Shard> shards, LoadClock clock, Warmup warmup,
       double durationSeconds, long connectTimeoutMillis, long stopTimeoutMillis, Map<String, Long> cpuPids,
       String tag, Hooks hooks) throws FatalException, InterruptedException {
     long connectStart = System.nanoTime();
@@ -110,11 +117,12 @@ final class LoadRuns {
         + connectTimeoutMillis + " ms");
     hooks.connected((System.nanoTime() - connectStart) / 1e9);
 
-    long start = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    double warmedUp = warmup.await(System.nanoTime(), clock.completed);
+    long start = System.nanoTime();
     long end = start + (long) (durationSeconds * 1e9);
     clock.measureStart = start;
     clock.measureEnd = end;
-    sleepUntil(start);
+    hooks.warmedUp(warmedUp);
     CpuSample before = CpuSample.take(cpuPids);
     hooks.windowStarts();
     sleepUntil(end);
@@ -136,7 +144,7 @@ final class LoadRuns {
       System.err.println(tag + ": errors in the window: " + total.totalErrors()
           + " (see err_* on the RESULT line; the first of each kind is printed above)");
     }
-    return new Measured(total, after.percentSince(before));
+    return new Measured(total, after.percentSince(before), warmedUp);
   }
 
   /** The indexes 0..count-1 dealt round-robin over {@code eventLoops} lists; empty lists are left out. */

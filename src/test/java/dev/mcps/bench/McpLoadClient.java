@@ -28,7 +28,7 @@ public final class McpLoadClient {
 
   /** The result of a run, as the RESULT line prints it. */
   record Result(LoadOptions.Transport transport, int sessions, double seconds, CallStats stats,
-      Map<String, Double> cpuPercent) {
+      Map<String, Double> cpuPercent, double warmupSeconds) {
 
     long calls() {
       return stats.latencies.count();
@@ -52,7 +52,8 @@ public final class McpLoadClient {
           .append(" p90_ms=").append(ms(h.percentile(90)))
           .append(" p999_ms=").append(ms(h.percentile(99.9)))
           .append(" max_ms=").append(ms(h.max()))
-          .append(" mean_ms=").append(fmt(h.mean() / 1000.0, 3));
+          .append(" mean_ms=").append(fmt(h.mean() / 1000.0, 3))
+          .append(" warmup_s=").append(fmt(warmupSeconds, 1));
       cpuPercent.forEach((name, pct) -> out.append(" cpu_").append(name).append("_pct=").append(fmt(pct, 1)));
       for (ErrorKind kind : ErrorKind.values()) {
         out.append(" err_").append(kind.label()).append('=').append(stats.errors[kind.ordinal()]);
@@ -76,18 +77,23 @@ public final class McpLoadClient {
       LoadClock clock = new LoadClock();
       List<LoadShard> shards = LoadRuns.deal(options.sessions, options.eventLoops).stream()
           .map(indexes -> new LoadShard(options, clock, indexes)).toList();
-      LoadRuns.Measured measured = LoadRuns.measure(vertx, shards, clock, options.warmupSeconds,
+      LoadRuns.Measured measured = LoadRuns.measure(vertx, shards, clock, options.warmup(),
           options.durationSeconds, McpSession.HANDSHAKE_TIMEOUT_MILLIS + 5_000, options.callTimeoutMillis + 10_000,
           options.cpuPids, TAG, new LoadRuns.Hooks() {
             @Override
             public void connected(double seconds) {
-              log("%d %s sessions connected to %s:%d%s in %.2f s; warm-up %.1f s, then measuring %.1f s",
+              log("%d %s sessions connected to %s:%d%s in %.2f s; warm-up %s, then measuring %.1f s",
                   options.sessions, options.transport.name().toLowerCase(Locale.ROOT), options.host, options.port,
-                  options.path, seconds, options.warmupSeconds, options.durationSeconds);
+                  options.path, seconds, options.warmup().describe(), options.durationSeconds);
+            }
+
+            @Override
+            public void warmedUp(double seconds) {
+              log("warmed up in %.1f s", seconds);
             }
           });
       return new Result(options.transport, options.sessions, options.durationSeconds, measured.stats(),
-          measured.cpuPercent());
+          measured.cpuPercent(), measured.warmupSeconds());
     } finally {
       LoadRuns.close(vertx, TAG);
     }

@@ -114,6 +114,7 @@ abstract class McpSession {
       shard.stats.error(ErrorKind.TOOL, inWindow, user + ": tool reported an error: " + snippet(r.encode()));
       return;
     }
+    shard.clock.completed.increment();
     if (inWindow) {
       shard.stats.success((now - sentAt) / 1_000);
     }
