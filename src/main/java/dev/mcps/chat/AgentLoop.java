@@ -5,6 +5,7 @@ import dev.mcps.provider.LlmProvider;
 import dev.mcps.provider.ProviderException;
 import dev.mcps.provider.ProviderReply;
 import dev.mcps.provider.ProviderRequest;
+import dev.mcps.provider.WireMemo;
 import dev.mcps.session.SessionContext;
 import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
@@ -104,7 +105,7 @@ public final class AgentLoop {
       List<JsonObject> added = new ArrayList<>();
       added.add(new JsonObject().put("role", "user")
           .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message))));
-      return step(session, provider, history, added, tools, events, abandoned, 1)
+      return step(session, provider, history, added, tools, new WireMemo(), events, abandoned, 1)
           .compose(answer -> abandoned.get() ? Future.failedFuture(new TimeoutException())
               : sessions.appendHistory(id, added).map(n -> {
                 List<JsonObject> all = new ArrayList<>(history);
@@ -115,7 +116,7 @@ public final class AgentLoop {
   }
 
   private Future<String> step(SessionEnv session, LlmProvider provider, List<JsonObject> history,
-                              List<JsonObject> added, List<JsonObject> tools, TurnEvents events,
+                              List<JsonObject> added, List<JsonObject> tools, WireMemo memo, TurnEvents events,
                               AtomicBoolean abandoned, int iteration) {
     if (abandoned.get()) {
       return Future.failedFuture(new TimeoutException());
@@ -124,7 +125,7 @@ public final class AgentLoop {
     conversation.addAll(history);
     conversation.addAll(added);
     ProviderRequest request = new ProviderRequest(SYSTEM_PROMPT, conversation, tools, userHash(session),
-        session.anthropicConversationId());
+        session.anthropicConversationId(), memo);
     LOG.debug("Turn step {}/{} on {}", iteration, maxIterations, provider.name());
     return provider.complete(request).compose(reply -> {
       added.add(new JsonObject().put("role", "assistant").put("content", new JsonArray(new ArrayList<>(reply.content()))));
@@ -145,7 +146,7 @@ public final class AgentLoop {
           events.emit("text", new JsonObject().put("text", stop));
           return Future.succeededFuture(stop);
         }
-        return step(session, provider, history, added, tools, events, abandoned, iteration + 1);
+        return step(session, provider, history, added, tools, memo, events, abandoned, iteration + 1);
       });
     });
   }

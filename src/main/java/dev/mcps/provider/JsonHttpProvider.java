@@ -51,6 +51,11 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
 
   protected abstract JsonObject requestBody(String model, ProviderRequest request);
 
+  /** The request body on the wire; a provider may override this to reuse what it encoded for earlier steps. */
+  protected Buffer encodeBody(String model, ProviderRequest request) {
+    return requestBody(model, request).toBuffer();
+  }
+
   /** The API's 2xx JSON as canonical blocks; anything unexpected may throw (the call then fails as a 502). */
   protected abstract ProviderReply reply(JsonObject body);
 
@@ -69,7 +74,7 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
     String base = config.baseUrl();
     String url = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path();
     MultiMap headers = authHeaders(config.apiKey());
-    Buffer body = requestBody(config.model(), request).toBuffer();
+    Buffer body = encodeBody(config.model(), request);
     return calls.run(() -> post(url, headers, body), raw -> reply(raw.toJsonObject()));
   }
 

@@ -97,7 +97,11 @@ abstract class ProviderContract {
   }
 
   protected static ProviderRequest request(List<JsonObject> messages) {
-    return new ProviderRequest(SYSTEM, messages, List.of(GET_ISSUE, ADD_COMMENT), USER_HASH, null);
+    return request(messages, new WireMemo());
+  }
+
+  protected static ProviderRequest request(List<JsonObject> messages, WireMemo memo) {
+    return new ProviderRequest(SYSTEM, messages, List.of(GET_ISSUE, ADD_COMMENT), USER_HASH, null, memo);
   }
 
   protected static JsonObject user(Object content) {
@@ -126,15 +130,18 @@ abstract class ProviderContract {
    * goes back, the model comments, that tool fails, the model answers in text. Returns the three replies.
    */
   protected List<ProviderReply> runTwoToolTurn() {
+    // One memo for the three steps, as the agent loop does: what a provider keeps of a step must not leak into the
+    // next one's body (the exact bodies are checked per provider).
+    WireMemo memo = new WireMemo();
     List<JsonObject> history = new ArrayList<>();
     history.add(user(new JsonArray().add(Canonical.text(ASK))));
-    ProviderReply first = TestServers.await(provider.complete(request(List.copyOf(history))));
+    ProviderReply first = TestServers.await(provider.complete(request(List.copyOf(history), memo)));
     history.add(new JsonObject().put("role", "assistant").put("content", new JsonArray(first.content())));
     history.add(user(new JsonArray().add(toolResult(toolUseId(first), ISSUE_TEXT, false))));
-    ProviderReply second = TestServers.await(provider.complete(request(List.copyOf(history))));
+    ProviderReply second = TestServers.await(provider.complete(request(List.copyOf(history), memo)));
     history.add(new JsonObject().put("role", "assistant").put("content", new JsonArray(second.content())));
     history.add(user(new JsonArray().add(toolResult(toolUseId(second), COMMENT_ERROR, true))));
-    ProviderReply third = TestServers.await(provider.complete(request(List.copyOf(history))));
+    ProviderReply third = TestServers.await(provider.complete(request(List.copyOf(history), memo)));
     return List.of(first, second, third);
   }
 

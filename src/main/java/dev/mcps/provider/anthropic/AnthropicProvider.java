@@ -6,8 +6,10 @@ import dev.mcps.provider.Canonical;
 import dev.mcps.provider.JsonHttpProvider;
 import dev.mcps.provider.ProviderReply;
 import dev.mcps.provider.ProviderRequest;
+import dev.mcps.provider.WireMemo;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -45,11 +47,51 @@ public final class AnthropicProvider extends JsonHttpProvider {
 
   @Override
   protected JsonObject requestBody(String model, ProviderRequest request) {
+    return head(model, request).put("messages", messages(request.messages()));
+  }
+
+  /**
+   * The same body as {@link #requestBody}, with the messages before the newest taken from the turn's memo: they are
+   * converted and encoded once per turn, not once per step. The newest carries the conversation's cache breakpoint,
+   * which moves on with every step, so it is encoded afresh.
+   */
+  @Override
+  protected Buffer encodeBody(String model, ProviderRequest request) {
+    WireMemo memo = request.memo();
+    List<JsonObject> canonical = request.messages();
+    int newestAt = canonical.size() - 1;
+    JsonObject newest = null;
+    while (newestAt >= 0 && (newest = wireMessage(canonical.get(newestAt))) == null) {
+      newestAt--;
+    }
+    Buffer head = memo.part("anthropic:" + model, () -> head(model, request).toBuffer());
+    Buffer body = Buffer.buffer(head.length() + 256 * canonical.size());
+    // The head object without its closing brace, then the messages, then the brace.
+    body.appendBuffer(head, 0, head.length() - 1).appendString(",\"messages\":[");
+    boolean first = true;
+    for (int i = 0; i < newestAt; i++) {
+      Buffer message = memo.message(canonical.get(i), m -> {
+        JsonObject wire = wireMessage(m);
+        return wire == null ? WireMemo.NOTHING : wire.toBuffer();
+      });
+      if (message.length() > 0) {
+        body.appendString(first ? "" : ",").appendBuffer(message);
+        first = false;
+      }
+    }
+    if (newest != null) {
+      markNewest(newest);
+      body.appendString(first ? "" : ",").appendBuffer(newest.toBuffer());
+    }
+    return body.appendString("]}");
+  }
+
+  /** Everything but the messages. */
+  private static JsonObject head(String model, ProviderRequest request) {
     JsonObject body = new JsonObject().put("model", model).put("max_tokens", MAX_TOKENS);
     if (request.system() != null && !request.system().isBlank()) {
       body.put("system", new JsonArray().add(Canonical.text(request.system()).put("cache_control", ephemeral())));
     }
-    body.put("messages", messages(request.messages()));
     List<JsonObject> tools = request.tools() == null ? List.of() : request.tools();
     if (!tools.isEmpty()) {
       JsonArray wire = new JsonArray();
@@ -70,29 +112,40 @@ public final class AnthropicProvider extends JsonHttpProvider {
   private static JsonArray messages(List<JsonObject> canonical) {
     JsonArray wire = new JsonArray();
     for (JsonObject message : canonical) {
-      String role = message.getString("role");
-      if (!"user".equals(role) && !"assistant".equals(role)) {
-        continue;
-      }
-      List<JsonObject> results = new ArrayList<>();
-      List<JsonObject> others = new ArrayList<>();
-      for (JsonObject block : Canonical.blocks(message)) {
-        JsonObject converted = block(block);
-        if (converted != null) {
-          ("tool_result".equals(Canonical.type(converted)) ? results : others).add(converted);
-        }
-      }
-      // The API wants a user message's tool results before anything else in it.
-      results.addAll(others);
-      if (!results.isEmpty()) {
-        wire.add(new JsonObject().put("role", role).put("content", new JsonArray(new ArrayList<>(results))));
+      JsonObject converted = wireMessage(message);
+      if (converted != null) {
+        wire.add(converted);
       }
     }
     if (!wire.isEmpty()) {
-      JsonArray newest = wire.getJsonObject(wire.size() - 1).getJsonArray("content");
-      newest.getJsonObject(newest.size() - 1).put("cache_control", ephemeral());
+      markNewest(wire.getJsonObject(wire.size() - 1));
     }
     return wire;
+  }
+
+  /** The cache breakpoint on the conversation so far: the last block of the newest message. */
+  private static void markNewest(JsonObject message) {
+    JsonArray content = message.getJsonArray("content");
+    content.getJsonObject(content.size() - 1).put("cache_control", ephemeral());
+  }
+
+  /** One canonical message on the wire, or null when nothing of it goes there (no role we send, no blocks left). */
+  private static JsonObject wireMessage(JsonObject message) {
+    String role = message.getString("role");
+    if (!"user".equals(role) && !"assistant".equals(role)) {
+      return null;
+    }
+    List<JsonObject> results = new ArrayList<>();
+    List<JsonObject> others = new ArrayList<>();
+    for (JsonObject block : Canonical.blocks(message)) {
+      JsonObject converted = block(block);
+      if (converted != null) {
+        ("tool_result".equals(Canonical.type(converted)) ? results : others).add(converted);
+      }
+    }
+    // The API wants a user message's tool results before anything else in it.
+    results.addAll(others);
+    return results.isEmpty() ? null : new JsonObject().put("role", role).put("content", new JsonArray(results));
   }
 
   /** One block on the wire; never carries a cache_control of its own (the breakpoints are ours to place). */
