@@ -17,9 +17,11 @@
 # Chat section: for each store (memory, then redis on a redis-server of its own), a fresh zero-delay fake of the
 # Anthropic Messages API (src/test/java/dev/mcps/bench/ZeroDelayAnthropic: every turn is model -> notes_get -> model)
 # and a fresh server pointed at it (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, CHAT_DEFAULT_MODEL=anthropic) are loaded by
-# src/test/java/dev/mcps/bench/ChatLoadClient: BENCH_CHAT_USERS users (64), each with one turn outstanding, each
-# starting over under a new user id after BENCH_CHAT_TURNS_PER_USER turns (20; 0 = histories grow all run long), with
-# the same warm-up and window. The table gives turns/s, turn latency, and the latency our server added: turn latency
+# src/test/java/dev/mcps/bench/ChatLoadClient: BENCH_CHAT_USERS users (64), each with at most one turn outstanding,
+# each starting over under a new user id after BENCH_CHAT_TURNS_PER_USER turns (20; 0 = histories grow all run long).
+# First in the closed loop (each user's next turn as soon as the last is answered; same warm-up and window): the most
+# turns a second. Then, on the same warm server, in the open loop at BENCH_CHAT_RATE_MEMORY / BENCH_CHAT_RATE_REDIS
+# turns a second (2000 / 1000; 0 = no such run): the latency at that load. The table gives turns/s, turn latency, and the latency our server added: turn latency
 # minus two provider calls at the fake's measured mean service time (it reports it on GET /stats).
 #
 # Other settings: BENCH_CLIENT_JAVA_OPTS (JVM of the load client), BENCH_SERVER_JAVA_OPTS (JVM of our server),
@@ -497,8 +499,9 @@ bench_chat() {
     row ours "$store" closed "$result"
     if [ "$store" = redis ]; then rate=$CHAT_RATE_REDIS; else rate=$CHAT_RATE_MEMORY; fi
     if [[ "$result" == RESULT* ]] && [ "$rate" != 0 ]; then
-      # Warm already: a short fixed warm-up lets the open loop's schedule settle. New user ids: no session reuse.
-      result=$(run_client "$name-open" ChatLoadClient "${common[@]}" --rate="$rate" --warmup=5 --warmup-max=5 \
+      # The server is warm; the fixed warm-up is for the new client JVM's JIT. The window restarts the schedule, so
+      # a backlog from the warm-up is not measured. New user ids: no session reuse.
+      result=$(run_client "$name-open" ChatLoadClient "${common[@]}" --rate="$rate" --warmup=15 --warmup-max=15 \
         --user-prefix=bench-open)
       ROW="$ROW"$'\n'"ours $store $rate/s $result"
     fi
