@@ -25,6 +25,7 @@ public final class AnthropicProvider extends JsonHttpProvider {
 
   static final String API_VERSION = "2023-06-01";
   static final int MAX_TOKENS = 4096;
+  private static final byte[] MESSAGES_FIELD = ",\"messages\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   public AnthropicProvider(Vertx vertx, ServerConfig.Provider config, CallPolicy policy) {
     super(vertx, config, policy, "Anthropic", "ANTHROPIC_API_KEY, ANTHROPIC_MODEL");
@@ -67,23 +68,29 @@ public final class AnthropicProvider extends JsonHttpProvider {
     Buffer head = memo.part("anthropic:" + model, () -> head(model, request).toBuffer());
     Buffer body = Buffer.buffer(head.length() + 256 * canonical.size());
     // The head object without its closing brace, then the messages, then the brace.
-    body.appendBuffer(head, 0, head.length() - 1).appendString(",\"messages\":[");
+    body.appendBuffer(head, 0, head.length() - 1).appendBytes(MESSAGES_FIELD);
     boolean first = true;
     for (int i = 0; i < newestAt; i++) {
-      Buffer message = memo.message(canonical.get(i), m -> {
+      Buffer message = memo.message(i, canonical.get(i), m -> {
         JsonObject wire = wireMessage(m);
         return wire == null ? WireMemo.NOTHING : wire.toBuffer();
       });
       if (message.length() > 0) {
-        body.appendString(first ? "" : ",").appendBuffer(message);
+        if (!first) {
+          body.appendByte((byte) ',');
+        }
+        body.appendBuffer(message);
         first = false;
       }
     }
     if (newest != null) {
       markNewest(newest);
-      body.appendString(first ? "" : ",").appendBuffer(newest.toBuffer());
+      if (!first) {
+        body.appendByte((byte) ',');
+      }
+      body.appendBuffer(newest.toBuffer());
     }
-    return body.appendString("]}");
+    return body.appendByte((byte) ']').appendByte((byte) '}');
   }
 
   /** Everything but the messages. */
