@@ -160,8 +160,9 @@ final class ChatShard extends Shard {
     private byte[] body;
     private boolean inflight;
     private long sentAt;
-    /** Open loop: when the next turn is due (System.nanoTime), or 0 before the first. */
+    /** Open loop: when the next turn is due (System.nanoTime, so any sign), once {@link #scheduled}. */
     private long due;
+    private boolean scheduled;
     /** Open loop: whether the schedule has started over at the window's start. */
     private boolean scheduleRestarted;
     private Promise<Void> idle;
@@ -202,11 +203,13 @@ final class ChatShard extends Shard {
         return;
       }
       sentAt = System.nanoTime();
-      if (options.rate > 0 && sentAt > due) {
-        // Late, because the last turn ran over (or the timer fired late): the user has been waiting since `due`.
-        sentAt = due;
+      if (options.rate > 0) {
+        if (sentAt - due > 0) {
+          // Late, because the last turn ran over (or the timer fired late): the user has been waiting since `due`.
+          sentAt = due;
+        }
+        due += options.userIntervalNanos();
       }
-      due = Math.max(due, 0) + options.userIntervalNanos();
       McpSession.exchange(http, post, Buffer.buffer(body)).onComplete(this::answered);
     }
 
@@ -260,7 +263,8 @@ final class ChatShard extends Shard {
     private boolean waitForDueTime() {
       long now = System.nanoTime();
       long offset = slot * (long) (1e9 / options.rate) % options.userIntervalNanos();
-      if (due == 0) {
+      if (!scheduled) {
+        scheduled = true;
         due = now + offset;
       }
       if (!scheduleRestarted && now >= clock.measureStart) {
