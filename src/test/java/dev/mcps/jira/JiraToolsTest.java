@@ -55,8 +55,13 @@ class JiraToolsTest {
   }
 
   private ServerConfig.Jira config(boolean useEnv, boolean readOnly) {
+    // A generous timeout: 150 concurrent calls on a slow, busy CI machine must not fail on timing.
+    return config(useEnv, readOnly, 10_000);
+  }
+
+  private ServerConfig.Jira config(boolean useEnv, boolean readOnly, int timeoutMs) {
     return new ServerConfig.Jira(List.of("127.0.0.1"), useEnv, jira.baseUrl(), "env@example.com", "env-token",
-        true, readOnly, 700, 3, 1500);
+        true, readOnly, timeoutMs, 3, 1500);
   }
 
   private void deploy(ServerConfig.Jira config) {
@@ -295,6 +300,7 @@ class JiraToolsTest {
 
   @Test
   void aStalledJiraTimesOutIntoAToolError() {
+    deploy(config(false, false, 700));
     String id = session("stalled");
     String key = jira.addIssue(project("stalled"), "x", "y");
     jira.stallNext("/rest/api/3/issue/" + key, 1);
