@@ -499,10 +499,9 @@ bench_chat() {
     row ours "$store" closed "$result"
     if [ "$store" = redis ]; then rate=$CHAT_RATE_REDIS; else rate=$CHAT_RATE_MEMORY; fi
     if [[ "$result" == RESULT* ]] && [ "$rate" != 0 ]; then
-      # The server is warm; the fixed warm-up is for the new client JVM's JIT. The window restarts the schedule, so
-      # a backlog from the warm-up is not measured. New user ids: no session reuse.
-      result=$(run_client "$name-open" ChatLoadClient "${common[@]}" --rate="$rate" --warmup=15 --warmup-max=15 \
-        --user-prefix=bench-open)
+      # The open-loop client warms up as a closed loop (until its rate settles: the new client JVM compiles too),
+      # and its schedule starts with the window. New user ids: no session reuse.
+      result=$(run_client "$name-open" ChatLoadClient "${common[@]}" --rate="$rate" --user-prefix=bench-open)
       ROW="$ROW"$'\n'"ours $store $rate/s $result"
     fi
   else

@@ -21,10 +21,10 @@ final class ChatLoadOptions {
         --warmup-max=SECONDS    then on until the rate settles (3 probes of 3 s within 5%), at most
                                 this long (default: the --warmup, a fixed warm-up)
         --duration=SECONDS      measured window (default 15)
-        --rate=TURNS_PER_S      open loop: the users together start this many turns a second, each user on its own
-                                even schedule, and a turn's latency counts from when it was due, so a server that
-                                falls behind shows it; 0 = closed loop, each user's next turn as soon as the last
-                                is answered (default 0)
+        --rate=TURNS_PER_S      open loop: in the window the users together start this many turns a second, each
+                                user on its own even schedule, and a turn's latency counts from when it was due, so
+                                a server that falls behind shows it (the warm-up runs as a closed loop); 0 = closed
+                                loop, each user's next turn as soon as the last is answered (default 0)
         --turns-per-user=N      after N turns a user starts over under a new user id, so with a new session and an
                                 empty history; 0 = never, the history grows all run long (default 20)
         --message=TEXT          every turn's message (default "check my notes": no Jira words, so only the session

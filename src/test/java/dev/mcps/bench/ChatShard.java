@@ -162,9 +162,10 @@ final class ChatShard extends Shard {
     private long sentAt;
     /** Open loop: when the next turn is due (System.nanoTime, so any sign), once {@link #scheduled}. */
     private long due;
+    /** Open loop: whether the schedule has started (it starts with the measured window). */
     private boolean scheduled;
-    /** Open loop: whether the schedule has started over at the window's start. */
-    private boolean scheduleRestarted;
+    /** Whether the turn in flight counts: in the open loop, only turns sent on the schedule do. */
+    private boolean counted;
     private Promise<Void> idle;
 
     User(int slot) {
@@ -203,7 +204,8 @@ final class ChatShard extends Shard {
         return;
       }
       sentAt = System.nanoTime();
-      if (options.rate > 0) {
+      counted = options.rate == 0 || scheduled;
+      if (options.rate > 0 && scheduled) {
         if (sentAt - due > 0) {
           // Late, because the last turn ran over (or the timer fired late): the user has been waiting since `due`.
           sentAt = due;
@@ -215,7 +217,7 @@ final class ChatShard extends Shard {
 
     private void answered(AsyncResult<Reply> ar) {
       long now = System.nanoTime();
-      boolean inWindow = clock.inWindow(now);
+      boolean inWindow = clock.inWindow(now) && counted;
       long delayMillis = 0;
       if (ar.failed()) {
         if (McpSession.isTimeout(ar.cause())) {
@@ -258,20 +260,18 @@ final class ChatShard extends Shard {
 
     /**
      * Open loop: true when this turn is due now; otherwise sets a timer that calls {@link #next()} just before it is
-     * due (timers have millisecond steps; a turn sent up to a millisecond early is timed from when it is sent).
+     * due (timers have millisecond steps; a turn sent up to a millisecond early is timed from when it is sent). The
+     * warm-up runs as a closed loop — the most turns a second warm both JVMs fastest and leave no backlog — and the
+     * schedule starts with the window; a turn sent before it does not count.
      */
     private boolean waitForDueTime() {
       long now = System.nanoTime();
-      long offset = slot * (long) (1e9 / options.rate) % options.userIntervalNanos();
+      if (now < clock.measureStart) {
+        return true;
+      }
       if (!scheduled) {
         scheduled = true;
-        due = now + offset;
-      }
-      if (!scheduleRestarted && now >= clock.measureStart) {
-        // The window starts a fresh schedule: a backlog built while both JVMs were still compiling is the warm-up's,
-        // not the measurement's. From here on every late turn counts.
-        scheduleRestarted = true;
-        due = clock.measureStart + offset;
+        due = clock.measureStart + slot * (long) (1e9 / options.rate) % options.userIntervalNanos();
       }
       long waitMillis = (due - now) / 1_000_000;
       if (waitMillis < 1) {
