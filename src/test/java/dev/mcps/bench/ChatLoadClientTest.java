@@ -45,12 +45,17 @@ class ChatLoadClientTest {
     return ChatLoadOptions.parse(args.toArray(String[]::new));
   }
 
-  @Test
-  void everyTurnThroughTheRealServerIsOneToolCallAndTheServerAddedLatencyExcludesTheProvider() throws Exception {
+  /** The zero-delay fake, and our server's real Anthropic provider configured exactly as scripts/bench.sh does. */
+  private HttpServer startServerOnZeroDelayFake() {
     HttpServer fake = TestServers.await(new ZeroDelayAnthropic("bench-key").listen(side, "127.0.0.1", 0));
-    // The real Anthropic provider, configured exactly as scripts/bench.sh configures the server.
     server = TestServers.start(Map.of("SESSION_MAX", "100000", "ANTHROPIC_API_KEY", "bench-key",
         "ANTHROPIC_BASE_URL", "http://127.0.0.1:" + fake.actualPort(), "CHAT_DEFAULT_MODEL", "anthropic"));
+    return fake;
+  }
+
+  @Test
+  void everyTurnThroughTheRealServerIsOneToolCallAndTheServerAddedLatencyExcludesTheProvider() throws Exception {
+    HttpServer fake = startServerOnZeroDelayFake();
 
     ChatLoadClient.Result result = ChatLoadClient.run(options(server.port(), "--users=8", "--turns-per-user=3",
         "--store=memory", "--provider-stats=http://127.0.0.1:" + fake.actualPort() + "/stats"));
@@ -78,9 +83,7 @@ class ChatLoadClientTest {
 
   @Test
   void theOpenLoopOffersItsRateWhateverTheServerCouldDo() throws Exception {
-    HttpServer fake = TestServers.await(new ZeroDelayAnthropic("bench-key").listen(side, "127.0.0.1", 0));
-    server = TestServers.start(Map.of("SESSION_MAX", "100000", "ANTHROPIC_API_KEY", "bench-key",
-        "ANTHROPIC_BASE_URL", "http://127.0.0.1:" + fake.actualPort(), "CHAT_DEFAULT_MODEL", "anthropic"));
+    startServerOnZeroDelayFake();
 
     // 8 users, 40 turns a second in all: each user sends one turn every 200 ms, far below what the server can do.
     ChatLoadClient.Result result = ChatLoadClient.run(options(server.port(), "--users=8", "--rate=40",
