@@ -10,8 +10,8 @@
 # and the Node reference, and for each transport (Streamable HTTP, legacy SSE), a fresh server on a free loopback port
 # is loaded by src/test/java/dev/mcps/bench/McpLoadClient: BENCH_SESSIONS sessions (32), each with one tools/call
 # outstanding, a warm-up, then BENCH_SECONDS measured (15). A side-by-side table follows. The warm-up lasts at least
-# BENCH_WARMUP seconds (10), then goes on until the rate has settled (three 3 s probes within 5% of one another), at
-# most BENCH_WARMUP_MAX seconds (120): on a slow machine a JVM server is still compiling a minute after start, and a
+# BENCH_WARMUP seconds (10), then goes on until the rate has settled (three 3 s probes within 5% of one another and of
+# the best so far), at most BENCH_WARMUP_MAX seconds (120): on a slow machine a JVM server is still compiling a minute after start, and a
 # fixed few seconds would measure its JIT rather than the server. The warm-up each run took is in its RESULT line.
 #
 # Chat section: for each store (memory, then redis on a redis-server of its own), a fresh zero-delay fake of the

@@ -18,7 +18,7 @@ final class ChatLoadOptions {
       usage: ChatLoadClient --url=http://HOST:PORT [options]
         --users=N               concurrent chat users, one turn outstanding each (default 64)
         --warmup=SECONDS        turns made but not recorded: at least this long (default 5)
-        --warmup-max=SECONDS    then on until the rate settles (3 probes of 3 s within 5%), at most
+        --warmup-max=SECONDS    then on until the rate settles (3 probes of 3 s within 5% of the best), at most
                                 this long (default: the --warmup, a fixed warm-up)
         --duration=SECONDS      measured window (default 15)
         --rate=TURNS_PER_S      open loop: in the window the users together start this many turns a second, each

@@ -21,7 +21,7 @@ final class LoadOptions {
         --args=JSON            tool arguments object (default {})
         --sessions=N           concurrent MCP sessions, one tools/call outstanding each (default 32)
         --warmup=SECONDS       calls made but not recorded: at least this long (default 5)
-        --warmup-max=SECONDS   then on until the rate settles (3 probes of 3 s within 5%), at most
+        --warmup-max=SECONDS   then on until the rate settles (3 probes of 3 s within 5% of the best), at most
                                this long (default: the --warmup, a fixed warm-up)
         --duration=SECONDS     measured window (default 15)
         --user-header=NAME     each session sends NAME: <user-prefix>-<n> on initialize / the SSE GET

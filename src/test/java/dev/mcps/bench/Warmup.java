@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * How long a run warms up: at least {@code minSeconds}, then until the completion rate has settled — the last
  * {@value #STEADY_PROBES} probes of {@value #PROBE_SECONDS} s each within {@value #STEADY_SPREAD_PCT}% of one another
- * — and at most {@code maxSeconds}. A fixed warm-up measures a JVM server mid-JIT on a slow machine (we saw a
+ * and of the best probe so far — and at most {@code maxSeconds}. A fixed warm-up measures a JVM server mid-JIT on a slow machine (we saw a
  * server still gaining 10% a minute after start on 2 slow cores), which says more about the machine's compile threads
  * than about the server; a settled rate is the figure a long-running deployment sees. {@code min == max} is a fixed
  * warm-up.
@@ -54,14 +54,18 @@ record Warmup(double minSeconds, double maxSeconds) {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 
-  /** Whether the last {@value #STEADY_PROBES} rates exist, are not zero, and lie within the spread. */
+  /**
+   * Whether the last {@value #STEADY_PROBES} rates exist, are not zero, and lie within the spread of one another and
+   * of the best probe so far: three close probes in a dip (a burst of collections, a neighbour's build) are not the
+   * steady state when the server has already done better.
+   */
   static boolean steady(List<Double> rates) {
     if (rates.size() < STEADY_PROBES) {
       return false;
     }
     List<Double> last = rates.subList(rates.size() - STEADY_PROBES, rates.size());
     double lo = last.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-    double hi = last.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-    return hi > 0 && (hi - lo) * 100 <= STEADY_SPREAD_PCT * hi;
+    double best = rates.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    return best > 0 && (best - lo) * 100 <= STEADY_SPREAD_PCT * best;
   }
 }

@@ -10,12 +10,14 @@ import org.junit.jupiter.api.Test;
 class WarmupTest {
 
   @Test
-  void aRateIsSteadyOnlyWhenItsLastThreeProbesLieWithinFivePercent() {
+  void aRateIsSteadyOnlyWhenItsLastThreeProbesLieWithinFivePercentOfEachOtherAndOfTheBest() {
     assertThat(Warmup.steady(List.of())).isFalse();
     assertThat(Warmup.steady(List.of(1000.0, 1000.0))).isFalse();
     assertThat(Warmup.steady(List.of(500.0, 970.0, 1000.0, 1020.0))).isTrue();
     // Still climbing as the JIT compiles: 10% over three probes is not settled.
     assertThat(Warmup.steady(List.of(900.0, 950.0, 1000.0))).isFalse();
+    // Three close probes in a dip below what the server already did are not its steady state.
+    assertThat(Warmup.steady(List.of(1000.0, 700.0, 710.0, 705.0))).isFalse();
     // Nothing completing is not a steady state, it is a stalled server.
     assertThat(Warmup.steady(List.of(0.0, 0.0, 0.0))).isFalse();
   }
