@@ -49,12 +49,8 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
   /** The headers that carry the key (and any API version). */
   protected abstract MultiMap authHeaders(String apiKey);
 
-  protected abstract JsonObject requestBody(String model, ProviderRequest request);
-
-  /** The request body on the wire; a provider may override this to reuse what it encoded for earlier steps. */
-  protected Buffer encodeBody(String model, ProviderRequest request) {
-    return requestBody(model, request).toBuffer();
-  }
+  /** The request body on the wire; a provider may reuse what it encoded for earlier steps ({@link WireMemo}). */
+  protected abstract Buffer requestBody(String model, ProviderRequest request);
 
   /** The API's 2xx JSON as canonical blocks; anything unexpected may throw (the call then fails as a 502). */
   protected abstract ProviderReply reply(JsonObject body);
@@ -74,7 +70,7 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
     String base = config.baseUrl();
     String url = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path();
     MultiMap headers = authHeaders(config.apiKey());
-    Buffer body = encodeBody(config.model(), request);
+    Buffer body = requestBody(config.model(), request);
     return calls.run(() -> post(url, headers, body), raw -> reply(raw.toJsonObject()));
   }
 

@@ -46,18 +46,13 @@ public final class AnthropicProvider extends JsonHttpProvider {
     return MultiMap.caseInsensitiveMultiMap().add("x-api-key", apiKey).add("anthropic-version", API_VERSION);
   }
 
-  @Override
-  protected JsonObject requestBody(String model, ProviderRequest request) {
-    return head(model, request).put("messages", messages(request.messages()));
-  }
-
   /**
-   * The same body as {@link #requestBody}, with the messages before the newest taken from the turn's memo: they are
-   * converted and encoded once per turn, not once per step. The newest carries the conversation's cache breakpoint,
-   * which moves on with every step, so it is encoded afresh.
+   * The body, with the messages before the newest taken from the turn's memo: they are converted and encoded once per
+   * turn, not once per step. The newest carries the conversation's cache breakpoint, which moves on with every step,
+   * so it is encoded afresh.
    */
   @Override
-  protected Buffer encodeBody(String model, ProviderRequest request) {
+  protected Buffer requestBody(String model, ProviderRequest request) {
     WireMemo memo = request.memo();
     List<JsonObject> canonical = request.messages();
     int newestAt = canonical.size() - 1;
@@ -114,20 +109,6 @@ public final class AnthropicProvider extends JsonHttpProvider {
       body.put("metadata", new JsonObject().put("user_id", request.userHash()));
     }
     return body;
-  }
-
-  private static JsonArray messages(List<JsonObject> canonical) {
-    JsonArray wire = new JsonArray();
-    for (JsonObject message : canonical) {
-      JsonObject converted = wireMessage(message);
-      if (converted != null) {
-        wire.add(converted);
-      }
-    }
-    if (!wire.isEmpty()) {
-      markNewest(wire.getJsonObject(wire.size() - 1));
-    }
-    return wire;
   }
 
   /** The cache breakpoint on the conversation so far: the last block of the newest message. */

@@ -8,6 +8,7 @@ import dev.mcps.provider.ProviderReply;
 import dev.mcps.provider.ProviderRequest;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -46,7 +47,11 @@ public final class OpenAiProvider extends JsonHttpProvider {
   }
 
   @Override
-  protected JsonObject requestBody(String model, ProviderRequest request) {
+  protected Buffer requestBody(String model, ProviderRequest request) {
+    return body(model, request).toBuffer();
+  }
+
+  private static JsonObject body(String model, ProviderRequest request) {
     JsonArray messages = new JsonArray();
     if (request.system() != null && !request.system().isBlank()) {
       messages.add(new JsonObject().put("role", "system").put("content", request.system()));
