@@ -48,8 +48,17 @@ public final class AgentLoop {
   private final Sessions sessions;
   private final Map<String, LlmProvider> providers;
   private final ToolSelector selector;
+  /**
+   * The encoded messages kept between a session's turns, bounded: at most this many sessions and this many bytes
+   * (a few thousand active conversations of some KiB each). Only with a store that hands out the same messages.
+   */
+  static final int MEMO_SESSIONS = 4096;
+  static final long MEMO_BYTES = 64L << 20;
+
   private final int maxIterations;
   private final long turnTimeoutMs;
+  /** Null when the store decodes the history afresh on every read: no message would be recognised. */
+  private final TurnMemos memos;
 
   public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
                    int maxIterations, long turnTimeoutMs) {
@@ -59,6 +68,7 @@ public final class AgentLoop {
     this.selector = selector;
     this.maxIterations = maxIterations;
     this.turnTimeoutMs = turnTimeoutMs;
+    this.memos = sessions.historyIsShared() ? new TurnMemos(MEMO_SESSIONS, MEMO_BYTES) : null;
   }
 
   /** The provider for {@code model}, or a 503 Provider_Not_Configured. */
@@ -71,8 +81,11 @@ public final class AgentLoop {
     return p;
   }
 
-  /** Runs the turn for the session in context; the reply is the /chat 200 body. */
-  public Future<JsonObject> run(String message, String model, TurnEvents events) {
+  /**
+   * Runs the turn for the session in context; the reply is the /chat 200 body, also encoded when {@code encodeReply}
+   * (for a sender that only writes it to HTTP).
+   */
+  public Future<TurnReply> run(String message, String model, TurnEvents events, boolean encodeReply) {
     SessionEnv session = SessionContext.require();
     String id = session.sessionId();
     LlmProvider provider;
@@ -83,7 +96,7 @@ public final class AgentLoop {
     }
     AtomicBoolean abandoned = new AtomicBoolean();
     return sessions.lock(id, turnTimeoutMs + 10_000, turnTimeoutMs)
-        .compose(token -> turn(session, provider, message, events, abandoned)
+        .compose(token -> turn(session, provider, message, events, encodeReply, abandoned)
             .timeout(turnTimeoutMs, TimeUnit.MILLISECONDS)
             .recover(err -> {
               // A turn past its deadline stops at its next step and persists nothing.
@@ -97,20 +110,28 @@ public final class AgentLoop {
         .recover(err -> Future.failedFuture(asApiError(err, id)));
   }
 
-  private Future<JsonObject> turn(SessionEnv session, LlmProvider provider, String message, TurnEvents events,
-                                  AtomicBoolean abandoned) {
+  private Future<TurnReply> turn(SessionEnv session, LlmProvider provider, String message, TurnEvents events,
+                                 boolean encodeReply, AtomicBoolean abandoned) {
     String id = session.sessionId();
     List<JsonObject> tools = selector.select(message).stream().map(AgentLoop::describe).toList();
+    WireMemo memo = memos == null ? new WireMemo() : memos.take(id);
     return sessions.history(id).compose(history -> {
       List<JsonObject> added = new ArrayList<>();
       added.add(new JsonObject().put("role", "user")
           .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message))));
-      return step(session, provider, history, added, tools, new WireMemo(), events, abandoned, 1)
+      return step(session, provider, history, added, tools, memo, events, abandoned, 1)
           .compose(answer -> abandoned.get() ? Future.failedFuture(new TimeoutException())
               : sessions.appendHistory(id, added).map(n -> {
-                List<JsonObject> all = new ArrayList<>(history);
+                List<JsonObject> all = new ArrayList<>(history.size() + added.size());
+                all.addAll(history);
                 all.addAll(added);
-                return new JsonObject().put("response", answer).put("sessionId", id).put("history", new JsonArray(all));
+                TurnReply reply = encodeReply ? TurnReply.encode(answer, id, all, memo)
+                    : new TurnReply(answer, id, all, null);
+                // Still inside the turn lock: the session's next turn cannot have taken the memo yet.
+                if (memos != null && !abandoned.get()) {
+                  memos.give(id, memo);
+                }
+                return reply;
               }));
     });
   }

@@ -27,7 +27,8 @@ public final class ChatService {
     this.jiraPolicy = jiraPolicy;
   }
 
-  public Future<JsonObject> handle(JsonObject body, TurnEvents events) {
+  /** The turn's reply; also encoded when {@code encodeReply} (see {@link AgentLoop#run}). */
+  public Future<TurnReply> handle(JsonObject body, TurnEvents events, boolean encodeReply) {
     ChatRequest req;
     try {
       req = ChatRequest.parse(body, defaultModel, jiraPolicy);
@@ -36,7 +37,7 @@ public final class ChatService {
     }
     return sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
         .compose(session -> store(session, req))
-        .compose(session -> SessionContext.runWith(session, () -> loop.run(req.message(), req.model(), events)));
+        .compose(session -> SessionContext.runWith(session, () -> loop.run(req.message(), req.model(), events, encodeReply)));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {

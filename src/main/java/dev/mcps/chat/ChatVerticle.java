@@ -40,8 +40,8 @@ public final class ChatVerticle extends VerticleBase {
       String stream = msg.headers().get(STREAM_HEADER);
       TurnEvents events = stream == null ? TurnEvents.NONE
           : (event, data) -> vertx.eventBus().send(stream, new JsonObject().put("event", event).put("data", data));
-      Future<JsonObject> reply = chat.handle(body, events);
-      return msg.headers().contains(ENCODED_REPLY_HEADER) ? reply.map(JsonObject::toBuffer) : reply;
+      boolean encoded = msg.headers().contains(ENCODED_REPLY_HEADER);
+      return chat.handle(body, events, encoded).map(reply -> encoded ? reply.encoded() : reply.json());
     }).completion();
   }
 }

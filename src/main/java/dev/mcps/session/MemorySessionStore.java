@@ -157,6 +157,11 @@ public final class MemorySessionStore implements SessionStore {
   }
 
   @Override
+  public boolean historyIsShared() {
+    return true;
+  }
+
+  @Override
   public Future<Integer> appendHistory(String sessionId, List<JsonObject> messages) {
     return changeHistory(sessionId, old -> {
       List<JsonObject> h = new ArrayList<>(old.size() + messages.size());

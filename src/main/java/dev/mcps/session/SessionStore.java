@@ -58,6 +58,15 @@ public interface SessionStore {
    */
   Future<List<JsonObject>> history(String sessionId);
 
+  /**
+   * Whether {@link #history} hands out the stored message objects themselves, the same ones from one read to the next
+   * until they are replaced: a reader may then recognise a message by identity across turns (and keep what it
+   * derived from it). False for a store that decodes the history on every read.
+   */
+  default boolean historyIsShared() {
+    return false;
+  }
+
   /** Appends atomically and returns the new length; null when the session is unknown. */
   Future<Integer> appendHistory(String sessionId, List<JsonObject> messages);
 

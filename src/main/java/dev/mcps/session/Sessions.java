@@ -133,6 +133,11 @@ public final class Sessions {
     });
   }
 
+  /** See {@link SessionStore#historyIsShared()}. */
+  public boolean historyIsShared() {
+    return store.historyIsShared();
+  }
+
   public Future<Integer> appendHistory(String sessionId, List<JsonObject> messages) {
     return guard(store.appendHistory(sessionId, messages)).map(n -> {
       if (n == null) {

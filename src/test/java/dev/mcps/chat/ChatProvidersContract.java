@@ -187,6 +187,38 @@ public abstract class ChatProvidersContract {
     assertThat(second.json().getJsonArray("history")).hasSize(8);
   }
 
+  @ParameterizedTest
+  @EnumSource(Model.class)
+  void aHistorySentWithATurnReplacesTheEarlierOneForTheModelAndInTheReplyFromThenOn(Model model) {
+    User u = user("replaced-" + model.name().toLowerCase());
+    String sessionId = http.post("/chat", turn(u, model)).json().getString("sessionId");
+    JsonArray replacement = new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", "an earlier question from elsewhere"))
+        .add(new JsonObject().put("role", "assistant").put("content", "an earlier answer from elsewhere"));
+    FakeLlmServer fake = fakes.get(model);
+    int before = fake.requests().size();
+
+    Http.Response second = http.post("/chat", new JsonObject().put("sessionId", sessionId).put("history", replacement)
+        .put("model", model.name().toLowerCase()).put("message", "Now check " + u.key()));
+    int beforeThird = fake.requests().size();
+    Http.Response third = http.post("/chat", new JsonObject().put("sessionId", sessionId)
+        .put("model", model.name().toLowerCase()).put("message", "And " + u.key() + " once more"));
+
+    assertThat(second.status()).as(second.body()).isEqualTo(200);
+    String turnTwo = fake.requests().get(before).body().encode();
+    assertThat(turnTwo).contains("an earlier answer from elsewhere").doesNotContain("Please check " + u.key());
+    JsonArray history = second.json().getJsonArray("history");
+    assertThat(history.getJsonObject(1).encode()).contains("an earlier answer from elsewhere");
+    assertThat(history.encode()).doesNotContain("Please check " + u.key());
+    assertThat(third.status()).as(third.body()).isEqualTo(200);
+    String turnThree = fake.requests().get(beforeThird).body().encode();
+    assertThat(turnThree).contains("an earlier answer from elsewhere").contains("Now check " + u.key())
+        .doesNotContain("Please check " + u.key());
+    assertThat(third.json().getJsonArray("history").encode())
+        .startsWith(history.encode().substring(0, history.encode().length() - 1))
+        .doesNotContain("Please check " + u.key());
+  }
+
   @Test
   void threeHundredConcurrentUsersEachSeeOnlyTheirOwnJiraData() throws Exception {
     int users = 300;

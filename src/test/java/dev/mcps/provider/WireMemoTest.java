@@ -22,10 +22,10 @@ class WireMemoTest {
     JsonObject first = new JsonObject().put("role", "user").put("n", 1);
     JsonObject second = new JsonObject().put("role", "assistant").put("n", 2);
 
-    memo.message(0, first, encode);
-    memo.message(0, first, encode);
-    memo.message(1, second, encode);
-    Buffer again = memo.message(1, second, encode);
+    memo.message("wire", 0, first, encode);
+    memo.message("wire", 0, first, encode);
+    memo.message("wire", 1, second, encode);
+    Buffer again = memo.message("wire", 1, second, encode);
 
     assertThat(encodings).hasValue(2);
     assertThat(again.toString()).isEqualTo(second.encode());
@@ -36,14 +36,56 @@ class WireMemoTest {
     WireMemo memo = new WireMemo();
     JsonObject first = new JsonObject().put("n", 1);
     JsonObject second = new JsonObject().put("n", 2);
-    memo.message(0, first, encode);
-    memo.message(1, second, encode);
+    memo.message("wire", 0, first, encode);
+    memo.message("wire", 1, second, encode);
 
     // Equal content is not enough: only the very message that was encoded is reused.
     JsonObject replaced = new JsonObject().put("n", 1).put("edited", true);
-    assertThat(memo.message(0, replaced, encode).toString()).isEqualTo(replaced.encode());
-    assertThat(memo.message(1, second, encode).toString()).isEqualTo(second.encode());
+    assertThat(memo.message("wire", 0, replaced, encode).toString()).isEqualTo(replaced.encode());
+    assertThat(memo.message("wire", 1, second, encode).toString()).isEqualTo(second.encode());
 
     assertThat(encodings).hasValue(4);
+  }
+
+  @Test
+  void eachTrackKeepsItsOwnEncodingOfTheSameMessage() {
+    WireMemo memo = new WireMemo();
+    JsonObject message = new JsonObject().put("role", "user").put("n", 1);
+
+    memo.message("wire", 0, message, encode);
+    Buffer other = memo.message("canonical", 0, message, m -> Buffer.buffer("other"));
+
+    assertThat(other.toString()).isEqualTo("other");
+    assertThat(memo.message("wire", 0, message, encode).toString()).isEqualTo(message.encode());
+    assertThat(encodings).hasValue(1);
+  }
+
+  @Test
+  void theNextTurnKeepsTheMessagesButForgetsTheParts() {
+    WireMemo memo = new WireMemo();
+    JsonObject message = new JsonObject().put("n", 1);
+    memo.message("wire", 0, message, encode);
+    memo.part("head", () -> Buffer.buffer("tools of turn one"));
+
+    memo.nextTurn();
+
+    assertThat(memo.part("head", () -> Buffer.buffer("tools of turn two")).toString()).isEqualTo("tools of turn two");
+    memo.message("wire", 0, message, encode);
+    assertThat(encodings).hasValue(1);
+  }
+
+  @Test
+  void itCountsTheBytesOfTheMessagesItHolds() {
+    WireMemo memo = new WireMemo();
+    JsonObject first = new JsonObject().put("n", 1);
+    JsonObject second = new JsonObject().put("n", 22);
+    memo.message("wire", 0, first, encode);
+    memo.message("wire", 1, second, encode);
+    assertThat(memo.bytes()).isEqualTo(first.encode().length() + second.encode().length());
+
+    JsonObject replaced = new JsonObject().put("n", 333);
+    memo.message("wire", 0, replaced, encode);
+
+    assertThat(memo.bytes()).isEqualTo(replaced.encode().length());
   }
 }

@@ -66,7 +66,7 @@ public final class AnthropicProvider extends JsonHttpProvider {
     body.appendBuffer(head, 0, head.length() - 1).appendBytes(MESSAGES_FIELD);
     boolean first = true;
     for (int i = 0; i < newestAt; i++) {
-      Buffer message = memo.message(i, canonical.get(i), m -> {
+      Buffer message = memo.message("anthropic", i, canonical.get(i), m -> {
         JsonObject wire = wireMessage(m);
         return wire == null ? WireMemo.NOTHING : wire.toBuffer();
       });
