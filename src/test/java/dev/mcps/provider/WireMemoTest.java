@@ -31,13 +31,20 @@ class WireMemoTest {
     assertThat(again.toString()).isEqualTo(second.encode());
   }
 
+  /** A memo that has encoded {@code messages} on the track "wire", at their positions. */
+  private WireMemo memoOf(JsonObject... messages) {
+    WireMemo memo = new WireMemo();
+    for (int i = 0; i < messages.length; i++) {
+      memo.message("wire", i, messages[i], encode);
+    }
+    return memo;
+  }
+
   @Test
   void anotherMessageInAPlaceIsEncodedAfreshAndWhatFollowedIsForgotten() {
-    WireMemo memo = new WireMemo();
     JsonObject first = new JsonObject().put("n", 1);
     JsonObject second = new JsonObject().put("n", 2);
-    memo.message("wire", 0, first, encode);
-    memo.message("wire", 1, second, encode);
+    WireMemo memo = memoOf(first, second);
 
     // Equal content is not enough: only the very message that was encoded is reused.
     JsonObject replaced = new JsonObject().put("n", 1).put("edited", true);
@@ -76,11 +83,9 @@ class WireMemoTest {
 
   @Test
   void itCountsTheBytesOfTheMessagesItHolds() {
-    WireMemo memo = new WireMemo();
     JsonObject first = new JsonObject().put("n", 1);
     JsonObject second = new JsonObject().put("n", 22);
-    memo.message("wire", 0, first, encode);
-    memo.message("wire", 1, second, encode);
+    WireMemo memo = memoOf(first, second);
     assertThat(memo.bytes()).isEqualTo(first.encode().length() + second.encode().length());
 
     JsonObject replaced = new JsonObject().put("n", 333);
