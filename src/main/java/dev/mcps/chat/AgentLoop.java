@@ -71,6 +71,23 @@ public final class AgentLoop {
     this.memos = sessions.historyIsShared() ? new TurnMemos(MEMO_SESSIONS, MEMO_BYTES) : null;
   }
 
+  /**
+   * A session lifecycle event ({@link Sessions#EVENTS_ADDRESS}): the memo of a session that has ended or was reset
+   * is dropped at once. A memo holds the messages it encoded, which would otherwise outlive their session until
+   * evicted from the memos.
+   */
+  public void sessionEvent(JsonObject event) {
+    String type = event.getString("type");
+    if (memos != null && (Sessions.ENDING_EVENTS.contains(type) || "reset".equals(type))) {
+      memos.drop(event.getString("sessionId"));
+    }
+  }
+
+  /** The memos kept between turns (null without a sharing store); for tests. */
+  TurnMemos memos() {
+    return memos;
+  }
+
   /** The provider for {@code model}, or a 503 Provider_Not_Configured. */
   public LlmProvider provider(String model, String sessionId) {
     LlmProvider p = providers.get(model);

@@ -51,6 +51,14 @@ final class TurnMemos {
     }
   }
 
+  /** Forgets the session's memo (the session has ended, or its history was emptied). */
+  synchronized void drop(String sessionId) {
+    WireMemo memo = memos.remove(sessionId);
+    if (memo != null) {
+      bytes -= memo.bytes();
+    }
+  }
+
   synchronized int size() {
     return memos.size();
   }

@@ -19,7 +19,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,6 @@ import org.slf4j.LoggerFactory;
 public final class McpEndpoints {
 
   private static final Logger LOG = LoggerFactory.getLogger(McpEndpoints.class);
-  private static final Set<String> ENDING_EVENTS = Set.of("expired", "evicted", "deleted");
 
   private final VertxSseServerTransportProvider sse;
   private final VertxStreamableServerTransportProvider streamable;
@@ -55,7 +53,7 @@ public final class McpEndpoints {
     this.idleTimer = vertx.setPeriodic(sweep, id -> streamable.closeIdle(idle));
     vertx.eventBus().<JsonObject>consumer(Sessions.EVENTS_ADDRESS, msg -> {
       JsonObject event = msg.body();
-      if (ENDING_EVENTS.contains(event.getString("type"))) {
+      if (Sessions.ENDING_EVENTS.contains(event.getString("type"))) {
         closeConnectionsOf(event.getString("sessionId"));
       }
     });

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -19,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class Sessions {
 
   public static final String EVENTS_ADDRESS = "mcps.session.events";
+  /** The event types after which a session is gone for good. */
+  public static final Set<String> ENDING_EVENTS = Set.of("expired", "evicted", "deleted");
 
   private static final Logger LOG = LoggerFactory.getLogger(Sessions.class);
 

@@ -177,6 +177,23 @@ class AgentLoopTest {
   }
 
   @Test
+  void aSessionsNextTurnStartsFromWhatItsLastTurnEncoded() {
+    ScriptedProvider p = start(r -> Future.succeededFuture(text("seen " + r.messages().size())));
+    String id = http.post("/chat", new JsonObject().put("userId", "memo").put("message", "first"))
+        .json().getString("sessionId");
+    String other = http.post("/chat", new JsonObject().put("userId", "memo-other").put("message", "first"))
+        .json().getString("sessionId");
+
+    http.post("/chat", new JsonObject().put("sessionId", id).put("message", "second"));
+
+    // The memory store hands out the same messages from turn to turn, so the memo of turn one serves turn two.
+    List<dev.mcps.provider.ProviderRequest> seen = List.copyOf(p.requests);
+    assertThat(seen.get(2).memo()).isSameAs(seen.get(0).memo()).isNotSameAs(seen.get(1).memo());
+    assertThat(seen.get(2).memo().bytes()).as("turn one's reply history is held encoded").isPositive();
+    assertThat(other).isNotEqualTo(id);
+  }
+
+  @Test
   void theIterationCapEndsTheTurnWithWhatWasReached() {
     start(r -> Future.succeededFuture(toolUse("x" + r.messages().size(), "notes_get", new JsonObject())),
         "CHAT_MAX_ITERATIONS", "3");

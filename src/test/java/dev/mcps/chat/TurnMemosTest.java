@@ -3,8 +3,15 @@ package dev.mcps.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.provider.WireMemo;
+import dev.mcps.session.CredentialCipher;
+import dev.mcps.session.MemorySessionStore;
+import dev.mcps.session.SessionCodec;
+import dev.mcps.session.Sessions;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TurnMemosTest {
@@ -40,6 +47,28 @@ class TurnMemosTest {
     assertThat(memos.size()).isEqualTo(2);
     assertThat(memos.take("a")).isSameAs(a);
     assertThat(memos.take("b").bytes()).as("b was evicted: a fresh memo").isZero();
+  }
+
+  @Test
+  void theAgentLoopDropsTheMemoOfASessionThatEndedOrWasReset() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      AgentLoop loop = new AgentLoop(vertx, new Sessions(vertx, new MemorySessionStore(600_000, 100,
+          new SessionCodec(CredentialCipher.withRandomKey())), 5_000), Map.of(), null, 5, 10_000);
+      TurnMemos memos = loop.memos();
+      for (String id : List.of("created", "expired", "evicted", "deleted", "reset")) {
+        memos.give(id, memoOf(1));
+      }
+
+      for (String type : List.of("created", "expired", "evicted", "deleted", "reset")) {
+        loop.sessionEvent(new JsonObject().put("type", type).put("sessionId", type));
+      }
+
+      assertThat(memos.size()).isEqualTo(1);
+      assertThat(memos.take("created").bytes()).as("a live session keeps its memo").isEqualTo(1);
+    } finally {
+      vertx.close();
+    }
   }
 
   @Test

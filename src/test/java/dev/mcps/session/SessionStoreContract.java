@@ -186,6 +186,31 @@ public abstract class SessionStoreContract {
   }
 
   @Test
+  void aStoreThatSharesItsHistoryHandsOutTheSameMessagesUntilTheyAreReplacedAndNeverTheCallersOwn()
+      throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "grace").sessionId();
+    JsonObject mine = msg("user", "one");
+    await(store.appendHistory(id, List.of(mine)));
+
+    List<JsonObject> first = await(store.history(id));
+    await(store.appendHistory(id, List.of(msg("assistant", "two"))));
+    List<JsonObject> second = await(store.history(id));
+    await(store.replaceHistory(id, List.of(msg("user", "one"))));
+    List<JsonObject> replaced = await(store.history(id));
+
+    // The message a caller appended is never the stored one: changing it later cannot change the history.
+    assertThat(first.get(0)).isEqualTo(mine).isNotSameAs(mine);
+    assertThat(texts(second)).containsExactly("one", "two");
+    assertThat(replaced.get(0)).isEqualTo(first.get(0)).isNotSameAs(first.get(0));
+    if (store.historyIsShared()) {
+      assertThat(second.get(0)).isSameAs(first.get(0));
+    } else {
+      assertThat(second.get(0)).isEqualTo(first.get(0)).isNotSameAs(first.get(0));
+    }
+  }
+
+  @Test
   void resetEmptiesHistoryAndNotesButKeepsIdentityAndCredentials() throws Exception {
     SessionStore store = store(LONG_TIMEOUT, 100);
     String id = create(store, "gina").sessionId();
