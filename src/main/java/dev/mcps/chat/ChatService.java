@@ -42,7 +42,8 @@ public final class ChatService {
     }
     return sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
         .compose(session -> store(session, req))
-        .compose(session -> SessionContext.runWith(session, () -> loop.run(req.message(), req.model(), events, encodeReply)));
+        .compose(session -> SessionContext.runWith(session,
+            () -> loop.run(req.message(), req.model(), events, encodeReply)));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {

@@ -19,7 +19,8 @@ public record TurnReply(String response, String sessionId, List<JsonObject> hist
   private static final byte[] HISTORY_FIELD = ",\"history\":[".getBytes(StandardCharsets.US_ASCII);
 
   public JsonObject json() {
-    return new JsonObject().put("response", response).put("sessionId", sessionId).put("history", new JsonArray(history));
+    return new JsonObject().put("response", response).put("sessionId", sessionId)
+        .put("history", new JsonArray(history));
   }
 
   /**
