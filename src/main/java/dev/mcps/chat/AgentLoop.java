@@ -69,6 +69,9 @@ public final class AgentLoop {
     this.maxIterations = maxIterations;
     this.turnTimeoutMs = turnTimeoutMs;
     this.memos = sessions.historyIsShared() ? new TurnMemos(MEMO_SESSIONS, MEMO_BYTES) : null;
+    if (memos != null) {
+      vertx.eventBus().<JsonObject>localConsumer(Sessions.EVENTS_ADDRESS, msg -> sessionEvent(msg.body()));
+    }
   }
 
   /**
@@ -76,7 +79,7 @@ public final class AgentLoop {
    * is dropped at once. A memo holds the messages it encoded, which would otherwise outlive their session until
    * evicted from the memos.
    */
-  public void sessionEvent(JsonObject event) {
+  void sessionEvent(JsonObject event) {
     String type = event.getString("type");
     if (memos != null && (Sessions.ENDING_EVENTS.contains(type) || "reset".equals(type))) {
       memos.drop(event.getString("sessionId"));

@@ -27,11 +27,6 @@ public final class ChatService {
     this.jiraPolicy = jiraPolicy;
   }
 
-  /** See {@link AgentLoop#sessionEvent}. */
-  public void sessionEvent(JsonObject event) {
-    loop.sessionEvent(event);
-  }
-
   /** The turn's reply; also encoded when {@code encodeReply} (see {@link AgentLoop#run}). */
   public Future<TurnReply> handle(JsonObject body, TurnEvents events, boolean encodeReply) {
     ChatRequest req;

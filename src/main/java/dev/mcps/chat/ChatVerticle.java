@@ -33,9 +33,7 @@ public final class ChatVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Future<Void> lifecycle = vertx.eventBus().<JsonObject>localConsumer(Sessions.EVENTS_ADDRESS,
-        msg -> chat.sessionEvent(msg.body())).completion();
-    Future<Void> turns = SessionBus.<Object>consumer(vertx, sessions, ADDRESS, msg -> {
+    return SessionBus.<Object>consumer(vertx, sessions, ADDRESS, msg -> {
       if (!(msg.body() instanceof JsonObject body)) {
         return Future.failedFuture(ApiException.badRequest("Invalid_Json", "The message body must be a JSON object"));
       }
@@ -45,6 +43,5 @@ public final class ChatVerticle extends VerticleBase {
       boolean encoded = msg.headers().contains(ENCODED_REPLY_HEADER);
       return chat.handle(body, events, encoded).map(reply -> encoded ? reply.encoded() : reply.json());
     }).completion();
-    return Future.all(lifecycle, turns);
   }
 }

@@ -1,10 +1,11 @@
 package dev.mcps.chat;
 
+import dev.mcps.provider.EncodedJson;
 import dev.mcps.provider.WireMemo;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,8 +17,6 @@ public record TurnReply(String response, String sessionId, List<JsonObject> hist
   /** The memo track of the canonical messages as they are returned in {@code history}. */
   static final String HISTORY_TRACK = "history";
 
-  private static final byte[] HISTORY_FIELD = ",\"history\":[".getBytes(StandardCharsets.US_ASCII);
-
   public JsonObject json() {
     return new JsonObject().put("response", response).put("sessionId", sessionId)
         .put("history", new JsonArray(history));
@@ -28,17 +27,11 @@ public record TurnReply(String response, String sessionId, List<JsonObject> hist
    * conversation is then not encoded again on every turn just to be sent back. Runs while the turn still owns the memo.
    */
   static TurnReply encode(String response, String sessionId, List<JsonObject> history, WireMemo memo) {
-    Buffer head = new JsonObject().put("response", response).put("sessionId", sessionId).toBuffer();
-    Buffer body = Buffer.buffer(head.length() + 128 * history.size() + 16);
-    // The head object without its closing brace, then the history, then the brace.
-    body.appendBuffer(head, 0, head.length() - 1).appendBytes(HISTORY_FIELD);
+    List<Buffer> messages = new ArrayList<>(history.size());
     for (int i = 0; i < history.size(); i++) {
-      if (i > 0) {
-        body.appendByte((byte) ',');
-      }
-      body.appendBuffer(memo.message(HISTORY_TRACK, i, history.get(i), JsonObject::toBuffer));
+      messages.add(memo.message(HISTORY_TRACK, i, history.get(i), JsonObject::toBuffer));
     }
-    body.appendByte((byte) ']').appendByte((byte) '}');
-    return new TurnReply(response, sessionId, history, body);
+    Buffer head = new JsonObject().put("response", response).put("sessionId", sessionId).toBuffer();
+    return new TurnReply(response, sessionId, history, EncodedJson.withArray(head, "history", messages));
   }
 }

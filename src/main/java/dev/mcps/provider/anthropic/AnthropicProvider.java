@@ -3,6 +3,7 @@ package dev.mcps.provider.anthropic;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.provider.CallPolicy;
 import dev.mcps.provider.Canonical;
+import dev.mcps.provider.EncodedJson;
 import dev.mcps.provider.JsonHttpProvider;
 import dev.mcps.provider.ProviderReply;
 import dev.mcps.provider.ProviderRequest;
@@ -25,7 +26,6 @@ public final class AnthropicProvider extends JsonHttpProvider {
 
   static final String API_VERSION = "2023-06-01";
   static final int MAX_TOKENS = 4096;
-  private static final byte[] MESSAGES_FIELD = ",\"messages\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   public AnthropicProvider(Vertx vertx, ServerConfig.Provider config, CallPolicy policy) {
     super(vertx, config, policy, "Anthropic", "ANTHROPIC_API_KEY, ANTHROPIC_MODEL");
@@ -61,31 +61,18 @@ public final class AnthropicProvider extends JsonHttpProvider {
       newestAt--;
     }
     Buffer head = memo.part("anthropic:" + model, () -> head(model, request).toBuffer());
-    Buffer body = Buffer.buffer(head.length() + 256 * canonical.size());
-    // The head object without its closing brace, then the messages, then the brace.
-    body.appendBuffer(head, 0, head.length() - 1).appendBytes(MESSAGES_FIELD);
-    boolean first = true;
+    List<Buffer> messages = new ArrayList<>(newestAt + 1);
     for (int i = 0; i < newestAt; i++) {
-      Buffer message = memo.message("anthropic", i, canonical.get(i), m -> {
+      messages.add(memo.message("anthropic", i, canonical.get(i), m -> {
         JsonObject wire = wireMessage(m);
         return wire == null ? WireMemo.NOTHING : wire.toBuffer();
-      });
-      if (message.length() > 0) {
-        if (!first) {
-          body.appendByte((byte) ',');
-        }
-        body.appendBuffer(message);
-        first = false;
-      }
+      }));
     }
     if (newest != null) {
       markNewest(newest);
-      if (!first) {
-        body.appendByte((byte) ',');
-      }
-      body.appendBuffer(newest.toBuffer());
+      messages.add(newest.toBuffer());
     }
-    return body.appendByte((byte) ']').appendByte((byte) '}');
+    return EncodedJson.withArray(head, "messages", messages);
   }
 
   /** Everything but the messages. */
