@@ -94,7 +94,8 @@ public final class ConfigLoader {
         new ServerConfig.Store(storeType, redisUrl, string("REDIS_KEY_PREFIX") == null ? "" : string("REDIS_KEY_PREFIX"),
             integer("REDIS_POOL_SIZE", 1, 1024), integer("STORE_TIMEOUT_MS", 50, 600_000)),
         new ServerConfig.Session(integer("SESSION_TIMEOUT_SECONDS", 1, 365 * 24 * 3600),
-            integer("SESSION_MAX", 1, 10_000_000), integer("SESSION_CLEANUP_INTERVAL_SECONDS", 1, 365 * 24 * 3600), key),
+            integer("SESSION_MAX", 1, 10_000_000), integer("SESSION_CLEANUP_INTERVAL_SECONDS", 1, 365 * 24 * 3600), key,
+            oldEncryptionKeys()),
         string("ADMIN_TOKEN"),
         new ServerConfig.Chat(defaultModel, integer("CHAT_MAX_ITERATIONS", 1, 100),
             integer("CHAT_TURN_TIMEOUT_SECONDS", 1, 3600),
@@ -111,22 +112,34 @@ public final class ConfigLoader {
             integer("MCP_KEEP_ALIVE_SECONDS", 0, 3600), integer("MCP_SESSION_IDLE_SECONDS", 1, 365 * 24 * 3600)),
         authMode,
         new ServerConfig.Cluster(cluster, list("CLUSTER_MEMBERS")),
-        integer("SHUTDOWN_GRACE_SECONDS", 0, 3600));
+        integer("SHUTDOWN_GRACE_SECONDS", 0, 3600),
+        new ServerConfig.Limits(integer("HTTP_IDLE_TIMEOUT_SECONDS", 1, 24 * 3600),
+            integer("MCP_MAX_CONNECTIONS_PER_USER", 1, 100_000), integer("HISTORY_MAX_MESSAGES", 2, 1_000_000),
+            integer("HISTORY_MAX_BYTES", 1024, 1 << 30), integer("TOOL_RESULT_MAX_BYTES", 256, 64 << 20),
+            integer("CHAT_MAX_WRITES_PER_TURN", 0, 1000), integer("JIRA_MAX_RESPONSE_BYTES", 1024, 1 << 30),
+            integer("PROVIDER_MAX_RESPONSE_BYTES", 1024, 1 << 30),
+            list("JIRA_PROJECTS").stream().map(k -> k.toUpperCase(Locale.ROOT)).toList()));
   }
 
   private byte[] encryptionKey() {
     String raw = string("SESSION_ENCRYPTION_KEY");
-    if (raw == null) {
-      return null;
-    }
+    return raw == null ? null : aesKey("SESSION_ENCRYPTION_KEY", raw);
+  }
+
+  private List<byte[]> oldEncryptionKeys() {
+    List<String> raw = list("SESSION_ENCRYPTION_OLD_KEYS");
+    return raw.stream().map(k -> aesKey("SESSION_ENCRYPTION_OLD_KEYS", k)).toList();
+  }
+
+  private static byte[] aesKey(String name, String raw) {
     byte[] key;
     try {
       key = Base64.getDecoder().decode(raw.trim());
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("SESSION_ENCRYPTION_KEY must be base64 (of 32 random bytes)");
+      throw new ConfigException(name + " must be base64 (of 32 random bytes)");
     }
     if (key.length != 32) {
-      throw new ConfigException("SESSION_ENCRYPTION_KEY must decode to 32 bytes (256 bits), not " + key.length);
+      throw new ConfigException(name + " must decode to 32 bytes (256 bits), not " + key.length);
     }
     return key;
   }

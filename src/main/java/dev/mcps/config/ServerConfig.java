@@ -16,7 +16,8 @@ public record ServerConfig(
     Mcp mcp,
     AuthMode authMode,
     Cluster cluster,
-    int shutdownGraceSeconds) {
+    int shutdownGraceSeconds,
+    Limits limits) {
 
   public enum StoreType { MEMORY, REDIS }
 
@@ -32,8 +33,13 @@ public record ServerConfig(
     }
   }
 
-  /** encryptionKey is null when the memory store runs without SESSION_ENCRYPTION_KEY: a random key per process. */
-  public record Session(int timeoutSeconds, int max, int cleanupIntervalSeconds, byte[] encryptionKey) {
+  /**
+   * encryptionKey is null when the memory store runs without SESSION_ENCRYPTION_KEY: a random key per process.
+   * oldEncryptionKeys (SESSION_ENCRYPTION_OLD_KEYS) only decrypt, so that a key can be rotated without losing anyone's
+   * stored credentials.
+   */
+  public record Session(int timeoutSeconds, int max, int cleanupIntervalSeconds, byte[] encryptionKey,
+                        List<byte[]> oldEncryptionKeys) {
     public long timeoutMillis() {
       return timeoutSeconds * 1000L;
     }
@@ -41,7 +47,8 @@ public record ServerConfig(
     @Override
     public String toString() {
       return "Session[timeoutSeconds=" + timeoutSeconds + ", max=" + max + ", cleanupIntervalSeconds="
-          + cleanupIntervalSeconds + ", encryptionKey=" + (encryptionKey == null ? "random" : "***") + "]";
+          + cleanupIntervalSeconds + ", encryptionKey=" + (encryptionKey == null ? "random" : "***")
+          + ", oldEncryptionKeys=" + oldEncryptionKeys.size() + "]";
     }
   }
 
@@ -83,6 +90,24 @@ public record ServerConfig(
 
   public record Cluster(boolean enabled, List<String> members) {}
 
+  /**
+   * What one client, one conversation or one upstream may take (DESIGN.md §3): every limit has a setting and a
+   * default, and reaching one is a clear 4xx or a clean tool error, never an exhausted server.
+   *
+   * @param httpIdleTimeoutSeconds  a connection that sends nothing this long is closed (SSE keep-alives count)
+   * @param mcpMaxConnectionsPerUser open SSE streams + live Streamable sessions of one user session
+   * @param historyMaxMessages      stored history cap in messages, trimmed by whole oldest turns
+   * @param historyMaxBytes         stored history cap in encoded bytes, trimmed the same way
+   * @param toolResultMaxBytes      a tool result is clipped to this before it enters the history
+   * @param chatMaxWritesPerTurn    Jira write-tool calls allowed in one chat turn
+   * @param jiraMaxResponseBytes    largest Jira response body read
+   * @param providerMaxResponseBytes largest model provider response body read
+   * @param jiraProjects            project keys the Jira tools may touch; empty = all
+   */
+  public record Limits(int httpIdleTimeoutSeconds, int mcpMaxConnectionsPerUser, int historyMaxMessages,
+                       int historyMaxBytes, int toolResultMaxBytes, int chatMaxWritesPerTurn, int jiraMaxResponseBytes,
+                       int providerMaxResponseBytes, List<String> jiraProjects) {}
+
   public boolean adminEnabled() {
     return adminToken != null && !adminToken.isEmpty();
   }
@@ -91,6 +116,7 @@ public record ServerConfig(
   public String toString() {
     return "ServerConfig[http=" + http + ", store=" + store + ", session=" + session + ", adminToken="
         + (adminEnabled() ? "***" : "unset") + ", chat=" + chat + ", jira=" + jira + ", mcp=" + mcp
-        + ", authMode=" + authMode + ", cluster=" + cluster + ", shutdownGraceSeconds=" + shutdownGraceSeconds + "]";
+        + ", authMode=" + authMode + ", cluster=" + cluster + ", shutdownGraceSeconds=" + shutdownGraceSeconds
+        + ", limits=" + limits + "]";
   }
 }

@@ -28,6 +28,36 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void everyLimitHasADefault() {
+    ServerConfig.Limits l = ConfigLoader.load(Map.of()).limits();
+    assertThat(l.httpIdleTimeoutSeconds()).isEqualTo(60);
+    assertThat(l.mcpMaxConnectionsPerUser()).isEqualTo(32);
+    assertThat(l.historyMaxMessages()).isEqualTo(200);
+    assertThat(l.historyMaxBytes()).isEqualTo(512 * 1024);
+    assertThat(l.toolResultMaxBytes()).isEqualTo(32 * 1024);
+    assertThat(l.chatMaxWritesPerTurn()).isEqualTo(3);
+    assertThat(l.jiraMaxResponseBytes()).isEqualTo(10 * 1024 * 1024);
+    assertThat(l.providerMaxResponseBytes()).isEqualTo(32 * 1024 * 1024);
+    assertThat(l.jiraProjects()).isEmpty();
+  }
+
+  @Test
+  void oldEncryptionKeysAreReadAsAListOfKeys() {
+    String k1 = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+    String k2 = java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32});
+    ServerConfig c = ConfigLoader.load(Map.of("SESSION_ENCRYPTION_OLD_KEYS", k1 + ", " + k2,
+        "JIRA_PROJECTS", "proj, ops"));
+    assertThat(c.session().oldEncryptionKeys()).hasSize(2);
+    assertThat(c.session().oldEncryptionKeys().get(1)[31]).isEqualTo((byte) 32);
+    assertThat(c.limits().jiraProjects()).containsExactly("PROJ", "OPS");
+    assertThat(c.toString()).doesNotContain(k1).doesNotContain(k2);
+    assertBad(Map.of("SESSION_ENCRYPTION_OLD_KEYS", k1 + ",c2hvcnQ="),
+        "SESSION_ENCRYPTION_OLD_KEYS must decode to 32 bytes");
+    assertBad(Map.of("HISTORY_MAX_MESSAGES", "1"), "HISTORY_MAX_MESSAGES must be between 2");
+  }
+
+  @Test
   void environmentVariablesOverrideTheDefaults() {
     ServerConfig c = ConfigLoader.load(Map.of("HTTP_PORT", "8080", "SESSION_MAX", "50", "ADMIN_TOKEN", "t",
         "JIRA_ALLOWED_HOSTS", "a.example.com, *.atlassian.net", "JIRA_READ_ONLY", "true"));
