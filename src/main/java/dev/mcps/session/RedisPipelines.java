@@ -87,6 +87,10 @@ final class RedisPipelines {
     return answer.future();
   }
 
+  boolean isClosed() {
+    return closed;
+  }
+
   Future<Void> close() {
     closed = true;
     List<Future<Void>> all = new ArrayList<>();
@@ -140,9 +144,11 @@ final class RedisPipelines {
       ScheduledFuture<?> deadline = home.nettyEventLoop().schedule(() -> {
         // Still waiting for the connection to open: the command was never sent.
         boolean sent = target.ready.future().succeeded();
-        if (result.tryFail(new RedisFault("Redis did not answer within " + deadlineMillis + " ms", sent))) {
+        if (!result.future().isComplete()) {
           // A silent connection is as good as dead: everything queued behind this command would time out too.
+          // Killed before the failure is told, so that a retry made from the failure callback gets a fresh one.
           target.kill("a command passed its deadline");
+          result.tryFail(new RedisFault("Redis did not answer within " + deadlineMillis + " ms", sent));
         }
       }, deadlineMillis, TimeUnit.MILLISECONDS);
       result.future().onComplete((r, e) -> deadline.cancel(false));

@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -42,6 +43,10 @@ public final class RedisSessionStore implements SessionStore {
   private static final long DEFAULT_COMMAND_TIMEOUT_MILLIS = 2000;
   /** How many turn ids a session remembers for {@link #appendTurn}: far more than one turn's retries need. */
   static final int RECENT_TURNS = 32;
+  /** How long a lock release that cannot reach Redis goes on trying (past any turn lock's expiry). */
+  private static final long RELEASE_PERSIST_MILLIS = 5 * 60_000;
+  private static final long RELEASE_FIRST_BACKOFF_MILLIS = 100;
+  private static final long RELEASE_MAX_BACKOFF_MILLIS = 2_000;
 
   private static final String PRELUDE = """
       local P, NOW, TTL = ARGV[1], ARGV[2], ARGV[3]
@@ -433,16 +438,37 @@ public final class RedisSessionStore implements SessionStore {
         .map(reply -> reply == null ? null : token)
         .recover(err -> {
           if (err instanceof RedisPipelines.RedisFault fault && fault.mayHaveRun()) {
-            // The SET may have landed before its connection failed; only this token can release it, so release it.
+            // The SET may have landed before its connection failed; only this token can release it, so release it
+            // (and keep trying while Redis is out of reach).
             unlock(sessionId, token);
           }
           return Future.failedFuture(err);
         });
   }
 
+  /**
+   * Releases the lock; when Redis cannot be reached the release goes on in the background (with backoff, for a few
+   * minutes) until it lands. Otherwise a turn that failed in an outage would leave its lock for the whole lock
+   * expiry, and the session's next turn after the outage would wait for it. Releasing late is harmless: the script
+   * deletes the lock only while it still holds this token.
+   */
   @Override
   public Future<Void> unlock(String sessionId, String token) {
+    Future<Void> first = runUnlock(sessionId, token);
+    first.onFailure(err -> releaseLater(sessionId, token, now() + RELEASE_PERSIST_MILLIS, RELEASE_FIRST_BACKOFF_MILLIS));
+    return first;
+  }
+
+  private Future<Void> runUnlock(String sessionId, String token) {
     return run(UNLOCK, now(), prefix + "lock:" + sessionId, token).mapEmpty();
+  }
+
+  private void releaseLater(String sessionId, String token, long until, long backoff) {
+    if (redis.isClosed() || now() + backoff > until) {
+      return;
+    }
+    vertx.timer(backoff, TimeUnit.MILLISECONDS).compose(v -> runUnlock(sessionId, token))
+        .onFailure(err -> releaseLater(sessionId, token, until, Math.min(RELEASE_MAX_BACKOFF_MILLIS, backoff * 2)));
   }
 
   @Override
