@@ -1,5 +1,6 @@
 package dev.mcps.session;
 
+import dev.mcps.logging.SessionLog;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -70,12 +71,13 @@ public final class SessionCodec {
    */
   private void reportUnreadable(String sessionId, RuntimeException e) {
     if (unreadableReported.compareAndSet(false, true)) {
-      LOG.error("Stored Jira credentials of session {} cannot be decrypted: {}. They are kept unchanged in the store, "
+      SessionLog.about(sessionId, () -> LOG.error("Stored Jira credentials of session {} cannot be decrypted: {}. They are kept unchanged in the store, "
           + "and this instance treats such sessions as having no credentials. Give every instance the same "
           + "SESSION_ENCRYPTION_KEY (former keys go in SESSION_ENCRYPTION_OLD_KEYS). Further sessions like this one "
-          + "are logged at DEBUG only.", sessionId, e.getMessage());
+          + "are logged at DEBUG only.", sessionId, e.getMessage()));
     } else {
-      LOG.debug("Session {}: stored Jira credentials cannot be decrypted and are kept as they are", sessionId);
+      SessionLog.about(sessionId,
+          () -> LOG.debug("Session {}: stored Jira credentials cannot be decrypted and are kept as they are", sessionId));
     }
   }
 }
