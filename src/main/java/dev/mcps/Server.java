@@ -154,7 +154,8 @@ public final class Server {
   private static SessionStore store(Vertx vertx, ServerConfig config) {
     ServerConfig.Session s = config.session();
     byte[] key = s.encryptionKey();
-    SessionCodec codec = new SessionCodec(key == null ? CredentialCipher.withRandomKey() : new CredentialCipher(key));
+    SessionCodec codec = new SessionCodec(key == null ? CredentialCipher.withRandomKey()
+        : new CredentialCipher(key, s.oldEncryptionKeys()));
     return switch (config.store().type()) {
       case MEMORY -> new MemorySessionStore(s.timeoutMillis(), s.max(), codec);
       case REDIS -> new RedisSessionStore(vertx, config.store().redisUrl(), config.store().keyPrefix(),

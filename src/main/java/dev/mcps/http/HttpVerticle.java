@@ -26,6 +26,7 @@ public final class HttpVerticle extends VerticleBase {
   private final long startedAt;
   private final McpEndpoints mcp;
   private HttpServer server;
+  private IdleConnections idle;
 
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
                      long startedAt, McpEndpoints mcp) {
@@ -40,6 +41,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    router.route().handler(QueryStringCheck::handle);
     // No file uploads, and a body limit that fits chat messages with their history.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
 
@@ -60,15 +62,24 @@ public final class HttpVerticle extends VerticleBase {
         "Request body exceeds " + config.http().bodyLimitBytes() + " bytes"));
     router.errorHandler(500, ctx -> HttpErrors.send(ctx, ctx.failure()));
 
+    idle = new IdleConnections(vertx, config.limits().httpIdleTimeoutSeconds() * 1000L);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
-        .setPort(config.http().port()));
-    return server.requestHandler(router).listen();
+        .setPort(config.http().port())
+        // With cleartext HTTP/2 on, a connection only exists for Vert.x once its first bytes tell HTTP/1 from h2c:
+        // a client that connects and sends nothing would never be seen, and so never closed. Clients here speak
+        // HTTP/1.1 (an h2c upgrade request is simply answered in HTTP/1.1).
+        .setHttp2ClearTextEnabled(false));
+    idle.start();
+    return server.connectionHandler(idle::opened).requestHandler(idle.tracking(router)).listen();
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes what is left. */
   @Override
   public Future<?> stop() {
+    if (idle != null) {
+      idle.stop();
+    }
     return server == null ? Future.succeededFuture()
         : server.shutdown(config.shutdownGraceSeconds(), TimeUnit.SECONDS);
   }

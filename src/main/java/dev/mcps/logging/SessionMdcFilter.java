@@ -12,7 +12,8 @@ import org.slf4j.Marker;
 /**
  * Puts the session id of the running code into the MDC as each log call is made. The MDC is thread-bound and an
  * event loop serves many sessions, so it cannot be set once per request; the session context can, and this filter
- * copies it at the moment of logging (before any async appender hands the event to another thread).
+ * copies it at the moment of logging (before any async appender hands the event to another thread). A line written
+ * through {@link SessionLog#about} names its session explicitly, and that wins: it says which session it is about.
  */
 public final class SessionMdcFilter extends TurboFilter {
 
@@ -23,9 +24,13 @@ public final class SessionMdcFilter extends TurboFilter {
     if (level == null || !level.isGreaterOrEqual(logger.getEffectiveLevel())) {
       return FilterReply.NEUTRAL;
     }
-    SessionEnv session = SessionContext.current();
-    if (session != null) {
-      MDC.put(KEY, session.sessionId());
+    String id = SessionLog.explicitSessionId();
+    if (id == null) {
+      SessionEnv session = SessionContext.current();
+      id = session == null ? null : session.sessionId();
+    }
+    if (id != null) {
+      MDC.put(KEY, id);
     } else {
       MDC.remove(KEY);
     }

@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -13,6 +15,10 @@ import javax.crypto.spec.SecretKeySpec;
  * AES-256-GCM for credentials at rest. Each value gets a fresh 96-bit nonce, and the session id is bound in as
  * associated data, so a ciphertext copied into another session's record does not decrypt there.
  * Format: {@code v1:} + base64(nonce ‖ ciphertext ‖ tag).
+ *
+ * <p>Key rotation: values are always encrypted with the current key; the former keys
+ * ({@code SESSION_ENCRYPTION_OLD_KEYS}) are tried after it when decrypting, so that what older instances wrote stays
+ * readable until it is written again under the current key.
  */
 public final class CredentialCipher {
 
@@ -21,13 +27,27 @@ public final class CredentialCipher {
   private static final int TAG_BITS = 128;
 
   private final SecretKeySpec key;
+  /** The current key first, then the former ones, in the order they were configured. */
+  private final List<SecretKeySpec> decryptionKeys;
   private final SecureRandom random = new SecureRandom();
 
   public CredentialCipher(byte[] key) {
+    this(key, List.of());
+  }
+
+  public CredentialCipher(byte[] key, List<byte[]> oldKeys) {
+    this.key = aesKey(key);
+    List<SecretKeySpec> all = new ArrayList<>(1 + oldKeys.size());
+    all.add(this.key);
+    oldKeys.forEach(k -> all.add(aesKey(k)));
+    this.decryptionKeys = List.copyOf(all);
+  }
+
+  private static SecretKeySpec aesKey(byte[] key) {
     if (key == null || key.length != 32) {
       throw new IllegalArgumentException("AES-256 key must be 32 bytes");
     }
-    this.key = new SecretKeySpec(key.clone(), "AES");
+    return new SecretKeySpec(key.clone(), "AES");
   }
 
   /** A cipher with a random key: enough for the memory store, whose data dies with the process. */
@@ -52,19 +72,34 @@ public final class CredentialCipher {
     }
   }
 
-  /** Fails (without revealing anything about the value) when the key is wrong or the data was altered. */
+  /**
+   * The plaintext, decrypted with the current key or else a former one. Fails (without revealing anything about the
+   * value) when no key fits or the data was altered.
+   */
   public String decrypt(String stored, String sessionId) {
     if (stored == null || !stored.startsWith(PREFIX)) {
       throw new IllegalStateException("unrecognised credential format");
     }
+    byte[] all;
     try {
-      byte[] all = Base64.getDecoder().decode(stored.substring(PREFIX.length()));
-      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, all, 0, NONCE_BYTES));
-      c.updateAAD(sessionId.getBytes(StandardCharsets.UTF_8));
-      return new String(c.doFinal(all, NONCE_BYTES, all.length - NONCE_BYTES), StandardCharsets.UTF_8);
-    } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IllegalStateException("stored credentials cannot be decrypted (wrong SESSION_ENCRYPTION_KEY?)");
+      all = Base64.getDecoder().decode(stored.substring(PREFIX.length()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("unrecognised credential format");
     }
+    if (all.length <= NONCE_BYTES) {
+      throw new IllegalStateException("unrecognised credential format");
+    }
+    for (SecretKeySpec candidate : decryptionKeys) {
+      try {
+        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+        c.init(Cipher.DECRYPT_MODE, candidate, new GCMParameterSpec(TAG_BITS, all, 0, NONCE_BYTES));
+        c.updateAAD(sessionId.getBytes(StandardCharsets.UTF_8));
+        return new String(c.doFinal(all, NONCE_BYTES, all.length - NONCE_BYTES), StandardCharsets.UTF_8);
+      } catch (GeneralSecurityException wrongKeyOrAltered) {
+        // GCM's tag check tells a wrong key from the right one: try the next.
+      }
+    }
+    throw new IllegalStateException("no configured key decrypts them (SESSION_ENCRYPTION_KEY, "
+        + "SESSION_ENCRYPTION_OLD_KEYS)");
   }
 }

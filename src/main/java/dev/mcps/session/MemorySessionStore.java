@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The embedded default store: one process, nothing to install. It keeps the same encoded form as Redis (credentials
@@ -56,7 +57,7 @@ public final class MemorySessionStore implements SessionStore {
 
   @Override
   public synchronized Future<Resolved> create(SessionEnv fresh) {
-    return Future.succeededFuture(insert(fresh));
+    return insert(fresh);
   }
 
   @Override
@@ -69,25 +70,37 @@ public final class MemorySessionStore implements SessionStore {
         return Future.succeededFuture(new Resolved(decode(e), false, List.of()));
       }
     }
-    return Future.succeededFuture(insert(fresh));
+    return insert(fresh);
   }
 
   /** Caller holds the monitor. */
-  private Resolved insert(SessionEnv fresh) {
+  private Future<Resolved> insert(SessionEnv fresh) {
     long now = now();
     // Tracked (not only live) sessions count against the cap: expired ones are the oldest, so they are evicted first.
-    List<Removed> evicted = sessions.size() >= maxSessions ? evictLeastRecentlyUsed() : List.of();
+    List<Removed> evicted = List.of();
+    if (sessions.size() >= maxSessions) {
+      evicted = fresh.userId() == null ? evictForAnonymous(now) : evictLeastRecentlyUsed(e -> true);
+      if (evicted.isEmpty()) {
+        return Future.failedFuture(SessionStore.sessionLimitReached());
+      }
+    }
     fresh.setLastAccessTime(now);
     sessions.put(fresh.sessionId(), new Entry(codec.encode(fresh), List.of(), now, fresh.userId()));
     if (fresh.userId() != null) {
       currentByUser.put(fresh.userId(), fresh.sessionId());
     }
-    return new Resolved(decode(sessions.get(fresh.sessionId())), true, evicted);
+    return Future.succeededFuture(new Resolved(decode(sessions.get(fresh.sessionId())), true, evicted));
   }
 
-  private List<Removed> evictLeastRecentlyUsed() {
+  /** An anonymous session makes room only among anonymous sessions (and ones already expired), never a user's. */
+  private List<Removed> evictForAnonymous(long now) {
+    return evictLeastRecentlyUsed(e -> e.userId() == null || !isLive(e, now));
+  }
+
+  private List<Removed> evictLeastRecentlyUsed(Predicate<Entry> evictable) {
     int n = Math.max(1, (int) Math.floor(maxSessions * 0.1));
     List<Map.Entry<String, Entry>> oldest = sessions.entrySet().stream()
+        .filter(e -> evictable.test(e.getValue()))
         .sorted(Comparator.comparingLong(e -> e.getValue().lastAccess()))
         .limit(n)
         .toList();

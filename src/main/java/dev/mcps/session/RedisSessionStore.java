@@ -85,12 +85,38 @@ public final class RedisSessionStore implements SessionStore {
           redis.call('RPUSH', hkey(id), unpack(ARGV, i, math.min(i + 999, #ARGV)))
         end
       end
+      -- Up to n of the least recently used sessions without a user (or already expired), for an anonymous insert.
+      local function evict_anonymous(n, evicted)
+        local from = 0
+        while #evicted < 2 * n do
+          local batch = redis.call('ZRANGE', ZKEY, from, from + 99)
+          if #batch == 0 then break end
+          local removed = 0
+          for _, victim in ipairs(batch) do
+            if #evicted < 2 * n then
+              local vjson = redis.call('GET', skey(victim))
+              if not vjson or not user_of(vjson) then
+                evicted[#evicted + 1] = victim
+                evicted[#evicted + 1] = remove(victim)
+                removed = removed + 1
+              end
+            end
+          end
+          from = from + #batch - removed
+        end
+      end
+      -- Returns false when an anonymous session finds no room: it never evicts a user's session.
       local function insert(id, json, user, max, evict)
         local evicted = {}
         if redis.call('ZCARD', ZKEY) >= tonumber(max) then
-          for _, victim in ipairs(redis.call('ZRANGE', ZKEY, 0, tonumber(evict) - 1)) do
-            evicted[#evicted + 1] = victim
-            evicted[#evicted + 1] = remove(victim)
+          if user then
+            for _, victim in ipairs(redis.call('ZRANGE', ZKEY, 0, tonumber(evict) - 1)) do
+              evicted[#evicted + 1] = victim
+              evicted[#evicted + 1] = remove(victim)
+            end
+          else
+            evict_anonymous(tonumber(evict), evicted)
+            if #evicted == 0 then return false end
           end
         end
         redis.call('SET', skey(id), json, 'PX', TTL)
@@ -102,7 +128,10 @@ public final class RedisSessionStore implements SessionStore {
 
   // Common ARGV: 1 prefix, 2 now, 3 idle timeout (ms), 4 session id (or a script-specific value), then the rest.
 
-  /** ARGV 5 json, 6 userId or '', 7 cap, 8 how many to evict. Reply: flat (evicted id, its userId or nil) pairs. */
+  /**
+   * ARGV 5 json, 6 userId or '', 7 cap, 8 how many to evict. Reply: flat (evicted id, its userId or nil) pairs, or nil
+   * when an anonymous session finds no room.
+   */
   private static final Script CREATE = new Script(false, """
       local user = false
       if ARGV[6] ~= '' then user = ARGV[6] end
@@ -309,7 +338,12 @@ public final class RedisSessionStore implements SessionStore {
     JsonObject stored = codec.encode(fresh);
     return run(CREATE, now, fresh.sessionId(), stored.encode(), orEmpty(fresh.userId()), String.valueOf(maxSessions),
         String.valueOf(evictPerCreate))
-        .map(reply -> new Resolved(codec.decode(stored, now), true, removedPairs(reply, 0)));
+        .map(reply -> {
+          if (reply == null) {
+            throw SessionStore.sessionLimitReached();
+          }
+          return new Resolved(codec.decode(stored, now), true, removedPairs(reply, 0));
+        });
   }
 
   @Override

@@ -25,6 +25,11 @@ public final class SessionEnv {
   private final String userId;
   private String productLabUserId;
   private JiraCredentials jiraCredentials;
+  /**
+   * Stored credentials this instance holds no key for (written under another SESSION_ENCRYPTION_KEY): carried back
+   * to the store unchanged, so that an instance with the wrong key never erases them. Never decrypted, never shown.
+   */
+  private String unreadableCredentials;
   private JsonObject notes;
   private long version;
   private int historyLength;
@@ -122,8 +127,18 @@ public final class SessionEnv {
     this.productLabUserId = productLabUserId;
   }
 
+  /** New credentials (or null to remove them) also replace any this instance could not read. */
   public void setJiraCredentials(JiraCredentials jiraCredentials) {
     this.jiraCredentials = jiraCredentials;
+    this.unreadableCredentials = null;
+  }
+
+  String unreadableCredentials() {
+    return unreadableCredentials;
+  }
+
+  void keepUnreadableCredentials(String ciphertext) {
+    this.unreadableCredentials = ciphertext;
   }
 
   public void clearNotes() {

@@ -1,5 +1,6 @@
 package dev.mcps.session;
 
+import dev.mcps.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -29,8 +30,18 @@ public interface SessionStore {
 
   String type();
 
-  /** Stores {@code fresh}; at the {@code SESSION_MAX} cap the least recently used 10% (at least one) go first. */
+  /**
+   * Stores {@code fresh}; at the {@code SESSION_MAX} cap the least recently used 10% (at least one) go first. An
+   * anonymous session (no userId) makes room only among anonymous or expired sessions, so that clients that name
+   * nobody cannot push real users out; when there are none, it fails with {@link #sessionLimitReached()}.
+   */
   Future<Resolved> create(SessionEnv fresh);
+
+  /** The store is full of users' sessions and an anonymous one may not evict them. */
+  static ApiException sessionLimitReached() {
+    return new ApiException(503, "Session_Limit_Reached",
+        "The server holds its maximum number of sessions (SESSION_MAX); name a user or try again later");
+  }
 
   /**
    * The user's most recent live session, or {@code fresh} (which must carry that userId) when there is none.

@@ -2,6 +2,7 @@ package dev.mcps.session;
 
 import dev.mcps.ApiException;
 import dev.mcps.logging.BurstLog;
+import dev.mcps.logging.SessionLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -80,17 +81,19 @@ public final class Sessions {
 
   private SessionEnv announce(SessionStore.Resolved r) {
     for (SessionStore.Removed e : r.evicted()) {
-      LOG.info("Session limit reached: evicted least recently used session {}", e.sessionId());
+      SessionLog.about(e.sessionId(),
+          () -> LOG.info("Session limit reached: evicted least recently used session {}", e.sessionId()));
       publish("evicted", e.sessionId(), e.userId());
     }
+    SessionEnv s = r.session();
     if (r.created()) {
-      LOG.info("Created session {} for user {}", r.session().sessionId(),
-          r.session().userId() == null ? "anonymous" : r.session().userId());
-      publish("created", r.session().sessionId(), r.session().userId());
-    } else {
-      LOG.debug("Reusing session {} for user {}", r.session().sessionId(), r.session().userId());
+      SessionLog.about(s.sessionId(), () -> LOG.info("Created session {} for user {}", s.sessionId(),
+          s.userId() == null ? "anonymous" : s.userId()));
+      publish("created", s.sessionId(), s.userId());
+    } else if (LOG.isDebugEnabled()) {
+      SessionLog.about(s.sessionId(), () -> LOG.debug("Reusing session {} for user {}", s.sessionId(), s.userId()));
     }
-    return r.session();
+    return s;
   }
 
   /** The live session, refreshed, or a 404. */
@@ -186,7 +189,7 @@ public final class Sessions {
     }
     return guard(store.reset(sessionId)).map(ok -> {
       if (ok) {
-        LOG.info("Session {} reset", sessionId);
+        SessionLog.about(sessionId, () -> LOG.info("Session {} reset", sessionId));
         publish("reset", sessionId, null);
       }
       return ok;
@@ -202,7 +205,7 @@ public final class Sessions {
       if (removed == null) {
         return false;
       }
-      LOG.info("Session {} deleted", sessionId);
+      SessionLog.about(sessionId, () -> LOG.info("Session {} deleted", sessionId));
       publish("deleted", sessionId, removed.userId());
       return true;
     });
@@ -224,7 +227,7 @@ public final class Sessions {
   public Future<SessionStore.Sweep> sweep() {
     return guard(store.sweep()).map(sweep -> {
       for (SessionStore.Removed r : sweep.removed()) {
-        LOG.info("Session {} expired", r.sessionId());
+        SessionLog.about(r.sessionId(), () -> LOG.info("Session {} expired", r.sessionId()));
         publish("expired", r.sessionId(), r.userId());
       }
       lastKnownCount.set(sweep.afterCount());

@@ -398,6 +398,81 @@ public abstract class SessionStoreContract {
   }
 
   @Test
+  void anAnonymousSessionAtTheCapEvictsTheLeastRecentlyUsedAnonymousOneNeverAUsers() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 10);
+    List<String> named = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      named.add(create(store, "named-" + i).sessionId());
+      Thread.sleep(2);
+    }
+    List<String> anonymous = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      anonymous.add(create(store, null).sessionId());
+      Thread.sleep(2);
+    }
+
+    SessionStore.Resolved r = await(store.create(SessionEnv.newSession(null, null, now())));
+
+    assertThat(r.evicted()).extracting(SessionStore.Removed::sessionId).containsExactly(anonymous.get(0));
+    for (String id : named) {
+      assertThat(await(store.peek(id))).as("a user's session stays").isNotNull();
+    }
+    assertThat(await(store.count())).isEqualTo(10L);
+  }
+
+  @Test
+  void anAnonymousSessionAtACapFullOfUsersSessionsIsRefusedAndEvictsNobody() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 5);
+    List<String> named = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      named.add(create(store, "full-" + i).sessionId());
+    }
+
+    Throwable refused = store.create(SessionEnv.newSession(null, null, now()))
+        .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(30, TimeUnit.SECONDS);
+
+    assertThat(refused).isInstanceOf(dev.mcps.ApiException.class);
+    assertThat(((dev.mcps.ApiException) refused).status()).isEqualTo(503);
+    assertThat(((dev.mcps.ApiException) refused).code()).isEqualTo("Session_Limit_Reached");
+    assertThat(await(store.count())).isEqualTo(5L);
+    for (String id : named) {
+      assertThat(await(store.peek(id))).isNotNull();
+    }
+  }
+
+  @Test
+  void aUsersSessionAtTheCapEvictsTheLeastRecentlyUsedWhetherAnonymousOrNot() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 3);
+    String oldestAnonymous = create(store, null).sessionId();
+    Thread.sleep(2);
+    create(store, "u-1");
+    create(store, "u-2");
+
+    SessionStore.Resolved r = await(store.create(SessionEnv.newSession("u-3", null, now())));
+
+    assertThat(r.evicted()).extracting(SessionStore.Removed::sessionId).containsExactly(oldestAnonymous);
+  }
+
+  @Test
+  void expiredUsersSessionsMakeRoomForAnAnonymousOne() throws Exception {
+    SessionStore store = store(300, 2);
+    create(store, "gone-1");
+    create(store, "gone-2");
+    waitUntil(() -> {
+      try {
+        return await(store.count()) == 0L;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+
+    SessionStore.Resolved r = await(store.create(SessionEnv.newSession(null, null, now())));
+
+    assertThat(r.created()).isTrue();
+    assertThat(r.evicted()).hasSize(1);
+  }
+
+  @Test
   void theTurnLockHasOneOwnerAtATimeAndOnlyTheOwnerReleasesIt() throws Exception {
     SessionStore store = store(LONG_TIMEOUT, 100);
     String id = create(store, "locker").sessionId();
