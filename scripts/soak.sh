@@ -255,7 +255,7 @@ java $CLIENT_JAVA_OPTS -cp "$JAVA_CP" dev.mcps.soak.SoakDriver \
   --jira-url="http://127.0.0.1:$JIRA_PORT" --jira-stats="http://127.0.0.1:$JIRA_PORT/_soak/stats" \
   --provider-stats="http://127.0.0.1:$PROVIDER_PORT/_soak/stats" \
   --redis-url="redis://127.0.0.1:$REDIS_PORT/0" --key-prefix="$KEY_PREFIX" --server-pid="$SERVER_PID" \
-  --restart-signal="$SIGNAL" --restart-done="$DONE" \
+  --restart-signal="$SIGNAL" --restart-done="$DONE" --dump-dir="$RUN_DIR" \
   >"$RUN_DIR/driver.out" 2> >(tee "$RUN_DIR/driver.err" >&2) &
 DRIVER_PID=$!
 STARTED_PIDS+=("$DRIVER_PID")

@@ -94,6 +94,7 @@ public final class SoakDriver {
   private final Path restartSignal;
   private final Path restartDone;
   private final String runId;
+  private final Path dumpDir;
   private final long seed;
   private final SoakIdentity identity;
 
@@ -114,6 +115,11 @@ public final class SoakDriver {
   /** Every chat session a turn was answered on: its id → the answered turns' unique texts. */
   private final Map<String, List<String>> answered = new LinkedHashMap<>();
   private final Map<String, Integer> sessionUser = new HashMap<>();
+  private static final java.util.regex.Pattern HISTOGRAM_LINE =
+      java.util.regex.Pattern.compile("\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(.+)");
+  private Map<String, long[]> warmupHistogram;
+  /** How many users have had at least one turn answered. */
+  private int usersServed;
   private boolean paused;
   private boolean stopping;
   private int active;
@@ -145,6 +151,7 @@ public final class SoakDriver {
     this.serverPid = Long.parseLong(require(a, "server-pid"));
     this.restartSignal = Path.of(require(a, "restart-signal"));
     this.restartDone = Path.of(require(a, "restart-done"));
+    this.dumpDir = a.containsKey("dump-dir") ? Path.of(a.get("dump-dir")) : null;
     this.runId = a.getOrDefault("run-id", Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36));
     this.seed = Long.parseLong(a.getOrDefault("seed", Long.toString(System.nanoTime())));
     this.identity = new SoakIdentity(require(a, "secret"));
@@ -293,6 +300,7 @@ public final class SoakDriver {
     Promise<Void> over = Promise.promise();
     startNanos = System.nanoTime();
     long warmAt = startNanos + seconds * 1_000_000_000L * warmupPct / 100;
+    long latestWarmAt = Math.max(warmAt, startNanos + seconds * 400_000_000L);
     long restartAt = startNanos + seconds * 500_000_000L;
     long endAt = startNanos + seconds * 1_000_000_000L;
     for (User u : users) {
@@ -303,11 +311,17 @@ public final class SoakDriver {
     long[] lastProgress = {startNanos};
     vertx.setPeriodic(250, timer -> {
       long now = System.nanoTime();
-      if (!warmStarted[0] && now >= warmAt) {
+      // After warm-up: at --warmup-pct of the run, and not before every user has had a turn answered (on a cold
+      // server with many users that takes a while, and until then the users' sessions do not all exist yet), but
+      // at the latest a tenth of the run before halfway, so that the reading is never taken after the restart.
+      boolean everyUserServed = usersServed == userCount;
+      if (!warmStarted[0] && now >= warmAt && (everyUserServed || now >= latestWarmAt)) {
         warmStarted[0] = true;
         measuring[0] = true;
-        log("warm-up point: pausing the load to read the server's heap after a full GC ...");
-        pauseAndMeasure().onComplete(ar -> {
+        log(String.format("warm-up point at t=%ds (%d of %d users have had a turn answered): pausing the load to "
+            + "read the server's heap after a full GC ...", (now - startNanos) / 1_000_000_000L, usersServed,
+            userCount));
+        pauseAndMeasure("warmup").onComplete(ar -> {
           measuring[0] = false;
           if (ar.succeeded()) {
             heapStart = ar.result();
@@ -350,6 +364,7 @@ public final class SoakDriver {
 
   private Future<Integer> finish() {
     return heapAfterGc()
+        .compose(h -> histogram("end").map(h))
         .transform(ar -> {
           if (ar.succeeded()) {
             heapEnd = ar.result();
@@ -436,9 +451,10 @@ public final class SoakDriver {
 
   // --- pausing and the heap -----------------------------------------------------------------------------------------
 
-  private Future<Long> pauseAndMeasure() {
+  private Future<Long> pauseAndMeasure(String name) {
     paused = true;
-    return drain().compose(v -> heapAfterGc()).onComplete(ar -> paused = false);
+    return drain().compose(v -> heapAfterGc()).compose(h -> histogram(name).map(h))
+        .onComplete(ar -> paused = false);
   }
 
   /** Completes once no user is in the middle of an action, or after {@link #DRAIN_TIMEOUT_MS}. */
@@ -481,6 +497,55 @@ public final class SoakDriver {
       Long used = mem == null ? null : mem.getLong("heapUsed");
       return used == null ? Future.failedFuture("GET /health has no memoryUsage.heapUsed: " + body.encode())
           : Future.succeededFuture(used);
+    });
+  }
+
+  /**
+   * Diagnostics, not part of the verdict: the server's class histogram ({@code jcmd <pid> GC.class_histogram}),
+   * saved under {@code --dump-dir}; at the end, the classes whose instances grew most since the warm-up point.
+   */
+  private Future<Void> histogram(String name) {
+    if (dumpDir == null) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> {
+      Process p = new ProcessBuilder("jcmd", Long.toString(serverPid), "GC.class_histogram")
+          .redirectErrorStream(true).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException("jcmd GC.class_histogram did not finish within 120 s");
+      }
+      Files.createDirectories(dumpDir);
+      Files.write(dumpDir.resolve("histogram-" + name + ".txt"), out);
+      return new String(out, StandardCharsets.UTF_8);
+    }, false).map(text -> {
+      Map<String, long[]> classes = new HashMap<>();
+      for (String line : text.split("\n")) {
+        java.util.regex.Matcher m = HISTOGRAM_LINE.matcher(line);
+        if (m.matches()) {
+          classes.put(m.group(3).trim(), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+        }
+      }
+      if (warmupHistogram == null) {
+        warmupHistogram = classes;
+        return null;
+      }
+      List<Map.Entry<String, long[]>> grown = new ArrayList<>();
+      for (Map.Entry<String, long[]> e : classes.entrySet()) {
+        long[] before = warmupHistogram.getOrDefault(e.getKey(), new long[2]);
+        grown.add(Map.entry(e.getKey(), new long[] {e.getValue()[0] - before[0], e.getValue()[1] - before[1]}));
+      }
+      grown.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+      log("classes that grew most since the warm-up point (instances, bytes; full histograms in " + dumpDir + "):");
+      for (int i = 0; i < Math.min(12, grown.size()) && grown.get(i).getValue()[1] > 0; i++) {
+        log(String.format("  %+9d %+11d  %s", grown.get(i).getValue()[0], grown.get(i).getValue()[1],
+            grown.get(i).getKey()));
+      }
+      return null;
+    }).<Void>mapEmpty().recover(e -> {
+      log("no class histogram (" + name + "): " + e.getMessage());
+      return Future.succeededFuture();
     });
   }
 
@@ -671,6 +736,7 @@ public final class SoakDriver {
     boolean credentialsStored;
     long seq;
     int failStreak;
+    boolean served;
     /** MCP notes: the value last acknowledged per key, and the values of sets whose outcome is unknown. */
     final Map<String, String> notes = new HashMap<>();
     final Map<String, Set<String>> maybeNotes = new HashMap<>();
@@ -808,6 +874,10 @@ public final class SoakDriver {
 
     private void answeredTurn(ChatKind kind, String token, String message, String issueKey, Buffer raw) {
       turns++;
+      if (!served) {
+        served = true;
+        usersServed++;
+      }
       if (restartDoneNanos != 0 && firstTurnAfterRestartNanos == 0) {
         firstTurnAfterRestartNanos = System.nanoTime();
       }
