@@ -24,7 +24,8 @@
 # Settings: SOAK_USERS (200), SOAK_SECONDS (600), SOAK_THINK_MS (500: a user's pause between two actions, +-50%),
 # SOAK_TURNS_PER_SESSION (20: a user starts a new chat session after that many answered turns), SOAK_MAX_ATTEMPTS
 # (10: tries of one request, with exponential backoff), SOAK_TIMEOUT_MS (30000: one request's deadline),
-# SOAK_WARMUP_PCT (10: when the first heap reading is taken), SOAK_SERVER_JAVA_OPTS (-Xms64m -Xmx512m),
+# SOAK_WARMUP_PCT (10: the first heap reading is taken then, or once every user has had a turn answered if that is
+# later, at the latest 40% into the run), SOAK_SERVER_JAVA_OPTS (-Xms64m -Xmx512m),
 # SOAK_CLIENT_JAVA_OPTS (the driver's JVM: -XX:+UseSerialGC -Xms64m -Xmx384m), SOAK_SEED (the users' random choices).
 # Our server inherits the caller's environment (LOG_LEVEL, HTTP_INSTANCES… apply); the script sets the listen
 # address, the store and Redis, the fakes, JIRA_ALLOWED_HOSTS=127.0.0.1 with JIRA_ALLOW_HTTP=true, and raises

@@ -54,8 +54,10 @@ import java.util.concurrent.TimeUnit;
  * <p>A request that fails (I/O, timeout, 5xx, 409, 429) is counted in {@code errors} and retried with exponential
  * backoff, a chat turn with the same {@code Idempotency-Key}, up to {@code --max-attempts}. Halfway through, the driver
  * asks the script to restart Redis (it writes {@code --restart-signal}; the script answers with
- * {@code --restart-done}). At {@code --warmup-pct} of the run and at the end the load pauses, the in-flight requests
- * finish, and the server's heap is read from {@code GET /health} right after {@code jcmd <pid> GC.run}.
+ * {@code --restart-done}). After warm-up (at {@code --warmup-pct} of the run, once every user has had a turn
+ * answered, at the latest 40% into the run) and at the end the load pauses, the in-flight requests finish, and the
+ * server's heap is read from {@code GET /health} right after {@code jcmd <pid> GC.run}; with {@code --dump-dir} the
+ * server's class histograms are saved too, and the classes that grew most are logged.
  *
  * <p>At the end: each answered turn's message text (unique per turn) must be in its session's stored history in Redis
  * ({@code <prefix>session:<id>:history}) exactly once, else it is lost; the leaks are the answers this driver got with
@@ -110,6 +112,7 @@ public final class SoakDriver {
   private long answerLeaks;
   private long staleNotes;
   private final Map<String, Long> errorKinds = new TreeMap<>();
+  private final Map<String, Long> mcpByTransport = new TreeMap<>();
   private final Map<String, List<String>> samples = new TreeMap<>();
   private final List<String> leakDetails = new ArrayList<>();
   /** Every chat session a turn was answered on: its id → the answered turns' unique texts. */
@@ -426,6 +429,7 @@ public final class SoakDriver {
     if (growth == null) {
       problems.add("heap_growth_pct is unknown (printed as 0)");
     }
+    log("MCP calls answered by transport: " + mcpByTransport + "; users served: " + usersServed + " of " + userCount);
     log("errors by kind: " + errorKinds);
     samples.forEach((kind, list) -> list.forEach(s -> log("  e.g. [" + kind + "] " + s)));
     if (errorsBeforeRestart >= 0) {
@@ -994,6 +998,7 @@ public final class SoakDriver {
         }
         JsonObject response = ar.result();
         mcpCalls++;
+        mcpByTransport.merge(client.transport(), 1L, Long::sum);
         String encoded = response.encode();
         leakCheck(index, "an MCP " + where + " result", encoded);
         JsonObject result = response.getJsonObject("result");
