@@ -113,6 +113,8 @@ public final class SoakDriver {
   private long staleNotes;
   private final Map<String, Long> errorKinds = new TreeMap<>();
   private final Map<String, Long> mcpByTransport = new TreeMap<>();
+  /** Milliseconds of the answered requests, by kind (chat attempt, MCP call per transport), for the summary. */
+  private final Map<String, List<Long>> latencies = new TreeMap<>();
   private final Map<String, List<String>> samples = new TreeMap<>();
   private final List<String> leakDetails = new ArrayList<>();
   /** Every chat session a turn was answered on: its id → the answered turns' unique texts. */
@@ -430,6 +432,14 @@ public final class SoakDriver {
       problems.add("heap_growth_pct is unknown (printed as 0)");
     }
     log("MCP calls answered by transport: " + mcpByTransport + "; users served: " + usersServed + " of " + userCount);
+    latencies.forEach((kind, list) -> {
+      List<Long> sorted = new ArrayList<>(list);
+      sorted.sort(null);
+      int n = sorted.size();
+      log(String.format("latency of answered %s (ms): n=%d p50=%d p90=%d p99=%d max=%d", kind, n,
+          sorted.get(n / 2), sorted.get(Math.min(n - 1, n * 9 / 10)), sorted.get(Math.min(n - 1, n * 99 / 100)),
+          sorted.get(n - 1)));
+    });
     log("errors by kind: " + errorKinds);
     samples.forEach((kind, list) -> list.forEach(s -> log("  e.g. [" + kind + "] " + s)));
     if (errorsBeforeRestart >= 0) {
@@ -652,6 +662,10 @@ public final class SoakDriver {
     }
   }
 
+  private void latency(String kind, long sentAtNanos) {
+    latencies.computeIfAbsent(kind, k -> new ArrayList<>()).add((System.nanoTime() - sentAtNanos) / 1_000_000L);
+  }
+
   /** Counts a leak when {@code text}, received by {@code user}, holds another user's data marker. */
   private boolean leakCheck(int user, String where, String text) {
     int foreign = SoakIdentity.foreignOwner(text, user);
@@ -832,6 +846,7 @@ public final class SoakDriver {
           .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .putHeader("Idempotency-Key", idempotencyKey);
       String sentSession = chatSessionId;
+      long sentAt = System.nanoTime();
       http.request(post)
           .compose(req -> req.send(body.toBuffer()))
           .compose(resp -> resp.body().map(b -> new SoakMcp.Reply(resp.statusCode(), resp.headers(), b)))
@@ -840,6 +855,7 @@ public final class SoakDriver {
             String retryKind;
             String detail;
             if (ar.succeeded() && ar.result().status() == 200) {
+              latency("/chat turn", sentAt);
               answeredTurn(kind, token, message, issueKey, ar.result().body());
               done.complete(true);
               return;
@@ -987,7 +1003,12 @@ public final class SoakDriver {
         }
       }
       String where = client.transport() + " " + tool;
+      long sentAt = System.nanoTime();
+      boolean wasConnected = client.connected;
       return client.call(tool, args).transform(ar -> {
+        if (ar.succeeded() && wasConnected) {
+          latency(client.transport() + " tools/call", sentAt);
+        }
         if (ar.failed()) {
           String kindName = ar.cause() instanceof SoakMcp.Failure f ? f.kind : "io";
           error("mcp_" + kindName, "user " + index + " " + where + ": " + ar.cause().getMessage());
