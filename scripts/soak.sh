@@ -62,6 +62,7 @@ for v in USERS DURATION THINK_MS TURNS_PER_SESSION MAX_ATTEMPTS TIMEOUT_MS WARMU
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
 done
 [ "$USERS" -ge 1 ] && [ "$DURATION" -ge 1 ] || die "SOAK_USERS and SOAK_SECONDS must be at least 1"
+[ "$WARMUP_PCT" -ge 1 ] && [ "$WARMUP_PCT" -le 40 ] || die "SOAK_WARMUP_PCT must be within 1..40 (before the restart)"
 
 # --- processes: every one this script starts is tracked by pid and stopped on exit ---
 
