@@ -337,7 +337,8 @@ public final class SoakDriver {
           }
         });
       }
-      if (restartRequestedNanos == 0 && now >= restartAt) {
+      // Not while the load is paused for the warm-up reading: the restart must meet requests in flight.
+      if (restartRequestedNanos == 0 && now >= restartAt && !measuring[0]) {
         restartRequestedNanos = now;
         errorsBeforeRestart = errors;
         log("halfway: asking the script to restart Redis (errors so far: " + errors + ")");
@@ -355,7 +356,7 @@ public final class SoakDriver {
       }
       if (now - lastProgress[0] >= 10_000_000_000L) {
         lastProgress[0] = now;
-        log(String.format("t=%ds turns=%d mcp_calls=%d errors=%d leaks=%d active=%d", (now - startNanos) / 1_000_000_000L,
+        log(String.format("t=%ds turns=%d mcp_calls=%d errors=%d answer_leaks=%d active=%d", (now - startNanos) / 1_000_000_000L,
             turns, mcpCalls, errors, answerLeaks, active));
       }
       if (now >= endAt && !measuring[0]) {
