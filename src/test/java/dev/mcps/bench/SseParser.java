@@ -14,9 +14,9 @@ import java.util.Arrays;
  * {@code data} lines are joined with LF, an event without data is dropped, {@code :} starts a comment, one space after
  * the field's colon is stripped, and the event type defaults to {@code message}.
  */
-final class SseParser {
+public final class SseParser {
 
-  interface Listener {
+  public interface Listener {
     void onEvent(String type, String data);
   }
 
@@ -28,16 +28,16 @@ final class SseParser {
   private final StringBuilder data = new StringBuilder();
   private boolean hasData;
 
-  SseParser(Listener listener) {
+  public SseParser(Listener listener) {
     this.listener = listener;
   }
 
-  void feed(Buffer chunk) {
+  public void feed(Buffer chunk) {
     byte[] bytes = chunk.getBytes();
     feed(bytes, 0, bytes.length);
   }
 
-  void feed(byte[] bytes, int offset, int length) {
+  public void feed(byte[] bytes, int offset, int length) {
     int end = offset + length;
     for (int i = offset; i < end; i++) {
       byte b = bytes[i];
