@@ -52,6 +52,8 @@ final class RedisPipelines {
   RedisPipelines(Vertx vertx, RedisOptions base, long deadlineMillis) {
     this.vertx = (VertxInternal) vertx;
     this.options = new RedisOptions(base)
+        // One name for all: the pool meters of the per-connection clients fold into one series, not one per reconnect.
+        .setPoolName("mcps-redis-store")
         .setMaxPoolSize(1)
         .setMaxPoolWaiting(8)
         // The one connection is held for its whole life: no recycling, no cleaner timer per connection.
