@@ -31,6 +31,12 @@ import java.util.function.Supplier;
  *
  * <p>The session JSON is always the string encoded here: the scripts only {@code cjson.decode} it to read
  * {@code version} and {@code userId}, because re-encoding it in Lua would mangle large numbers in the notes.
+ *
+ * <p>Commands go through {@link RedisPipelines}: one connection per event loop, a deadline on every command, a failed
+ * connection replaced. Each script says whether it may run twice; only those are repeated after a connection fault,
+ * so a repeat never doubles a change. What a fault could leave behind is cleaned up here: a lock attempt whose answer
+ * was lost releases its token, a release that cannot reach Redis keeps trying, and a turn's append carries its turn
+ * id so that the repeat that settles it lands at most once. Every future completes on the caller's context.
  */
 public final class RedisSessionStore implements SessionStore {
 
