@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * <p>Each connection comes from a client of its own ({@code Redis.createClient(..)} with one connection): closing
  * that client closes exactly that socket, also one stuck in its handshake, which a shared pool cannot do.
  *
- * <p>Every command has a deadline. A connection that failed, was closed by Redis, or let a command pass its deadline
- * is closed and never used again; the loop's next command opens a fresh one. A command that failed with its
- * connection is sent once more, on a fresh connection, when that is safe: when it never left this process, or when
- * the caller says it may run twice (reads, idempotent scripts). Redis's own error replies are answers, not faults.
+ * <p>Every command has a deadline. A connection that failed, was closed by Redis, or went silent (a command passed its
+ * deadline and nothing at all came back since it was sent) is closed and never used again; the loop's next command
+ * opens a fresh one. A connection that is merely behind (under load, replies still flowing) is kept: closing it would
+ * fail every command queued on it and turn one slow answer into a hundred 503s. A failed command is sent once more
+ * when that is safe, as its {@link Retry} says. Redis's own error replies are answers, not faults.
  */
 final class RedisPipelines {
 
@@ -52,6 +53,8 @@ final class RedisPipelines {
   RedisPipelines(Vertx vertx, RedisOptions base, long deadlineMillis) {
     this.vertx = (VertxInternal) vertx;
     this.options = new RedisOptions(base)
+        // One name for all: the pool meters of the per-connection clients fold into one series, not one per reconnect.
+        .setPoolName("mcps-redis-store")
         .setMaxPoolSize(1)
         .setMaxPoolWaiting(8)
         // The one connection is held for its whole life: no recycling, no cleaner timer per connection.
@@ -61,24 +64,35 @@ final class RedisPipelines {
     this.faults = new BurstLog(LOG, BurstLog.WINDOW_MILLIS, BurstLog.vertxScheduler(vertx));
   }
 
-  /**
-   * Sends {@code request} on the caller's event loop's connection; the answer completes on the caller's context.
-   * {@code repeatable}: running it twice does no harm, so a fault with an unknown outcome is retried once.
-   */
-  Future<Response> send(Request request, boolean repeatable) {
+  /** When a command that failed with its connection (or passed its deadline) is sent once more. */
+  enum Retry {
+    /** Changes state in a way a repeat would double: sent again only when it surely never reached Redis. */
+    ONLY_IF_UNSENT,
+    /** Running it twice does no harm: also sent again after its connection was replaced by a fresh one. */
+    AFTER_FAULT,
+    /**
+     * Running it twice does no harm and its outcome must be known: also sent again after a missed deadline on a
+     * connection that still answers, where it queues behind the first and so sees what the first did.
+     */
+    SETTLE
+  }
+
+  /** Sends {@code request} on the caller's event loop's connection; the answer completes on the caller's context. */
+  Future<Response> send(Request request, Retry retry) {
     ContextInternal caller = ContextInternal.current();
     if (caller == null) {
       caller = vertx.getOrCreateContext();
     }
     PromiseInternal<Response> answer = caller.promise();
     if (closed) {
-      answer.fail(new RedisFault("the Redis store is closed", false));
+      answer.fail(new RedisFault("the Redis store is closed", false, false));
       return answer.future();
     }
     Lane lane = lanes.computeIfAbsent(caller.nettyEventLoop(), Lane::new);
     lane.send(request).onComplete((reply, err) -> {
-      if (err instanceof RedisFault fault && (repeatable || !fault.mayHaveRun()) && !closed) {
-        // The faulty connection is gone by now, so this goes to a fresh one.
+      if (err instanceof RedisFault fault && !closed && (!fault.mayHaveRun()
+          || (retry != Retry.ONLY_IF_UNSENT && fault.connectionReplaced()) || retry == Retry.SETTLE)) {
+        // A dropped connection is gone by now, so this goes to a fresh one.
         lane.send(request).onComplete(answer);
       } else {
         answer.complete(reply, err);
@@ -102,15 +116,22 @@ final class RedisPipelines {
   /** A command that failed with its connection (not a Redis error reply). */
   static final class RedisFault extends RuntimeException {
     private final boolean mayHaveRun;
+    private final boolean connectionReplaced;
 
-    RedisFault(String message, boolean mayHaveRun) {
+    RedisFault(String message, boolean mayHaveRun, boolean connectionReplaced) {
       super(message, null, false, false);
       this.mayHaveRun = mayHaveRun;
+      this.connectionReplaced = connectionReplaced;
     }
 
     /** False when the command surely never reached Redis: then repeating it is always safe. */
     boolean mayHaveRun() {
       return mayHaveRun;
+    }
+
+    /** True when its connection was closed for it: the next command gets a fresh one. */
+    boolean connectionReplaced() {
+      return connectionReplaced;
     }
   }
 
@@ -125,7 +146,7 @@ final class RedisPipelines {
       return err;
     }
     boolean notSent = m.startsWith("Connection is closed");
-    return new RedisFault("Redis connection failed: " + m, !notSent);
+    return new RedisFault("Redis connection failed: " + m, !notSent, true);
   }
 
   /** One event loop's connection: the live one, or the one being opened. */
@@ -141,15 +162,20 @@ final class RedisPipelines {
     Future<Response> send(Request request) {
       Promise<Response> result = Promise.promise();
       Link target = current();
+      long sentAt = System.nanoTime();
       ScheduledFuture<?> deadline = home.nettyEventLoop().schedule(() -> {
+        if (result.future().isComplete()) {
+          return;
+        }
         // Still waiting for the connection to open: the command was never sent.
         boolean sent = target.ready.future().succeeded();
-        if (!result.future().isComplete()) {
-          // A silent connection is as good as dead: everything queued behind this command would time out too.
-          // Killed before the failure is told, so that a retry made from the failure callback gets a fresh one.
-          target.kill("a command passed its deadline");
-          result.tryFail(new RedisFault("Redis did not answer within " + deadlineMillis + " ms", sent));
+        boolean silent = !sent || target.lastReplyNanos - sentAt < 0;
+        if (silent) {
+          // Nothing came back since this command went out: the connection is as good as dead, and everything
+          // queued on it would time out too. Killed before the failure is told, so a retry gets a fresh one.
+          target.kill("no reply within " + deadlineMillis + " ms");
         }
+        result.tryFail(new RedisFault("Redis did not answer within " + deadlineMillis + " ms", sent, silent));
       }, deadlineMillis, TimeUnit.MILLISECONDS);
       result.future().onComplete((r, e) -> deadline.cancel(false));
       target.ready.future().onComplete((connection, err) -> {
@@ -159,12 +185,15 @@ final class RedisPipelines {
         } else if (!result.future().isComplete()) {
           connection.send(request).onComplete((reply, failure) -> {
             if (failure == null) {
+              target.lastReplyNanos = System.nanoTime();
               result.tryComplete(reply);
               return;
             }
             Throwable seen = classify(failure);
             if (seen instanceof RedisFault) {
               target.kill(failure.getMessage());
+            } else {
+              target.lastReplyNanos = System.nanoTime();
             }
             result.tryFail(seen);
           });
@@ -208,6 +237,8 @@ final class RedisPipelines {
     private final Promise<RedisConnection> ready = Promise.promise();
     private Redis client;
     private volatile boolean dead;
+    /** When the last reply (or error reply) arrived: a connection that still answers is behind, not dead. */
+    private volatile long lastReplyNanos = System.nanoTime();
 
     Link(Lane lane) {
       this.lane = lane;
@@ -215,10 +246,18 @@ final class RedisPipelines {
 
     /** Runs on the lane's home context, so the client and its connection belong to no request. */
     void open() {
+      // A handshake that hangs (a black hole, a partition) would hold every command of this loop: give it half a
+      // deadline, so that the commands waiting on it still have time for a fresh connection once Redis is back.
+      long handshakeMillis = Math.max(1, deadlineMillis / 2);
+      lane.home.nettyEventLoop().schedule(() -> {
+        if (!ready.future().isComplete()) {
+          kill("no handshake within " + handshakeMillis + " ms");
+        }
+      }, handshakeMillis, TimeUnit.MILLISECONDS);
       Redis c;
       synchronized (this) {
         if (dead) {
-          ready.tryFail(new RedisFault("Redis connection closed before it opened", false));
+          ready.tryFail(new RedisFault("Redis connection closed before it opened", false, true));
           return;
         }
         c = Redis.createClient(vertx, options);
@@ -226,7 +265,7 @@ final class RedisPipelines {
       }
       c.connect().onComplete((connection, err) -> {
         if (err != null) {
-          ready.tryFail(new RedisFault("cannot connect to Redis: " + err.getMessage(), false));
+          ready.tryFail(new RedisFault("cannot connect to Redis: " + err.getMessage(), false, true));
           kill("connect failed: " + err.getMessage());
           return;
         }
@@ -249,7 +288,7 @@ final class RedisPipelines {
         c = client;
       }
       lane.forget(this);
-      ready.tryFail(new RedisFault("Redis connection closed" + (why == null ? "" : ": " + why), false));
+      ready.tryFail(new RedisFault("Redis connection closed" + (why == null ? "" : ": " + why), false, true));
       if (why != null && !closed) {
         faults.warn("redis-connection", "Redis connection dropped (" + why + "); the next command opens a new one");
       }

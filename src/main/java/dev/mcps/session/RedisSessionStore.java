@@ -1,5 +1,6 @@
 package dev.mcps.session;
 
+import dev.mcps.session.RedisPipelines.Retry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
@@ -31,6 +32,12 @@ import java.util.function.Supplier;
  *
  * <p>The session JSON is always the string encoded here: the scripts only {@code cjson.decode} it to read
  * {@code version} and {@code userId}, because re-encoding it in Lua would mangle large numbers in the notes.
+ *
+ * <p>Commands go through {@link RedisPipelines}: one connection per event loop, a deadline on every command, a failed
+ * connection replaced. Each script says whether it may run twice; only those are repeated after a connection fault,
+ * so a repeat never doubles a change. What a fault could leave behind is cleaned up here: a lock attempt whose answer
+ * was lost releases its token, a release that cannot reach Redis keeps trying, and a turn's append carries its turn
+ * id so that the repeat that settles it lands at most once. Every future completes on the caller's context.
  */
 public final class RedisSessionStore implements SessionStore {
 
@@ -39,8 +46,11 @@ public final class RedisSessionStore implements SessionStore {
   /** Conflicts up to here retry at once; later ones wait a little, so that instances fighting over one session part. */
   private static final int IMMEDIATE_RETRIES = 3;
   private static final int CONNECT_TIMEOUT_MILLIS = 1000;
-  /** Used by the constructor that predates the deadline setting. */
-  private static final long DEFAULT_COMMAND_TIMEOUT_MILLIS = 2000;
+  /**
+   * The command deadline of the constructor that predates the setting (tests and tools that build a store directly);
+   * a server passes STORE_TIMEOUT_MS.
+   */
+  private static final long DEFAULT_COMMAND_TIMEOUT_MILLIS = 10_000;
   /** How many turn ids a session remembers for {@link #appendTurn}: far more than one turn's retries need. */
   static final int RECENT_TURNS = 32;
   /** How long a lock release that cannot reach Redis goes on trying (past any turn lock's expiry). */
@@ -132,14 +142,14 @@ public final class RedisSessionStore implements SessionStore {
    * ARGV 5 json, 6 userId or '', 7 cap, 8 how many to evict. Reply: flat (evicted id, its userId or nil) pairs, or nil
    * when an anonymous session finds no room.
    */
-  private static final Script CREATE = new Script(false, """
+  private static final Script CREATE = new Script(Retry.ONLY_IF_UNSENT, """
       local user = false
       if ARGV[6] ~= '' then user = ARGV[6] end
       return insert(ARGV[4], ARGV[5], user, ARGV[7], ARGV[8])
       """);
 
   /** As CREATE. Reply: {0, json, history length} for the user's live session, or {1, evicted pairs...}. */
-  private static final Script GET_OR_CREATE = new Script(true, """
+  private static final Script GET_OR_CREATE = new Script(Retry.AFTER_FAULT, """
       local user = ARGV[6]
       local current = redis.call('GET', ukey(user))
       if current then
@@ -155,7 +165,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Reply: {json, history length}, or nil. Makes the session its user's current one. */
-  private static final Script GET = new Script(true, """
+  private static final Script GET = new Script(Retry.AFTER_FAULT, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       touch(ARGV[4], user_of(json))
@@ -163,7 +173,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Read-only. Reply: {json, score or nil, history length}, or nil. */
-  private static final Script PEEK = new Script(true, """
+  private static final Script PEEK = new Script(Retry.AFTER_FAULT, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       return {json, redis.call('ZSCORE', ZKEY, ARGV[4]), redis.call('LLEN', hkey(ARGV[4]))}
@@ -173,7 +183,7 @@ public final class RedisSessionStore implements SessionStore {
    * Compare-and-set on the version. ARGV 5 expected version, 6 new json, 7 '1' to empty the history as well.
    * Reply: {1, history length} when saved, {0, current json} on a conflict, nil when the session is gone.
    */
-  private static final Script SAVE_IF_VERSION = new Script(false, """
+  private static final Script SAVE_IF_VERSION = new Script(Retry.ONLY_IF_UNSENT, """
       local id = ARGV[4]
       local current = redis.call('GET', skey(id))
       if not current then return false end
@@ -186,7 +196,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Reply: the history (possibly empty), or nil when the session is gone. */
-  private static final Script HISTORY = new Script(true, """
+  private static final Script HISTORY = new Script(Retry.AFTER_FAULT, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       touch(ARGV[4], user_of(json))
@@ -194,7 +204,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** ARGV 5.. messages. Reply: the new length, or nil when the session is gone. */
-  private static final Script APPEND_HISTORY = new Script(false, """
+  private static final Script APPEND_HISTORY = new Script(Retry.ONLY_IF_UNSENT, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       push(ARGV[4], 5)
@@ -207,7 +217,7 @@ public final class RedisSessionStore implements SessionStore {
    * when the session is gone. A turn id seen before changes nothing and answers the length recorded then, so the call
    * can be repeated when its outcome is unknown. The recent turn ids are a short list of "{turnId} {length}" entries.
    */
-  private static final Script APPEND_TURN = new Script(true, """
+  private static final Script APPEND_TURN = new Script(Retry.SETTLE, """
       local id, mark = ARGV[4], ARGV[5] .. ' '
       local json = redis.call('GET', skey(id))
       if not json then return false end
@@ -228,7 +238,7 @@ public final class RedisSessionStore implements SessionStore {
       """.formatted(RECENT_TURNS - 1));
 
   /** ARGV 5.. messages. Reply: 1, or 0 when the session is gone. */
-  private static final Script REPLACE_HISTORY = new Script(true, """
+  private static final Script REPLACE_HISTORY = new Script(Retry.AFTER_FAULT, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return 0 end
       redis.call('DEL', hkey(ARGV[4]))
@@ -238,7 +248,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Reply: {userId or nil}, or nil when the session is gone. */
-  private static final Script DELETE = new Script(false, """
+  private static final Script DELETE = new Script(Retry.ONLY_IF_UNSENT, """
       if not redis.call('GET', skey(ARGV[4])) then return false end
       return {remove(ARGV[4])}
       """);
@@ -247,7 +257,7 @@ public final class RedisSessionStore implements SessionStore {
    * Read-only. ARGV 4 lowest live score (exclusive, '(' prefixed), 5 offset, 6 limit.
    * Reply: {live count, then (json, score, history length) per listed session}.
    */
-  private static final Script LIST = new Script(true, """
+  private static final Script LIST = new Script(Retry.AFTER_FAULT, """
       local total = redis.call('ZCOUNT', ZKEY, ARGV[4], '+inf')
       local out = {total}
       local page = redis.call('ZREVRANGEBYSCORE', ZKEY, '+inf', ARGV[4], 'WITHSCORES', 'LIMIT', ARGV[5], ARGV[6])
@@ -266,7 +276,7 @@ public final class RedisSessionStore implements SessionStore {
    * ARGV 4 highest expired score (inclusive). Also drops members whose key vanished while their score looks live
    * (deleted by hand, or Redis's clock running ahead of ours). Reply: {before, after, then (id, userId or nil)...}.
    */
-  private static final Script SWEEP = new Script(true, """
+  private static final Script SWEEP = new Script(Retry.AFTER_FAULT, """
       local before = redis.call('ZCARD', ZKEY)
       local gone = redis.call('ZRANGEBYSCORE', ZKEY, '-inf', ARGV[4])
       for _, id in ipairs(redis.call('ZRANGEBYSCORE', ZKEY, '(' .. ARGV[4], '+inf')) do
@@ -282,7 +292,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Deletes the lock only while it still holds the caller's token. ARGV 4 lock key, 5 token. */
-  private static final Script UNLOCK = new Script(true, """
+  private static final Script UNLOCK = new Script(Retry.SETTLE, """
       if redis.call('GET', ARGV[4]) == ARGV[5] then return redis.call('DEL', ARGV[4]) end
       return 0
       """);
@@ -322,9 +332,8 @@ public final class RedisSessionStore implements SessionStore {
     this.redis = new RedisPipelines(vertx, options, commandTimeoutMillis);
   }
 
-  /** {@code repeatable}: running it twice does no harm, so it may be retried once on a fresh connection. */
-  private Future<Response> send(Request request, boolean repeatable) {
-    return redis.send(request, repeatable);
+  private Future<Response> send(Request request, Retry retry) {
+    return redis.send(request, retry);
   }
 
   @Override
@@ -416,8 +425,8 @@ public final class RedisSessionStore implements SessionStore {
   public Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages) {
     List<String> args = args(now(), sessionId, turnId, String.valueOf(Math.max(0, dropOldest)));
     messages.forEach(m -> args.add(m.encode()));
-    // A repeatable script: when the first call's outcome is unknown, the same call goes once more on a fresh
-    // connection, and the turn id makes sure it lands at most once. That settles the outcome before the answer.
+    // When the first call's outcome is unknown (lost answer, dropped connection, missed deadline) the same call goes
+    // once more, and the turn id makes sure it lands at most once: that settles the outcome before the answer.
     return run(APPEND_TURN, args).map(reply -> reply == null ? null : reply.toInteger());
   }
 
@@ -454,7 +463,7 @@ public final class RedisSessionStore implements SessionStore {
   public Future<Long> count() {
     long now = now();
     return send(Request.cmd(Command.ZCOUNT).arg(prefix + "sessions").arg("(" + (now - idleTimeoutMillis))
-        .arg("+inf"), true).map(Response::toLong);
+        .arg("+inf"), Retry.AFTER_FAULT).map(Response::toLong);
   }
 
   @Override
@@ -468,7 +477,7 @@ public final class RedisSessionStore implements SessionStore {
   public Future<String> tryLock(String sessionId, long ttlMillis) {
     String token = SessionEnv.randomId();
     return send(Request.cmd(Command.SET).arg(prefix + "lock:" + sessionId).arg(token).arg("NX").arg("PX")
-        .arg(ttlMillis), false)
+        .arg(ttlMillis), Retry.ONLY_IF_UNSENT)
         .map(reply -> reply == null ? null : token)
         .recover(err -> {
           if (err instanceof RedisPipelines.RedisFault fault && fault.mayHaveRun()) {
@@ -507,7 +516,7 @@ public final class RedisSessionStore implements SessionStore {
 
   @Override
   public Future<Void> ping() {
-    return send(Request.cmd(Command.PING), true).mapEmpty();
+    return send(Request.cmd(Command.PING), Retry.AFTER_FAULT).mapEmpty();
   }
 
   @Override
@@ -518,7 +527,7 @@ public final class RedisSessionStore implements SessionStore {
   // --- update: read, apply the change in Java, save if nobody saved in between ---
 
   private Future<SessionEnv> readAndSave(String sessionId, Consumer<SessionEnv> change, boolean clearHistory) {
-    return send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId), true)
+    return send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId), Retry.AFTER_FAULT)
         .compose(json -> json == null
             ? Future.succeededFuture(null)
             : save(sessionId, json.toString(), change, clearHistory, 1));
@@ -597,10 +606,10 @@ public final class RedisSessionStore implements SessionStore {
   // --- scripts ---
 
   /** A Lua script sent by its SHA1, with its text at hand for a server that has not seen it (yet, or since a restart). */
-  private record Script(String text, String sha, boolean repeatable) {
-    /** {@code repeatable}: running it twice leaves what running it once does, so a retry after a fault is safe. */
-    Script(boolean repeatable, String body) {
-      this(PRELUDE + body, sha1(PRELUDE + body), repeatable);
+  private record Script(String text, String sha, Retry retry) {
+    /** {@code retry}: whether running it twice leaves what running it once does, and whether its outcome matters. */
+    Script(Retry retry, String body) {
+      this(PRELUDE + body, sha1(PRELUDE + body), retry);
     }
   }
 
@@ -619,9 +628,9 @@ public final class RedisSessionStore implements SessionStore {
   }
 
   private Future<Response> run(Script script, List<String> args) {
-    return send(scriptRequest(Command.EVALSHA, script.sha(), args), script.repeatable())
+    return send(scriptRequest(Command.EVALSHA, script.sha(), args), script.retry())
         .recover(err -> isNoScript(err)
-            ? send(scriptRequest(Command.EVAL, script.text(), args), script.repeatable())
+            ? send(scriptRequest(Command.EVAL, script.text(), args), script.retry())
             : Future.failedFuture(err));
   }
 

@@ -103,6 +103,43 @@ class RedisStoreFaultsTest {
   }
 
   @Test
+  void aLockThatArrivesAfterTheCallerGaveUpIsReleasedByTheCaller() {
+    // The store waits long; the caller gives up early: the answer (a token) comes when nobody wants it any more.
+    RedisSessionStore store = store(10_000);
+    Sessions sessions = new Sessions(vertx, store, DEADLINE_MS);
+    SessionEnv s = newSession(store, "late-lock");
+    String lockKey = PREFIX + "lock:" + s.sessionId();
+
+    proxy.delayReplies(1_500);
+    After<String> after = within(s, () -> sessions.lock(s.sessionId(), 60_000, 10_000));
+
+    assertThat(after.failure()).isInstanceOf(ApiException.class);
+    assertThat(after.session().sessionId()).isEqualTo(s.sessionId());
+    // The SET lands at once (only its answer is late), and the token it brings back is released on arrival.
+    awaitCondition(() -> redis.call("EXISTS", lockKey).equals(1L));
+    awaitCondition(() -> redis.call("EXISTS", lockKey).equals(0L));
+  }
+
+  @Test
+  void anUnlockIssuedFromAFailureCallbackDuringAnOutageLandsOnceRedisAnswersAgain() {
+    RedisSessionStore store = store(DEADLINE_MS);
+    SessionEnv s = newSession(store, "unlocker");
+    String lockKey = PREFIX + "lock:" + s.sessionId();
+    String token = await(store.tryLock(s.sessionId(), 120_000));
+
+    // The turn's store call fails in the outage, and its failure callback releases the lock, as AgentLoop does.
+    proxy.blackhole();
+    Future<Void> turn = store.history(s.sessionId()).transform(ar -> store.unlock(s.sessionId(), token));
+    Throwable failed = awaitFailure(turn);
+    assertThat(failed).isInstanceOf(RedisPipelines.RedisFault.class);
+    assertThat(redis.call("EXISTS", lockKey)).as("Redis never heard the release").isEqualTo(1L);
+
+    proxy.restore();
+    // Well before the lock's own 120 s expiry: the release kept trying and landed.
+    awaitCondition(() -> redis.call("EXISTS", lockKey).equals(0L));
+  }
+
+  @Test
   void anAppendWhoseReplyIsLostIsSettledOnAFreshConnectionAndLandsOnce() {
     // A longer deadline here: the test must see the append land and lift the delay before the first attempt gives up.
     RedisSessionStore store = store(3_000);
