@@ -45,9 +45,9 @@ final class SseResponse {
     }
   }
 
-  /** Sends the SSE headers now, so the client sees its stream open before any event. */
+  /** Sends the SSE headers now, so the client sees its stream open before any event (if it takes a stream). */
   synchronized void start() {
-    if (!ended) {
+    if (!ended && streamAllowed) {
       startOnce();
     }
   }
@@ -86,6 +86,29 @@ final class SseResponse {
         }
       } catch (RuntimeException e) {
         LOG.debug("Reply dropped, the client is gone: {}", e.toString());
+      }
+    }
+    onEnd.accept(this);
+  }
+
+  /**
+   * Ends the response with an HTTP error instead of an answer, when nothing was streamed yet; a stream already
+   * started can only be ended (its status is gone), which the client sees as the stream closing.
+   */
+  void refuse(int status, String json) {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      try {
+        if (started) {
+          response.end();
+        } else {
+          response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("Refusal dropped, the client is gone: {}", e.toString());
       }
     }
     onEnd.accept(this);
