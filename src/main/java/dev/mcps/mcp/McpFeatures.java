@@ -15,6 +15,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import reactor.core.publisher.Mono;
 
 /**
@@ -50,7 +52,11 @@ public final class McpFeatures {
                                                      McpSchema.CallToolRequest request) {
     String sessionId = userSessionId(exchange);
     JsonObject args = request.arguments() == null ? new JsonObject() : new JsonObject(request.arguments());
-    return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args))
+    // Named, so that a client's notifications/cancelled (which disposes this Mono) stops the call where it runs.
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String callId = new UUID(random.nextLong(), random.nextLong()).toString();
+    return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args, callId))
+        .doOnCancel(() -> ToolCalls.cancel(vertx, callId))
         .map(McpFeatures::toMcp)
         .onErrorResume(err -> userSessionGone(err) ? sessionEnded(exchange)
             : Mono.just(toMcp(ToolResult.error(Reactor.describe(err)))));

@@ -540,6 +540,101 @@ public abstract class McpServerContract {
     assertThat(bodies).allSatisfy(b -> assertThat(b).doesNotContain("java.", "Exception", "at dev."));
   }
 
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aCancelledJiraCreateIsAbortedAtJiraAndGetsNoResult(Kind kind) throws Exception {
+    JiraUser u = jiraUser("cancel");
+    int abortedBefore = jira.stalledAborted();
+    jira.stallNext("/rest/api/3/issue", 1);
+    String create = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+        + "\"jira_create_issue\",\"arguments\":{\"projectKey\":\"" + u.project() + "\",\"summary\":\"Never\","
+        + "\"issueType\":\"Task\"}}}";
+    String cancel = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":7,"
+        + "\"reason\":\"wrong project\"}}";
+    String ping = "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}";
+    Map<String, String> headers = new HashMap<>(u.headers());
+    headers.put("X-User-Id", u.name());
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    if (kind == Kind.STREAMABLE) {
+      String mcpSession = raw.send(initialize(base(server), headers), HttpResponse.BodyHandlers.ofString()).headers()
+          .firstValue("Mcp-Session-Id").orElseThrow();
+      CompletableFuture<HttpResponse<String>> call = raw.sendAsync(mcpPost(mcpSession, create),
+          HttpResponse.BodyHandlers.ofString());
+      awaitCreateReachedJira(u);
+
+      assertThat(raw.send(mcpPost(mcpSession, cancel), HttpResponse.BodyHandlers.discarding()).statusCode())
+          .isEqualTo(202);
+
+      awaitAbortedAtJira(abortedBefore);
+      HttpResponse<String> answered = call.get(10, TimeUnit.SECONDS);
+      assertThat(answered.body()).as("no result for a cancelled request").doesNotContain("\"id\":7");
+      assertThat(raw.send(mcpPost(mcpSession, ping), HttpResponse.BodyHandlers.ofString()).body()).contains("\"id\":8");
+    } else {
+      HttpResponse<java.io.InputStream> stream = raw.send(HttpRequest.newBuilder(URI.create(base(server)
+          + "/mcp/sse?userId=" + u.name())).headers(u.headers().entrySet().stream()
+          .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue())).toArray(String[]::new)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      try (java.io.BufferedReader lines = new java.io.BufferedReader(
+          new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+        String endpoint = base(server) + dataAfter(lines, "event: endpoint");
+        postTo(raw, endpoint, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+            + "\"protocolVersion\":\"2024-11-05\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}");
+        assertThat(dataAfter(lines, "event: message")).contains("\"id\":1");
+        postTo(raw, endpoint, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        postTo(raw, endpoint, create);
+        awaitCreateReachedJira(u);
+
+        assertThat(postTo(raw, endpoint, cancel)).isEqualTo(202);
+
+        awaitAbortedAtJira(abortedBefore);
+        assertThat(postTo(raw, endpoint, ping)).isEqualTo(202);
+        // One stream, in order: the ping's answer is the next message, the cancelled call's never came.
+        assertThat(dataAfter(lines, "event: message")).contains("\"id\":8");
+      }
+    }
+    assertThat(jira.requests().stream().filter(r -> r.method().equals("POST") && r.path().equals("/rest/api/3/issue")
+        && u.name().concat("@example.com").equals(r.email()))).as("one create attempt, never retried").hasSize(1);
+  }
+
+  private void awaitCreateReachedJira(JiraUser u) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (jira.requests().stream().noneMatch(r -> r.path().equals("/rest/api/3/issue")
+        && u.name().concat("@example.com").equals(r.email())) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+
+  private void awaitAbortedAtJira(int before) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (jira.stalledAborted() == before && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(jira.stalledAborted()).as("the stalled create was aborted").isEqualTo(before + 1);
+  }
+
+  private HttpRequest mcpPost(String mcpSession, String body) {
+    return HttpRequest.newBuilder(URI.create(base(server) + "/mcp")).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .header("Mcp-Session-Id", mcpSession).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+  }
+
+  static int postTo(HttpClient raw, String url, String body) throws Exception {
+    return raw.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  /** The data of the next SSE event named by {@code eventLine}, skipping keep-alives and other events. */
+  static String dataAfter(java.io.BufferedReader lines, String eventLine) throws java.io.IOException {
+    String line;
+    while ((line = lines.readLine()) != null && !line.equals(eventLine)) {
+      // not the event we wait for
+    }
+    String data = lines.readLine();
+    assertThat(data).startsWith("data: ");
+    return data.substring("data: ".length());
+  }
+
   /** One request on a bare socket (a malformed query cannot go through java.net.URI): status line and body. */
   private static String[] rawExchange(int port, String requestLine, String body) throws Exception {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {

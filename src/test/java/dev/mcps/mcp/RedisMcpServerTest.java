@@ -141,17 +141,6 @@ class RedisMcpServerTest extends McpServerContract {
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
-  /** The data of the next event named by {@code eventLine}. */
-  private static String dataAfter(BufferedReader lines, String eventLine) throws Exception {
-    String line;
-    while ((line = lines.readLine()) != null && !line.equals(eventLine)) {
-      // skips keep-alives and other events
-    }
-    String data = lines.readLine();
-    assertThat(data).startsWith("data: ");
-    return data.substring("data: ".length());
-  }
-
   private String base() {
     return "http://127.0.0.1:" + server.port();
   }
