@@ -25,7 +25,7 @@ final class BatchAnswer {
   private final McpJsonMapper mapper;
   private final boolean jsonAllowed;
   private final AtomicBoolean userSessionGone;
-  private final McpSchema.JSONRPCResponse[] responses;
+  private final McpSchema.JSONRPCMessage[] responses;
   private final boolean[] settled;
   private int pending;
 
@@ -46,7 +46,7 @@ final class BatchAnswer {
   }
 
   private void settle(int index, McpSchema.JSONRPCResponse response) {
-    List<McpSchema.JSONRPCResponse> all;
+    List<McpSchema.JSONRPCMessage> all;
     synchronized (this) {
       if (settled[index]) {
         return;
@@ -56,7 +56,7 @@ final class BatchAnswer {
       if (--pending > 0) {
         return;
       }
-      all = new ArrayList<>(Arrays.stream(responses).filter(Objects::nonNull).toList());
+      all = new ArrayList<>(Arrays.stream(responses).filter(Objects::nonNull).map(McpHttp::scrubbed).toList());
     }
     if (userSessionGone.get()) {
       sse.refuse(404, McpHttp.sessionNotFound().toJson().encode());
@@ -117,7 +117,7 @@ final class BatchAnswer {
     @Override
     public void close() {
       settle(index, McpSchema.JSONRPCResponse.error(requestId, new McpSchema.JSONRPCResponse.JSONRPCError(
-          McpSchema.ErrorCodes.INTERNAL_ERROR, "The MCP session ended before the request completed", null)));
+          McpSchema.ErrorCodes.INTERNAL_ERROR, McpHttp.SESSION_ENDED_MESSAGE, null)));
     }
 
     @Override

@@ -25,6 +25,9 @@ final class JsonRpcParams {
   static String problem(McpSchema.JSONRPCRequest request) {
     String method = request.method();
     Object params = request.params();
+    if (params instanceof Map<?, ?> map && optionalObject(method, map, "_meta") != null) {
+      return optionalObject(method, map, "_meta");
+    }
     return switch (method) {
       case McpSchema.METHOD_INITIALIZE -> required(method, params, p -> firstOf(text(method, p, "protocolVersion"),
           optionalObject(method, p, "capabilities"), optionalObject(method, p, "clientInfo")));

@@ -13,6 +13,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Mono;
 
@@ -21,6 +22,9 @@ final class McpHttp {
 
   static final String APPLICATION_JSON = "application/json";
   static final String TEXT_EVENT_STREAM = "text/event-stream";
+  static final String SESSION_ENDED_MESSAGE = "The MCP session ended before the request completed";
+  /** The -32603 messages this server writes itself; every other one is the SDK's and may carry Java text. */
+  private static final Set<String> SAFE_INTERNAL_MESSAGES = Set.of("Internal error", SESSION_ENDED_MESSAGE);
 
   private McpHttp() {
   }
@@ -92,7 +96,7 @@ final class McpHttp {
 
   static String encode(McpJsonMapper mapper, McpSchema.JSONRPCMessage message) {
     try {
-      return mapper.writeValueAsString(message);
+      return mapper.writeValueAsString(scrubbed(message));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -159,6 +163,21 @@ final class McpHttp {
   static boolean ignored(McpSchema.JSONRPCMessage message) {
     return message instanceof McpSchema.JSONRPCNotification n
         && McpSchema.METHOD_NOTIFICATION_ROOTS_LIST_CHANGED.equals(n.method());
+  }
+
+  /**
+   * The message as it may leave the server. For a failure outside its own error mapping the SDK puts the exception's
+   * message into a -32603 error (a Jackson or NullPointerException text naming Java classes): such an error goes out
+   * as a plain "Internal error", its details stay in the server log.
+   */
+  static McpSchema.JSONRPCMessage scrubbed(McpSchema.JSONRPCMessage message) {
+    if (message instanceof McpSchema.JSONRPCResponse response && response.error() != null
+        && response.error().code() == McpSchema.ErrorCodes.INTERNAL_ERROR
+        && !SAFE_INTERNAL_MESSAGES.contains(response.error().message())) {
+      return McpSchema.JSONRPCResponse.error(response.id(), new McpSchema.JSONRPCResponse.JSONRPCError(
+          McpSchema.ErrorCodes.INTERNAL_ERROR, "Internal error", null));
+    }
+    return message;
   }
 
   /** The JSON-RPC error answering a request whose params are missing or of the wrong shape. */

@@ -92,7 +92,7 @@ final class SseTransport implements McpStreamableServerTransport {
   public void close() {
     if (requestId != null && !answered) {
       answer(McpSchema.JSONRPCResponse.error(requestId, new McpSchema.JSONRPCResponse.JSONRPCError(
-          McpSchema.ErrorCodes.INTERNAL_ERROR, "The MCP session ended before the request completed", null)));
+          McpSchema.ErrorCodes.INTERNAL_ERROR, McpHttp.SESSION_ENDED_MESSAGE, null)));
     }
     sse.end();
   }

@@ -151,6 +151,8 @@ final class McpTestServer implements AutoCloseable {
         .capabilities(McpSchema.ServerCapabilities.builder().tools(true).prompts(true).logging().build())
         .tools(tool("echo", (userSessionId, args) ->
                 Mono.just(text(args.get("text") + " @ " + userSessionId))),
+            tool("explode", (userSessionId, args) -> Mono.error(
+                new IllegalStateException("java.lang.IllegalStateException at dev.mcps.Secret"))),
             tool("wait", (userSessionId, args) -> Mono.defer(() -> {
               Mono<Void> released = gate.asMono();
               waitsStarted.add(userSessionId);

@@ -228,7 +228,8 @@ abstract class McpTransportContract {
           Rpc.request(15, "prompts/get", new JsonObject().put("name", "p").put("arguments", new io.vertx.core.json.JsonArray())),
           "{\"jsonrpc\":\"2.0\",\"id\":16,\"method\":\"logging/setLevel\"}",
           Rpc.request(17, "logging/setLevel", new JsonObject().put("level", "loud")),
-          "{\"jsonrpc\":\"2.0\",\"id\":18,\"method\":\"tools/call\",\"params\":[1]}");
+          "{\"jsonrpc\":\"2.0\",\"id\":18,\"method\":\"tools/call\",\"params\":[1]}",
+          Rpc.request(21, "tools/call", new JsonObject().put("name", "echo").put("_meta", 5)));
       for (String request : bad) {
         JsonObject error = answer(session, request).getJsonObject("error");
         assertThat(error.getInteger("code")).as(request).isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
@@ -251,6 +252,17 @@ abstract class McpTransportContract {
       transport(server).notifyClients(McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED, null).block(WAIT);
       assertThat(stream.awaitLine(line -> line.contains("roots/list\"") || line.contains("tools/list_changed"),
           WAIT)).contains("tools/list_changed");
+    }
+  }
+
+  @Test
+  void aHandlerFailureTheSdkDoesNotMapIsAPlainInternalErrorWithoutJavaText() {
+    Opened session = open(server, "vera");
+    try (RawHttp stream = session.stream()) {
+      JsonObject error = answer(session, Rpc.callTool(30, "explode", "")).getJsonObject("error");
+      assertThat(error.getInteger("code")).isEqualTo(McpSchema.ErrorCodes.INTERNAL_ERROR);
+      assertThat(error.getString("message")).isEqualTo("Internal error");
+      assertThat(error.encode()).doesNotContain("java.", "Exception", "at dev.");
     }
   }
 }
