@@ -137,8 +137,7 @@ abstract class VertxMcpTransport<C extends Connections.Bound> {
    * stops and gets no response. The SDK has no handler for it, so it never goes there.
    */
   boolean appliedCancellation(C connection, McpSchema.JSONRPCMessage message) {
-    if (!(message instanceof McpSchema.JSONRPCNotification n)
-        || !CANCELLED.equals(n.method())) {
+    if (!(message instanceof McpSchema.JSONRPCNotification n) || !CANCELLED.equals(n.method())) {
       return false;
     }
     Object requestId = n.params() instanceof Map<?, ?> params ? params.get("requestId") : null;

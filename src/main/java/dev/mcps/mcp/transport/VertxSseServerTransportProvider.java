@@ -129,9 +129,10 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
     }
     // Answers travel on the stream, so the POST is done once the message is taken; a long tool call holds no POST.
     ctx.response().setStatusCode(202).end();
-    if (message instanceof McpSchema.JSONRPCRequest request && JsonRpcParams.problem(request) != null) {
+    String problem = message instanceof McpSchema.JSONRPCRequest request ? JsonRpcParams.problem(request) : null;
+    if (problem != null) {
       connection.sse().event("message",
-          McpHttp.encode(mapper, McpHttp.invalidParams(request, JsonRpcParams.problem(request))));
+          McpHttp.encode(mapper, McpHttp.invalidParams((McpSchema.JSONRPCRequest) message, problem)));
       return;
     }
     if (McpHttp.ignored(message) || appliedCancellation(connection, message)) {

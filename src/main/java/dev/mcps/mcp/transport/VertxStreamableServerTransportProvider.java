@@ -143,26 +143,31 @@ public final class VertxStreamableServerTransportProvider
   }
 
   private void initialize(RoutingContext ctx, McpSchema.JSONRPCRequest request) {
-    String problem = JsonRpcParams.problem(request);
-    McpSchema.InitializeRequest params;
-    try {
-      params = problem != null ? null : mapper.convertValue(request.params(), McpSchema.InitializeRequest.class);
-    } catch (IllegalArgumentException e) {
-      problem = "Invalid initialize params";
-      params = null;
-    }
-    if (problem != null) {
-      McpHttp.jsonRpcError(ctx, 400, request.id(), McpSchema.ErrorCodes.INVALID_PARAMS, problem);
+    McpSchema.InitializeRequest params = initializeParams(ctx, request);
+    if (params == null) {
       return;
     }
     if (!acceptsAnswer(ctx.request())) {
       HttpErrors.send(ctx, McpHttp.notAcceptable("application/json or text/event-stream"));
       return;
     }
-    McpSchema.InitializeRequest initialize = params;
     binder.bind(ctx.request())
-        .onSuccess(binding -> start(ctx, request, initialize, binding))
+        .onSuccess(binding -> start(ctx, request, params, binding))
         .onFailure(err -> McpHttp.refuse(ctx, err));
+  }
+
+  /** The initialize params, checked, or null after answering 400 with -32602 (and opening no MCP session). */
+  private McpSchema.InitializeRequest initializeParams(RoutingContext ctx, McpSchema.JSONRPCRequest request) {
+    String problem = JsonRpcParams.problem(request);
+    if (problem == null) {
+      try {
+        return mapper.convertValue(request.params(), McpSchema.InitializeRequest.class);
+      } catch (IllegalArgumentException e) {
+        problem = "The params of initialize have a field of the wrong type";
+      }
+    }
+    McpHttp.jsonRpcError(ctx, 400, request.id(), McpSchema.ErrorCodes.INVALID_PARAMS, problem);
+    return null;
   }
 
   private void start(RoutingContext ctx, McpSchema.JSONRPCRequest request, McpSchema.InitializeRequest params,
@@ -247,16 +252,7 @@ public final class VertxStreamableServerTransportProvider
           "Invalid Request: JSON-RPC batches are only accepted on sessions of protocol version 2025-03-26");
       return;
     }
-    List<McpSchema.JSONRPCMessage> messages = new ArrayList<>(batch.size());
-    for (Object item : batch) {
-      McpSchema.JSONRPCMessage message = McpHttp.toMessage(mapper, item);
-      if (message == null || message instanceof McpSchema.JSONRPCRequest r
-          && McpSchema.METHOD_INITIALIZE.equals(r.method())) {
-        messages.clear();
-        break;
-      }
-      messages.add(message);
-    }
+    List<McpSchema.JSONRPCMessage> messages = batchMessages(batch);
     if (messages.isEmpty()) {
       McpHttp.jsonRpcError(ctx, 400, null, McpSchema.ErrorCodes.INVALID_REQUEST, "Invalid Request: a batch must "
           + "hold one or more JSON-RPC requests, notifications or responses, and no initialize");
@@ -281,6 +277,20 @@ public final class VertxStreamableServerTransportProvider
       handle(connection, requests.get(i), member, member::abandon,
           err -> LOG.debug("Batch request of MCP session {} failed: {}", connection.id(), err.toString()));
     }
+  }
+
+  /** The batch's messages; none when an entry is not a message or is an initialize (which must come alone). */
+  private List<McpSchema.JSONRPCMessage> batchMessages(List<?> batch) {
+    List<McpSchema.JSONRPCMessage> messages = new ArrayList<>(batch.size());
+    for (Object item : batch) {
+      McpSchema.JSONRPCMessage message = McpHttp.toMessage(mapper, item);
+      if (message == null || message instanceof McpSchema.JSONRPCRequest r
+          && McpSchema.METHOD_INITIALIZE.equals(r.method())) {
+        return List.of();
+      }
+      messages.add(message);
+    }
+    return messages;
   }
 
   /** The listening stream: where the server's own requests and notifications go outside any call. */
