@@ -70,25 +70,16 @@ final class SseResponse {
    * client accepts JSON (the cheap path of a single answer), otherwise a last {@code message} event. Ends the stream.
    */
   void reply(String json, boolean jsonAllowed) {
-    synchronized (this) {
-      if (ended) {
-        return;
+    endOnce("Reply", () -> {
+      if (!started && jsonAllowed) {
+        response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
+      } else if (started || streamAllowed) {
+        startOnce();
+        response.end(sseEvent("message", json));
+      } else {
+        response.end();
       }
-      ended = true;
-      try {
-        if (!started && jsonAllowed) {
-          response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
-        } else if (started || streamAllowed) {
-          startOnce();
-          response.end(sseEvent("message", json));
-        } else {
-          response.end();
-        }
-      } catch (RuntimeException e) {
-        LOG.debug("Reply dropped, the client is gone: {}", e.toString());
-      }
-    }
-    onEnd.accept(this);
+    });
   }
 
   /**
@@ -96,22 +87,13 @@ final class SseResponse {
    * started can only be ended (its status is gone), which the client sees as the stream closing.
    */
   void refuse(int status, String json) {
-    synchronized (this) {
-      if (ended) {
-        return;
+    endOnce("Refusal", () -> {
+      if (started) {
+        response.end();
+      } else {
+        response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
       }
-      ended = true;
-      try {
-        if (started) {
-          response.end();
-        } else {
-          response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
-        }
-      } catch (RuntimeException e) {
-        LOG.debug("Refusal dropped, the client is gone: {}", e.toString());
-      }
-    }
-    onEnd.accept(this);
+    });
   }
 
   /**
@@ -139,17 +121,20 @@ final class SseResponse {
   }
 
   private void finish(boolean endResponse) {
+    endOnce("End", endResponse ? response::end : () -> { });
+  }
+
+  /** Runs {@code last} as the stream's last write, unless it has ended already; then tells {@code onEnd}, once. */
+  private void endOnce(String what, Runnable last) {
     synchronized (this) {
       if (ended) {
         return;
       }
       ended = true;
-      if (endResponse) {
-        try {
-          response.end();
-        } catch (RuntimeException e) {
-          LOG.debug("End dropped, the client is gone: {}", e.toString());
-        }
+      try {
+        last.run();
+      } catch (RuntimeException e) {
+        LOG.debug("{} dropped, the client is gone: {}", what, e.toString());
       }
     }
     onEnd.accept(this);
