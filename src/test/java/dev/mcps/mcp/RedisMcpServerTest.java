@@ -49,6 +49,8 @@ class RedisMcpServerTest extends McpServerContract {
     HttpResponse<String> init = raw.send(initialize(base(), Map.of("X-User-Id", user)),
         HttpResponse.BodyHandlers.ofString());
     String mcpSession = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    String sibling = raw.send(initialize(base(), Map.of("X-User-Id", user)), HttpResponse.BodyHandlers.ofString())
+        .headers().firstValue("Mcp-Session-Id").orElseThrow();
     assertThat(raw.send(toolsCall(mcpSession, 2), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
     redis.flushAll();
@@ -58,6 +60,13 @@ class RedisMcpServerTest extends McpServerContract {
     assertThat(found.statusCode()).as("the call that finds the session gone").isEqualTo(404);
     assertThat(new JsonObject(found.body()).getString("error")).isEqualTo("Mcp_Session_Not_Found");
     assertThat(after.statusCode()).as("every later request").isEqualTo(404);
+    HttpRequest ping = HttpRequest.newBuilder(URI.create(base() + "/mcp")).timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .header("Mcp-Session-Id", sibling)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}")).build();
+    assertThat(raw.send(ping, HttpResponse.BodyHandlers.discarding()).statusCode())
+        .as("another MCP session of the same lost user session, even for a request that needs no store")
+        .isEqualTo(404);
   }
 
   @Test

@@ -121,14 +121,16 @@ abstract class VertxMcpTransport<C extends Connections.Bound> {
   }
 
   /**
-   * Ends the connection when a handler found its user session gone (expired, deleted, lost with the store): the
+   * Ends the connection (and the others of its user session) when a handler found its user session gone (expired, deleted, lost with the store): the
    * user session will not come back, so the MCP session answers 404 from now on and the client initializes again.
    * Called once a request's handling is done, so that its own answer (or refusal) went out first.
    */
   void endIfUserSessionGone(C connection) {
     if (connection.userSessionGone().get()) {
-      LOG.info("User session {} is gone: ending MCP session {}", connection.userSessionId(), connection.id());
-      connections.close(connection);
+      // Its other connections here act in the same lost session: they end too, rather than at their next call.
+      LOG.info("User session {} is gone: ending its MCP sessions (found by {})", connection.userSessionId(),
+          connection.id());
+      connections.closeUser(connection.userSessionId());
     }
   }
 
