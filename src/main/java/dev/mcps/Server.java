@@ -129,7 +129,8 @@ public final class Server {
               .withAllowedOrigins(config.mcp().allowedOrigins())
               .withAllowedHosts(config.mcp().allowedHosts())
               .withBodyLimitBytes(config.http().bodyLimitBytes())
-              .withKeepAliveInterval(Duration.ofSeconds(config.mcp().keepAliveSeconds())),
+              .withKeepAliveInterval(Duration.ofSeconds(config.mcp().keepAliveSeconds()))
+              .withMaxConnectionsPerUser(config.limits().mcpMaxConnectionsPerUser()),
               Duration.ofSeconds(config.mcp().sessionIdleSeconds()));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               server.mcp), new DeploymentOptions().setInstances(config.http().instances()));

@@ -2,9 +2,11 @@ package dev.mcps.jira;
 
 import dev.mcps.RetryDelay;
 import dev.mcps.session.JiraCredentials;
+import dev.mcps.tools.ToolCancellation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -13,6 +15,9 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.impl.ClientPhase;
+import io.vertx.ext.web.client.impl.HttpContext;
+import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -31,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class JiraClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(JiraClient.class);
+  private static final String CANCELLATION = "mcps.toolCancellation";
 
   private final Vertx vertx;
   private final WebClient client;
@@ -44,6 +50,7 @@ public final class JiraClient {
         .setConnectTimeout((int) Math.min(timeoutMs, 10_000))
         .setUserAgent("mcp-session-server")
         .setKeepAlive(true));
+    ((WebClientInternal) client).addInterceptor(JiraClient::abortWhenCancelled);
     this.timeoutMs = timeoutMs;
     this.maxAttempts = maxAttempts;
     this.maxRetryDelayMs = maxRetryDelayMs;
@@ -69,6 +76,10 @@ public final class JiraClient {
 
   private Future<JsonObject> attempt(JiraCredentials creds, HttpMethod method, String path, Map<String, String> query,
                                      JsonObject body, int attempt) {
+    if (ToolCancellation.isCancelled()) {
+      // The caller gave up on this call (e.g. during a Retry-After wait): no further request reaches Jira.
+      return Future.failedFuture(new JiraException(0, "The call was cancelled"));
+    }
     HttpRequest<Buffer> request = client.requestAbs(method, creds.baseUrl() + path)
         .putHeader("Authorization", basic(creds))
         .putHeader("Accept", "application/json")
@@ -96,6 +107,21 @@ public final class JiraClient {
       }
       return Future.failedFuture(error(status, response.body()));
     });
+  }
+
+  /**
+   * A tool call its caller cancelled aborts its Jira request: the request is reset, so a create or update that Jira
+   * has not read yet never happens. Interceptors of the prepare phase run on the caller's context, where the call's
+   * cancellation is.
+   */
+  private static void abortWhenCancelled(HttpContext<?> ctx) {
+    if (ctx.phase() == ClientPhase.PREPARE_REQUEST && ToolCancellation.current() != null) {
+      ctx.set(CANCELLATION, ToolCancellation.current());
+    } else if (ctx.phase() == ClientPhase.SEND_REQUEST && ctx.get(CANCELLATION) != null) {
+      HttpClientRequest request = ctx.clientRequest();
+      ctx.<Future<Void>>get(CANCELLATION).onSuccess(v -> request.reset());
+    }
+    ctx.next();
   }
 
   private JiraException unreachable(Throwable cause) {

@@ -13,7 +13,8 @@ import io.vertx.core.http.HttpServerRequest;
  * name a live session (404) that, when a user is also named, is that user's (403); {@code X-User-Id} /
  * {@code ?userId=} gets or creates the user's session; neither creates an anonymous session. Jira credentials sent
  * as {@code X-Jira-Base-Url}, {@code X-Jira-Email}, {@code X-Jira-Api-Token} are checked and stored (encrypted) in
- * that session, as /chat does with {@code jiraAuth}.
+ * that session, as /chat does with {@code jiraAuth}. A user session holds at most {@code maxConnections} MCP
+ * connections on this instance (429 {@code Too_Many_Connections} past it).
  */
 public final class McpBinding implements McpSessionBinder {
 
@@ -21,14 +22,17 @@ public final class McpBinding implements McpSessionBinder {
 
   private final Sessions sessions;
   private final JiraUrlPolicy jiraPolicy;
+  private final UserConnectionLimit limit;
 
-  public McpBinding(Sessions sessions, JiraUrlPolicy jiraPolicy) {
+  /** @param maxConnections MCP connections one user session may hold on this instance; 0 = no limit */
+  public McpBinding(Sessions sessions, JiraUrlPolicy jiraPolicy, int maxConnections) {
     this.sessions = sessions;
     this.jiraPolicy = jiraPolicy;
+    this.limit = new UserConnectionLimit(maxConnections);
   }
 
   @Override
-  public Future<String> bind(HttpServerRequest request) {
+  public Future<Binding> bind(HttpServerRequest request) {
     String sessionId;
     String userId;
     JiraCredentials credentials;
@@ -42,16 +46,27 @@ public final class McpBinding implements McpSessionBinder {
     Future<SessionEnv> session = sessionId == null && userId == null
         ? sessions.createAnonymous()
         : sessions.resolve(sessionId, userId, null);
-    if (credentials == null) {
-      return session.map(SessionEnv::sessionId);
+    if (credentials != null) {
+      session = session.compose(s -> sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));
     }
-    return session.compose(s -> sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)))
-        .map(SessionEnv::sessionId);
+    // The slot is taken last, so that a refused bind holds none.
+    return session.map(s -> {
+      if (!limit.tryTake(s.sessionId())) {
+        throw tooManyConnections();
+      }
+      // An anonymous session reached by its id acts for the user named with it, as resolve() admitted.
+      return new Binding(s.sessionId(), s.userId() != null ? s.userId() : userId);
+    });
   }
 
   @Override
   public void unbound(String userSessionId, String mcpSessionId) {
-    // Nothing is kept per connection here: the transports track their own connections.
+    limit.release(userSessionId);
+  }
+
+  private ApiException tooManyConnections() {
+    return new ApiException(429, "Too_Many_Connections", "This session already holds " + limit.max()
+        + " MCP connections; close one (DELETE /mcp, or end an SSE stream) and try again");
   }
 
   private static String param(HttpServerRequest request, String header, String query) {

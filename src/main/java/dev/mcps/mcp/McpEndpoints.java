@@ -44,7 +44,7 @@ public final class McpEndpoints {
                       McpHttpSettings settings, Duration idle) {
     this.vertx = vertx;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
-    McpBinding binding = new McpBinding(sessions, jiraPolicy);
+    McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
     this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings);
     this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings);
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);

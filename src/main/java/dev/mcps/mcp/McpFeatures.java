@@ -1,5 +1,6 @@
 package dev.mcps.mcp;
 
+import dev.mcps.ApiException;
 import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCalls;
 import dev.mcps.tools.ToolCatalog;
@@ -14,6 +15,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import reactor.core.publisher.Mono;
 
 /**
@@ -21,6 +24,9 @@ import reactor.core.publisher.Mono;
  * to the tools verticle with the connection's user session: no tool runs inside the transport.
  */
 public final class McpFeatures {
+
+  /** A server-defined JSON-RPC error code (the -32000..-32099 range): the connection's user session has ended. */
+  static final int SESSION_ENDED = -32001;
 
   private McpFeatures() {
   }
@@ -46,9 +52,32 @@ public final class McpFeatures {
                                                      McpSchema.CallToolRequest request) {
     String sessionId = userSessionId(exchange);
     JsonObject args = request.arguments() == null ? new JsonObject() : new JsonObject(request.arguments());
-    return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args)
-            .recover(err -> io.vertx.core.Future.succeededFuture(ToolResult.error(Reactor.describe(err)))))
-        .map(McpFeatures::toMcp);
+    // Named, so that a client's notifications/cancelled (which disposes this Mono) stops the call where it runs.
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String callId = new UUID(random.nextLong(), random.nextLong()).toString();
+    return Reactor.mono(() -> ToolCalls.call(vertx, sessionId, request.name(), args, callId))
+        .doOnCancel(() -> ToolCalls.cancel(vertx, callId))
+        .map(McpFeatures::toMcp)
+        .onErrorResume(err -> userSessionGone(err) ? sessionEnded(exchange)
+            : Mono.just(toMcp(ToolResult.error(Reactor.describe(err)))));
+  }
+
+  /** The user session no longer exists (expired, deleted, evicted, or lost with the store): it will not return. */
+  private static boolean userSessionGone(Throwable err) {
+    ApiException api = ApiException.fromReply(err);
+    return api != null && api.status() == 404 && "Session_Not_Found".equals(api.code());
+  }
+
+  /**
+   * Tells the transport that the connection's user session is gone, so that it ends the MCP connection and the
+   * client initializes again (a tool error would only repeat on every later call).
+   */
+  private static Mono<McpSchema.CallToolResult> sessionEnded(McpAsyncServerExchange exchange) {
+    if (exchange.transportContext().get(McpSessionBinder.USER_SESSION_GONE) instanceof Runnable gone) {
+      gone.run();
+    }
+    return Mono.error(McpError.builder(SESSION_ENDED)
+        .message("The session of this MCP connection has ended; connect again").build());
   }
 
   private static McpSchema.CallToolResult toMcp(ToolResult r) {

@@ -5,8 +5,11 @@ import dev.mcps.session.SessionBus;
 import dev.mcps.session.SessionContext;
 import dev.mcps.session.Sessions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,11 +22,15 @@ import org.slf4j.LoggerFactory;
 public final class ToolsVerticle extends VerticleBase {
 
   public static final String ADDRESS = "mcps.tools.call";
+  /** Published: the id of a call to stop ({@link ToolCalls#cancel}). */
+  public static final String CANCEL_ADDRESS = "mcps.tools.cancel";
 
   private static final Logger LOG = LoggerFactory.getLogger(ToolsVerticle.class);
 
   private final Sessions sessions;
   private final ToolCatalog catalog;
+  /** The cancellable calls this instance is running, by call id. */
+  private final Map<String, Promise<Void>> cancellable = new ConcurrentHashMap<>();
 
   public ToolsVerticle(Sessions sessions, ToolCatalog catalog) {
     this.sessions = sessions;
@@ -32,7 +39,26 @@ public final class ToolsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return SessionBus.<JsonObject>consumer(vertx, sessions, ADDRESS, msg -> execute(msg.body())).completion();
+    vertx.eventBus().<String>consumer(CANCEL_ADDRESS, msg -> {
+      Promise<Void> cancel = cancellable.get(msg.body());
+      if (cancel != null) {
+        cancel.tryComplete();
+      }
+    });
+    return SessionBus.<JsonObject>consumer(vertx, sessions, ADDRESS,
+        msg -> cancellable(msg.headers().get(ToolCalls.CALL_ID_HEADER), () -> execute(msg.body()))).completion();
+  }
+
+  /** Runs the call so that {@link ToolCalls#cancel} can reach it, when its caller named it. */
+  private Future<JsonObject> cancellable(String callId, java.util.function.Supplier<Future<JsonObject>> call) {
+    if (callId == null) {
+      return call.get();
+    }
+    Promise<Void> cancel = Promise.promise();
+    cancellable.put(callId, cancel);
+    // The consumer runs each message on its own duplicated context (SessionBus), so the mark is this call's alone.
+    ToolCancellation.set(cancel.future());
+    return call.get().onComplete(ar -> cancellable.remove(callId, cancel));
   }
 
   private Future<JsonObject> execute(JsonObject request) {

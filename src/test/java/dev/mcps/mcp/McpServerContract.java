@@ -421,6 +421,234 @@ public abstract class McpServerContract {
     assertThat(admin.get("/admin/sessions/" + sessionId, admin()).status()).as("the user session stays").isEqualTo(200);
   }
 
+  @Test
+  void aUserSessionHoldsAtMostTheConnectionLimitAndAnEndedConnectionFreesItsSlot() throws Exception {
+    Server s = startServer(Map.of("MCP_MAX_CONNECTIONS_PER_USER", "3"));
+    extra.add(s);
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String user = unique("greedy");
+    HttpRequest sse = HttpRequest.newBuilder(URI.create(base(s) + "/mcp/sse?userId=" + user)).build();
+    HttpResponse<java.io.InputStream> stream = raw.send(sse, HttpResponse.BodyHandlers.ofInputStream());
+    String first = raw.send(initialize(base(s), Map.of("X-User-Id", user)), HttpResponse.BodyHandlers.ofString())
+        .headers().firstValue("Mcp-Session-Id").orElseThrow();
+    assertThat(raw.send(initialize(base(s), Map.of("X-User-Id", user)), HttpResponse.BodyHandlers.discarding())
+        .statusCode()).isEqualTo(200);
+    assertThat(stream.statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = raw.send(initialize(base(s), Map.of("X-User-Id", user)),
+        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> refusedSse = raw.send(sse, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> otherUser = raw.send(initialize(base(s), Map.of("X-User-Id", unique("modest"))),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("Too_Many_Connections");
+    assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+    assertThat(refused.headers().firstValue("Mcp-Session-Id")).isEmpty();
+    assertThat(refusedSse.statusCode()).isEqualTo(429);
+    assertThat(otherUser.statusCode()).isEqualTo(200);
+
+    // A DELETE frees its slot at once.
+    HttpRequest delete = HttpRequest.newBuilder(URI.create(base(s) + "/mcp")).header("Mcp-Session-Id", first)
+        .DELETE().build();
+    assertThat(raw.send(delete, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
+    assertThat(raw.send(initialize(base(s), Map.of("X-User-Id", user)), HttpResponse.BodyHandlers.discarding())
+        .statusCode()).isEqualTo(200);
+
+    // A stream the client leaves frees its slot once the server has seen it go.
+    stream.body().close();
+    long deadline = System.currentTimeMillis() + 20_000;
+    int status = 429;
+    while (status == 429 && System.currentTimeMillis() < deadline) {
+      status = raw.send(initialize(base(s), Map.of("X-User-Id", user)), HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+      if (status == 429) {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(status).isEqualTo(200);
+  }
+
+  @Test
+  void aRequestNamingAnotherUserThanTheMcpSessionsIs403AndCannotDeleteIt() throws Exception {
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String owner = unique("owner");
+    String mcpSession = raw.send(initialize(base(server), Map.of("X-User-Id", owner)),
+        HttpResponse.BodyHandlers.ofString()).headers().firstValue("Mcp-Session-Id").orElseThrow();
+    java.util.function.BiFunction<String, String, HttpRequest> notesGet = (header, value) -> {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base(server) + "/mcp"))
+          .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+          .header("Mcp-Session-Id", mcpSession)
+          .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+              + "\"params\":{\"name\":\"notes_get\",\"arguments\":{}}}"));
+      return header == null ? b.build() : b.header(header, value).build();
+    };
+
+    HttpResponse<String> intruder = raw.send(notesGet.apply("X-User-Id", unique("intruder")),
+        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> otherSession = raw.send(notesGet.apply("X-Session-Id", "f".repeat(32)),
+        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<Void> delete = raw.send(HttpRequest.newBuilder(URI.create(base(server) + "/mcp"))
+        .header("Mcp-Session-Id", mcpSession).header("X-User-Id", unique("intruder")).DELETE().build(),
+        HttpResponse.BodyHandlers.discarding());
+
+    assertThat(intruder.statusCode()).isEqualTo(403);
+    assertThat(new JsonObject(intruder.body()).getString("error")).isEqualTo("Session_Forbidden");
+    assertThat(otherSession.statusCode()).isEqualTo(403);
+    assertThat(delete.statusCode()).isEqualTo(403);
+    assertThat(raw.send(notesGet.apply("X-User-Id", owner), HttpResponse.BodyHandlers.discarding()).statusCode())
+        .isEqualTo(200);
+    assertThat(raw.send(notesGet.apply(null, null), HttpResponse.BodyHandlers.discarding()).statusCode())
+        .as("neither header: the connection's own").isEqualTo(200);
+  }
+
+  @Test
+  void malformedQueryStringsAndBadParamsGetCleanErrorsWithoutJavaText() throws Exception {
+    List<String> bodies = new ArrayList<>();
+    for (String request : List.of(
+        "GET /mcp/sse?userId=%ZZ", "GET /mcp/sse?sessionId=%", "POST /mcp/message?sessionId=%",
+        "POST /mcp?userId=%ZZ", "POST /mcp?sessionId=%")) {
+      String[] answer = rawExchange(server.port(), request, "{}");
+      assertThat(answer[0]).as(request).contains(" 400 ");
+      assertThat(new JsonObject(answer[1]).getString("error")).as(request).isEqualTo("Invalid_Request");
+      bodies.add(answer[1]);
+    }
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpResponse<String> noParams = raw.send(HttpRequest.newBuilder(URI.create(base(server) + "/mcp"))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(noParams.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(noParams.body()).getJsonObject("error").getInteger("code")).isEqualTo(-32602);
+    bodies.add(noParams.body());
+
+    String mcpSession = raw.send(initialize(base(server), Map.of("X-User-Id", unique("sloppy"))),
+        HttpResponse.BodyHandlers.ofString()).headers().firstValue("Mcp-Session-Id").orElseThrow();
+    for (String request : List.of(
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"logging/setLevel\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"notes_get\",\"arguments\":\"x\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"prompts/get\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"prompts/get\",\"params\":{\"name\":[]}}")) {
+      HttpResponse<String> r = raw.send(HttpRequest.newBuilder(URI.create(base(server) + "/mcp"))
+          .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+          .header("Mcp-Session-Id", mcpSession).POST(HttpRequest.BodyPublishers.ofString(request)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(request).isEqualTo(200);
+      assertThat(new JsonObject(r.body()).getJsonObject("error").getInteger("code")).as(request).isEqualTo(-32602);
+      bodies.add(r.body());
+    }
+    assertThat(bodies).allSatisfy(b -> assertThat(b).doesNotContain("java.", "Exception", "at dev."));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aCancelledJiraCreateIsAbortedAtJiraAndGetsNoResult(Kind kind) throws Exception {
+    JiraUser u = jiraUser("cancel");
+    int abortedBefore = jira.stalledAborted();
+    jira.stallNext("/rest/api/3/issue", 1);
+    String create = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+        + "\"jira_create_issue\",\"arguments\":{\"projectKey\":\"" + u.project() + "\",\"summary\":\"Never\","
+        + "\"issueType\":\"Task\"}}}";
+    String cancel = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":7,"
+        + "\"reason\":\"wrong project\"}}";
+    String ping = "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}";
+    Map<String, String> headers = new HashMap<>(u.headers());
+    headers.put("X-User-Id", u.name());
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    if (kind == Kind.STREAMABLE) {
+      String mcpSession = raw.send(initialize(base(server), headers), HttpResponse.BodyHandlers.ofString()).headers()
+          .firstValue("Mcp-Session-Id").orElseThrow();
+      CompletableFuture<HttpResponse<String>> call = raw.sendAsync(mcpPost(mcpSession, create),
+          HttpResponse.BodyHandlers.ofString());
+      awaitCreateReachedJira(u);
+
+      assertThat(raw.send(mcpPost(mcpSession, cancel), HttpResponse.BodyHandlers.discarding()).statusCode())
+          .isEqualTo(202);
+
+      awaitAbortedAtJira(abortedBefore);
+      HttpResponse<String> answered = call.get(10, TimeUnit.SECONDS);
+      assertThat(answered.body()).as("no result for a cancelled request").doesNotContain("\"id\":7");
+      assertThat(raw.send(mcpPost(mcpSession, ping), HttpResponse.BodyHandlers.ofString()).body()).contains("\"id\":8");
+    } else {
+      HttpResponse<java.io.InputStream> stream = raw.send(HttpRequest.newBuilder(URI.create(base(server)
+          + "/mcp/sse?userId=" + u.name())).headers(u.headers().entrySet().stream()
+          .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue())).toArray(String[]::new)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      try (java.io.BufferedReader lines = new java.io.BufferedReader(
+          new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+        String endpoint = base(server) + dataAfter(lines, "event: endpoint");
+        postTo(raw, endpoint, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+            + "\"protocolVersion\":\"2024-11-05\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}");
+        assertThat(dataAfter(lines, "event: message")).contains("\"id\":1");
+        postTo(raw, endpoint, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        postTo(raw, endpoint, create);
+        awaitCreateReachedJira(u);
+
+        assertThat(postTo(raw, endpoint, cancel)).isEqualTo(202);
+
+        awaitAbortedAtJira(abortedBefore);
+        assertThat(postTo(raw, endpoint, ping)).isEqualTo(202);
+        // One stream, in order: the ping's answer is the next message, the cancelled call's never came.
+        assertThat(dataAfter(lines, "event: message")).contains("\"id\":8");
+      }
+    }
+    assertThat(jira.requests().stream().filter(r -> r.method().equals("POST") && r.path().equals("/rest/api/3/issue")
+        && u.name().concat("@example.com").equals(r.email()))).as("one create attempt, never retried").hasSize(1);
+  }
+
+  private void awaitCreateReachedJira(JiraUser u) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (jira.requests().stream().noneMatch(r -> r.path().equals("/rest/api/3/issue")
+        && u.name().concat("@example.com").equals(r.email())) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+
+  private void awaitAbortedAtJira(int before) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (jira.stalledAborted() == before && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(jira.stalledAborted()).as("the stalled create was aborted").isEqualTo(before + 1);
+  }
+
+  private HttpRequest mcpPost(String mcpSession, String body) {
+    return HttpRequest.newBuilder(URI.create(base(server) + "/mcp")).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .header("Mcp-Session-Id", mcpSession).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+  }
+
+  static int postTo(HttpClient raw, String url, String body) throws Exception {
+    return raw.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  /** The data of the next SSE event named by {@code eventLine}, skipping keep-alives and other events. */
+  static String dataAfter(java.io.BufferedReader lines, String eventLine) throws java.io.IOException {
+    String line;
+    while ((line = lines.readLine()) != null && !line.equals(eventLine)) {
+      // not the event we wait for
+    }
+    String data = lines.readLine();
+    assertThat(data).startsWith("data: ");
+    return data.substring("data: ".length());
+  }
+
+  /** One request on a bare socket (a malformed query cannot go through java.net.URI): status line and body. */
+  private static String[] rawExchange(int port, String requestLine, String body) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      String request = requestLine + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\n"
+          + "Accept: application/json, text/event-stream\r\nContent-Length: " + body.length()
+          + "\r\nConnection: close\r\n\r\n" + body;
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int split = response.indexOf("\r\n\r\n");
+      return new String[] {response.substring(0, response.indexOf("\r\n")), response.substring(split + 4)};
+    }
+  }
+
   private Http http() {
     return new Http(server.port());
   }

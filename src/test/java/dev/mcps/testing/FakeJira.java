@@ -45,6 +45,7 @@ public final class FakeJira implements AutoCloseable {
   private final ConcurrentLinkedQueue<Recorded> requests = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<HttpServerRequest> stalled = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger stalledAborted = new AtomicInteger();
 
   private FakeJira(Vertx vertx) {
     this.vertx = vertx;
@@ -106,6 +107,11 @@ public final class FakeJira implements AutoCloseable {
     failures.add(new Failure(pathPrefix, 0, null, new AtomicInteger(times)));
   }
 
+  /** How many stalled requests their client gave up on (closed or reset the connection) before an answer. */
+  public int stalledAborted() {
+    return stalledAborted.get();
+  }
+
   @Override
   public void close() {
     TestServers.await(server.close());
@@ -122,6 +128,7 @@ public final class FakeJira implements AutoCloseable {
       if (req.path().startsWith(f.pathPrefix()) && f.remaining().getAndDecrement() > 0) {
         if (f.status() == 0) {
           stalled.add(req);
+          req.connection().closeHandler(v -> stalledAborted.incrementAndGet());
           return;
         }
         if (f.retryAfter() != null) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,11 +27,24 @@ final class Connections<C extends Connections.Bound> {
     /** The MCP session id the client addresses. */
     String id();
 
-    String userSessionId();
+    McpSessionBinder.Binding binding();
+
+    default String userSessionId() {
+      return binding().userSessionId();
+    }
 
     McpTransportContext transportContext();
 
     McpSession session();
+
+    /**
+     * Set when a handler found the user session gone: the request that found it is refused as if the MCP session
+     * were unknown, and the connection ends once that request is done.
+     */
+    AtomicBoolean userSessionGone();
+
+    /** Its requests still being handled, for {@code notifications/cancelled}. */
+    InFlight inFlight();
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(Connections.class);

@@ -13,6 +13,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Mono;
 
 /** What both MCP transports do alike on the wire: errors, JSON-RPC bodies, content negotiation, the context. */
@@ -20,6 +22,9 @@ final class McpHttp {
 
   static final String APPLICATION_JSON = "application/json";
   static final String TEXT_EVENT_STREAM = "text/event-stream";
+  static final String SESSION_ENDED_MESSAGE = "The MCP session ended before the request completed";
+  /** The -32603 messages this server writes itself; every other one is the SDK's and may carry Java text. */
+  private static final Set<String> SAFE_INTERNAL_MESSAGES = Set.of("Internal error", SESSION_ENDED_MESSAGE);
 
   private McpHttp() {
   }
@@ -40,9 +45,49 @@ final class McpHttp {
     return new ApiException(406, "Not_Acceptable", "The Accept header must allow " + what);
   }
 
-  /** The transport context every message of a connection carries, read by tools as the user session. */
-  static McpTransportContext transportContext(String userSessionId) {
-    return McpTransportContext.create(Map.of(McpSessionBinder.USER_SESSION_ID, userSessionId));
+  /** What a client over its limit waits before trying again: long enough for a client's cleanup to land. */
+  static final String RETRY_AFTER_SECONDS = "5";
+
+  static ApiException malformedQuery() {
+    return ApiException.badRequest("Invalid_Request", "The query string is malformed (bad percent-encoding)");
+  }
+
+  /**
+   * The transport context every message of a connection carries: the user session tools act in, and how a handler
+   * tells the transport that this user session is gone.
+   */
+  static McpTransportContext transportContext(String userSessionId, AtomicBoolean userSessionGone) {
+    Runnable gone = () -> userSessionGone.set(true);
+    return McpTransportContext.create(Map.of(McpSessionBinder.USER_SESSION_ID, userSessionId,
+        McpSessionBinder.USER_SESSION_GONE, gone));
+  }
+
+  /**
+   * A 403 when the request names, in {@code X-Session-Id} or {@code X-User-Id}, another user session or user than
+   * the one the connection was bound to at connect: knowing an MCP session id must not be enough to act in it.
+   * Requests that name neither are the connection's own.
+   */
+  static ApiException foreignIdentity(HttpServerRequest request, McpSessionBinder.Binding binding) {
+    String sessionId = trimmed(request.getHeader("X-Session-Id"));
+    String userId = trimmed(request.getHeader("X-User-Id"));
+    if (sessionId != null && !sessionId.equals(binding.userSessionId())
+        || userId != null && !userId.equals(binding.userId())) {
+      return new ApiException(403, "Session_Forbidden",
+          "This MCP session is bound to another session or user than the request names");
+    }
+    return null;
+  }
+
+  /** The one way the MCP routes refuse a request with an API error; a 429 says when to come back. */
+  static void refuse(RoutingContext ctx, Throwable failure) {
+    if (failure instanceof ApiException api && api.status() == 429) {
+      ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
+    }
+    HttpErrors.send(ctx, failure);
+  }
+
+  private static String trimmed(String value) {
+    return value == null || value.isBlank() ? null : value.trim();
   }
 
   static <T> Mono<T> inContext(Mono<T> mono, McpTransportContext transportContext) {
@@ -51,7 +96,7 @@ final class McpHttp {
 
   static String encode(McpJsonMapper mapper, McpSchema.JSONRPCMessage message) {
     try {
-      return mapper.writeValueAsString(message);
+      return mapper.writeValueAsString(scrubbed(message));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -59,9 +104,16 @@ final class McpHttp {
 
   /**
    * The POSTed JSON-RPC message, parsed once, or null after answering 400: -32700 for a body that is not JSON,
-   * -32600 for JSON that is not one JSON-RPC message (batches included: no supported protocol version needs them).
+   * -32600 for JSON that is not one JSON-RPC message (batches included: only 2025-03-26 has them, see
+   * {@link #readJson}).
    */
   static McpSchema.JSONRPCMessage parse(McpJsonMapper mapper, RoutingContext ctx) {
+    Object json = readJson(mapper, ctx);
+    return json == null ? null : message(mapper, ctx, json);
+  }
+
+  /** The POSTed body as JSON, parsed once (a Map, a List ...), or null after answering 400 with -32700. */
+  static Object readJson(McpJsonMapper mapper, RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
     Object json;
     try {
@@ -70,24 +122,68 @@ final class McpHttp {
       jsonRpcError(ctx, 400, null, McpSchema.ErrorCodes.PARSE_ERROR, "Parse error: the body is not JSON");
       return null;
     }
+    if (json == null) {
+      jsonRpcError(ctx, 400, null, McpSchema.ErrorCodes.INVALID_REQUEST, "Invalid Request: the body is null");
+    }
+    return json;
+  }
+
+  /** One parsed JSON value as a JSON-RPC message, or null after answering 400 with -32600. */
+  static McpSchema.JSONRPCMessage message(McpJsonMapper mapper, RoutingContext ctx, Object json) {
+    McpSchema.JSONRPCMessage message = toMessage(mapper, json);
+    if (message == null) {
+      jsonRpcError(ctx, 400, json instanceof Map<?, ?> fields ? fields.get("id") : null,
+          McpSchema.ErrorCodes.INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 request, notification "
+              + "or response object");
+    }
+    return message;
+  }
+
+  /** A JSON-RPC request, notification or response, or null when {@code json} is none of them. */
+  static McpSchema.JSONRPCMessage toMessage(McpJsonMapper mapper, Object json) {
     if (!(json instanceof Map<?, ?> fields) || !McpSchema.JSONRPC_VERSION.equals(fields.get("jsonrpc"))) {
-      jsonRpcError(ctx, 400, null, McpSchema.ErrorCodes.INVALID_REQUEST,
-          "Invalid Request: expected one JSON-RPC 2.0 message object");
       return null;
     }
     Class<? extends McpSchema.JSONRPCMessage> type = fields.containsKey("method")
         ? (fields.containsKey("id") ? McpSchema.JSONRPCRequest.class : McpSchema.JSONRPCNotification.class)
         : fields.containsKey("result") || fields.containsKey("error") ? McpSchema.JSONRPCResponse.class : null;
     try {
-      if (type != null) {
-        return mapper.convertValue(fields, type);
-      }
+      return type == null ? null : mapper.convertValue(fields, type);
     } catch (IllegalArgumentException e) {
       // A field of the wrong shape (a numeric method, say): not a message, same answer as no message at all.
+      return null;
     }
-    jsonRpcError(ctx, 400, fields.get("id"), McpSchema.ErrorCodes.INVALID_REQUEST,
-        "Invalid Request: not a JSON-RPC request, notification or response");
-    return null;
+  }
+
+  /**
+   * Notifications taken and dropped before the SDK sees them. {@code roots/list_changed}: the SDK would answer it by
+   * sending {@code roots/list} to the client, also to one that declared no roots capability, and hold the
+   * notification's POST until the client answers; this server uses no roots.
+   */
+  static boolean ignored(McpSchema.JSONRPCMessage message) {
+    return message instanceof McpSchema.JSONRPCNotification n
+        && McpSchema.METHOD_NOTIFICATION_ROOTS_LIST_CHANGED.equals(n.method());
+  }
+
+  /**
+   * The message as it may leave the server. For a failure outside its own error mapping the SDK puts the exception's
+   * message into a -32603 error (a Jackson or NullPointerException text naming Java classes): such an error goes out
+   * as a plain "Internal error", its details stay in the server log.
+   */
+  static McpSchema.JSONRPCMessage scrubbed(McpSchema.JSONRPCMessage message) {
+    if (message instanceof McpSchema.JSONRPCResponse response && response.error() != null
+        && response.error().code() == McpSchema.ErrorCodes.INTERNAL_ERROR
+        && !SAFE_INTERNAL_MESSAGES.contains(response.error().message())) {
+      return McpSchema.JSONRPCResponse.error(response.id(), new McpSchema.JSONRPCResponse.JSONRPCError(
+          McpSchema.ErrorCodes.INTERNAL_ERROR, "Internal error", null));
+    }
+    return message;
+  }
+
+  /** The JSON-RPC error answering a request whose params are missing or of the wrong shape. */
+  static McpSchema.JSONRPCResponse invalidParams(McpSchema.JSONRPCRequest request, String problem) {
+    return McpSchema.JSONRPCResponse.error(request.id(),
+        new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INVALID_PARAMS, problem, null));
   }
 
   static void jsonRpcError(RoutingContext ctx, int status, Object id, int code, String message) {

@@ -13,9 +13,11 @@ import java.util.List;
  *                           port); empty admits any Host
  * @param bodyLimitBytes     largest POST body read; above it the answer is 413
  * @param keepAliveInterval  period of the {@code : keepalive} comment on every open SSE stream; zero disables it
+ * @param maxConnectionsPerUser open SSE streams + live Streamable sessions one user session may hold on this
+ *                           instance (more: 429 {@code Too_Many_Connections}); zero or less disables the limit
  */
 public record McpHttpSettings(List<String> allowedOrigins, List<String> allowedHosts, long bodyLimitBytes,
-                              Duration keepAliveInterval) {
+                              Duration keepAliveInterval, int maxConnectionsPerUser) {
 
   /** Local development pages (any port), the default of {@code MCP_ALLOWED_ORIGINS}. */
   public static final List<String> LOCALHOST_ORIGINS = List.of("http://localhost", "http://127.0.0.1",
@@ -23,6 +25,7 @@ public record McpHttpSettings(List<String> allowedOrigins, List<String> allowedH
 
   public static final long DEFAULT_BODY_LIMIT_BYTES = 4L * 1024 * 1024;
   public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(15);
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_USER = 32;
 
   public McpHttpSettings {
     allowedOrigins = List.copyOf(allowedOrigins);
@@ -37,22 +40,27 @@ public record McpHttpSettings(List<String> allowedOrigins, List<String> allowedH
   }
 
   public static McpHttpSettings defaults() {
-    return new McpHttpSettings(LOCALHOST_ORIGINS, List.of(), DEFAULT_BODY_LIMIT_BYTES, DEFAULT_KEEP_ALIVE);
+    return new McpHttpSettings(LOCALHOST_ORIGINS, List.of(), DEFAULT_BODY_LIMIT_BYTES, DEFAULT_KEEP_ALIVE,
+        DEFAULT_MAX_CONNECTIONS_PER_USER);
   }
 
   public McpHttpSettings withAllowedOrigins(List<String> origins) {
-    return new McpHttpSettings(origins, allowedHosts, bodyLimitBytes, keepAliveInterval);
+    return new McpHttpSettings(origins, allowedHosts, bodyLimitBytes, keepAliveInterval, maxConnectionsPerUser);
   }
 
   public McpHttpSettings withAllowedHosts(List<String> hosts) {
-    return new McpHttpSettings(allowedOrigins, hosts, bodyLimitBytes, keepAliveInterval);
+    return new McpHttpSettings(allowedOrigins, hosts, bodyLimitBytes, keepAliveInterval, maxConnectionsPerUser);
   }
 
   public McpHttpSettings withBodyLimitBytes(long limit) {
-    return new McpHttpSettings(allowedOrigins, allowedHosts, limit, keepAliveInterval);
+    return new McpHttpSettings(allowedOrigins, allowedHosts, limit, keepAliveInterval, maxConnectionsPerUser);
   }
 
   public McpHttpSettings withKeepAliveInterval(Duration interval) {
-    return new McpHttpSettings(allowedOrigins, allowedHosts, bodyLimitBytes, interval);
+    return new McpHttpSettings(allowedOrigins, allowedHosts, bodyLimitBytes, interval, maxConnectionsPerUser);
+  }
+
+  public McpHttpSettings withMaxConnectionsPerUser(int max) {
+    return new McpHttpSettings(allowedOrigins, allowedHosts, bodyLimitBytes, keepAliveInterval, max);
   }
 }

@@ -45,9 +45,9 @@ final class SseResponse {
     }
   }
 
-  /** Sends the SSE headers now, so the client sees its stream open before any event. */
+  /** Sends the SSE headers now, so the client sees its stream open before any event (if it takes a stream). */
   synchronized void start() {
-    if (!ended) {
+    if (!ended && streamAllowed) {
       startOnce();
     }
   }
@@ -70,25 +70,30 @@ final class SseResponse {
    * client accepts JSON (the cheap path of a single answer), otherwise a last {@code message} event. Ends the stream.
    */
   void reply(String json, boolean jsonAllowed) {
-    synchronized (this) {
-      if (ended) {
-        return;
+    endOnce("Reply", () -> {
+      if (!started && jsonAllowed) {
+        response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
+      } else if (started || streamAllowed) {
+        startOnce();
+        response.end(sseEvent("message", json));
+      } else {
+        response.end();
       }
-      ended = true;
-      try {
-        if (!started && jsonAllowed) {
-          response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
-        } else if (started || streamAllowed) {
-          startOnce();
-          response.end(sseEvent("message", json));
-        } else {
-          response.end();
-        }
-      } catch (RuntimeException e) {
-        LOG.debug("Reply dropped, the client is gone: {}", e.toString());
+    });
+  }
+
+  /**
+   * Ends the response with an HTTP error instead of an answer, when nothing was streamed yet; a stream already
+   * started can only be ended (its status is gone), which the client sees as the stream closing.
+   */
+  void refuse(int status, String json) {
+    endOnce("Refusal", () -> {
+      if (started) {
+        response.end();
+      } else {
+        response.setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
       }
-    }
-    onEnd.accept(this);
+    });
   }
 
   /**
@@ -116,17 +121,20 @@ final class SseResponse {
   }
 
   private void finish(boolean endResponse) {
+    endOnce("End", endResponse ? response::end : () -> { });
+  }
+
+  /** Runs {@code last} as the stream's last write, unless it has ended already; then tells {@code onEnd}, once. */
+  private void endOnce(String what, Runnable last) {
     synchronized (this) {
       if (ended) {
         return;
       }
       ended = true;
-      if (endResponse) {
-        try {
-          response.end();
-        } catch (RuntimeException e) {
-          LOG.debug("End dropped, the client is gone: {}", e.toString());
-        }
+      try {
+        last.run();
+      } catch (RuntimeException e) {
+        LOG.debug("{} dropped, the client is gone: {}", what, e.toString());
       }
     }
     onEnd.accept(this);

@@ -5,6 +5,7 @@ import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerTransport;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -26,23 +27,31 @@ final class SseTransport implements McpStreamableServerTransport {
   private final McpJsonMapper mapper;
   private final Object requestId;
   private final boolean jsonAllowed;
+  private final AtomicBoolean userSessionGone;
   private volatile boolean answered;
 
-  private SseTransport(SseResponse sse, McpJsonMapper mapper, Object requestId, boolean jsonAllowed) {
+  private SseTransport(SseResponse sse, McpJsonMapper mapper, Object requestId, boolean jsonAllowed,
+                       AtomicBoolean userSessionGone) {
     this.sse = sse;
     this.mapper = mapper;
     this.requestId = requestId;
     this.jsonAllowed = jsonAllowed;
+    this.userSessionGone = userSessionGone;
   }
 
   /** A stream every message goes to as an event. */
   static SseTransport stream(SseResponse sse, McpJsonMapper mapper) {
-    return new SseTransport(sse, mapper, null, false);
+    return new SseTransport(sse, mapper, null, false, new AtomicBoolean());
   }
 
-  /** The response to the request with this id; its final response ends the HTTP response. */
-  static SseTransport answering(SseResponse sse, McpJsonMapper mapper, Object requestId, boolean jsonAllowed) {
-    return new SseTransport(sse, mapper, requestId, jsonAllowed);
+  /**
+   * The response to the request with this id; its final response ends the HTTP response. Once
+   * {@code userSessionGone} is set the request is answered 404 instead, as for an unknown MCP session, so that the
+   * client initializes again rather than reading a tool error about a session it cannot see.
+   */
+  static SseTransport answering(SseResponse sse, McpJsonMapper mapper, Object requestId, boolean jsonAllowed,
+                                AtomicBoolean userSessionGone) {
+    return new SseTransport(sse, mapper, requestId, jsonAllowed, userSessionGone);
   }
 
   @Override
@@ -64,6 +73,16 @@ final class SseTransport implements McpStreamableServerTransport {
     answer(McpSchema.JSONRPCResponse.error(requestId, error));
   }
 
+  /**
+   * The client cancelled the request: it gets no response (the specification's rule), and its HTTP response ends
+   * as an empty stream, or an empty body for a client that takes no stream.
+   */
+  void abandon() {
+    answered = true;
+    sse.start();
+    sse.end();
+  }
+
   @Override
   public Mono<Void> closeGracefully() {
     return Mono.fromRunnable(this::close);
@@ -73,7 +92,7 @@ final class SseTransport implements McpStreamableServerTransport {
   public void close() {
     if (requestId != null && !answered) {
       answer(McpSchema.JSONRPCResponse.error(requestId, new McpSchema.JSONRPCResponse.JSONRPCError(
-          McpSchema.ErrorCodes.INTERNAL_ERROR, "The MCP session ended before the request completed", null)));
+          McpSchema.ErrorCodes.INTERNAL_ERROR, McpHttp.SESSION_ENDED_MESSAGE, null)));
     }
     sse.end();
   }
@@ -97,6 +116,10 @@ final class SseTransport implements McpStreamableServerTransport {
       return;
     }
     answered = true;
-    sse.reply(McpHttp.encode(mapper, response), jsonAllowed);
+    if (userSessionGone.get()) {
+      sse.refuse(404, McpHttp.sessionNotFound().toJson().encode());
+    } else {
+      sse.reply(McpHttp.encode(mapper, response), jsonAllowed);
+    }
   }
 }

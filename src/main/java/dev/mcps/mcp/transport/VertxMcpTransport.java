@@ -4,12 +4,16 @@ import dev.mcps.ApiException;
 import dev.mcps.http.HttpErrors;
 import dev.mcps.mcp.McpSessionBinder;
 import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.SecurityPolicyHandler;
+import java.util.Map;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -18,6 +22,10 @@ import reactor.core.publisher.Mono;
  * admission of requests, the keep-alive, and shutdown.
  */
 abstract class VertxMcpTransport<C extends Connections.Bound> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(VertxMcpTransport.class);
+  /** Not among the SDK's method constants. */
+  static final String CANCELLED = "notifications/cancelled";
 
   final McpSessionBinder binder;
   final McpJsonMapper mapper;
@@ -68,10 +76,16 @@ abstract class VertxMcpTransport<C extends Connections.Bound> {
   /** Whether the SDK has handed over its session factory, that is whether the MCP server was built. */
   abstract boolean ready();
 
-  /** Runs before the body is read, as a security policy: a refused request costs no buffering. */
+  /**
+   * Runs before the body is read, as a security policy: a refused request costs no buffering. The query string is
+   * decoded here once, so that a bad percent-escape is a 400 here rather than a failure deep in a handler.
+   */
   SecurityPolicyHandler admission() {
     return ctx -> {
       ApiException refusal = closing || !ready() ? McpHttp.unavailable() : guard.check(ctx.request());
+      if (refusal == null && !queryDecodes(ctx)) {
+        refusal = McpHttp.malformedQuery();
+      }
       if (refusal != null) {
         HttpErrors.send(ctx, refusal);
       } else {
@@ -84,7 +98,10 @@ abstract class VertxMcpTransport<C extends Connections.Bound> {
     return BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
   }
 
-  /** The connection with this id, or null after answering 400 (no id) or 404 (unknown or ended). */
+  /**
+   * The connection with this id, or null after answering 400 (no id), 404 (unknown or ended) or 403 (the request
+   * names another user session or user than the connection's).
+   */
   C connectionOf(RoutingContext ctx, String id, String where) {
     if (id == null || id.isBlank()) {
       HttpErrors.send(ctx, McpHttp.missingSessionId(where));
@@ -93,7 +110,56 @@ abstract class VertxMcpTransport<C extends Connections.Bound> {
     C connection = connections.get(id);
     if (connection == null) {
       HttpErrors.send(ctx, McpHttp.sessionNotFound());
+      return null;
+    }
+    ApiException foreign = McpHttp.foreignIdentity(ctx.request(), connection.binding());
+    if (foreign != null) {
+      HttpErrors.send(ctx, foreign);
+      return null;
     }
     return connection;
+  }
+
+  /**
+   * Ends the connection (and the others of its user session) when a handler found its user session gone (expired, deleted, lost with the store): the
+   * user session will not come back, so the MCP session answers 404 from now on and the client initializes again.
+   * Called once a request's handling is done, so that its own answer (or refusal) went out first.
+   */
+  void endIfUserSessionGone(C connection) {
+    if (connection.userSessionGone().get()) {
+      // Its other connections here act in the same lost session: they end too, rather than at their next call.
+      LOG.info("User session {} is gone: ending its MCP sessions (found by {})", connection.userSessionId(),
+          connection.id());
+      connections.closeUser(connection.userSessionId());
+    }
+  }
+
+  /**
+   * Whether the message was a {@code notifications/cancelled}, now applied: the named request of this connection
+   * stops and gets no response. The SDK has no handler for it, so it never goes there.
+   */
+  boolean appliedCancellation(C connection, McpSchema.JSONRPCMessage message) {
+    if (!(message instanceof McpSchema.JSONRPCNotification n) || !CANCELLED.equals(n.method())) {
+      return false;
+    }
+    Object requestId = n.params() instanceof Map<?, ?> params ? params.get("requestId") : null;
+    if (connection.inFlight().cancel(requestId)) {
+      LOG.debug("Request {} of MCP session {} cancelled by the client", requestId, connection.id());
+    }
+    return true;
+  }
+
+  /** A failed bind or a connection that never opened: the binder hears of it once, as for any ended connection. */
+  void neverOpened(McpSessionBinder.Binding binding) {
+    binder.unbound(binding.userSessionId(), null);
+  }
+
+  private static boolean queryDecodes(RoutingContext ctx) {
+    try {
+      ctx.request().params();
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

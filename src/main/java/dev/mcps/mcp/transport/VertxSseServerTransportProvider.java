@@ -13,6 +13,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -33,8 +35,9 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
 
   private static final Logger LOG = LoggerFactory.getLogger(VertxSseServerTransportProvider.class);
 
-  record Connection(String id, String userSessionId, McpTransportContext transportContext, SseResponse sse,
-                    McpServerSession session) implements Connections.Bound {
+  record Connection(String id, McpSessionBinder.Binding binding, McpTransportContext transportContext,
+                    SseResponse sse, McpServerSession session, AtomicBoolean userSessionGone, InFlight inFlight)
+      implements Connections.Bound {
   }
 
   private volatile McpServerSession.Factory sessionFactory;
@@ -79,22 +82,26 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
 
   private void connect(RoutingContext ctx) {
     binder.bind(ctx.request())
-        .onSuccess(userSessionId -> open(ctx, userSessionId))
-        .onFailure(err -> HttpErrors.send(ctx, err));
+        .onSuccess(binding -> open(ctx, binding))
+        .onFailure(err -> McpHttp.refuse(ctx, err));
   }
 
-  private void open(RoutingContext ctx, String userSessionId) {
+  private void open(RoutingContext ctx, McpSessionBinder.Binding binding) {
     String id = UUID.randomUUID().toString();
+    String userSessionId = binding.userSessionId();
     SseResponse sse = streams.open(ctx.response(), true, () -> disconnected(id));
     McpServerSession session;
     try {
       session = sessionFactory.create(SseTransport.stream(sse, mapper));
     } catch (RuntimeException e) {
+      neverOpened(binding);
       HttpErrors.send(ctx, e);
       sse.end();
       return;
     }
-    Connection connection = new Connection(id, userSessionId, McpHttp.transportContext(userSessionId), sse, session);
+    AtomicBoolean gone = new AtomicBoolean();
+    Connection connection = new Connection(id, binding, McpHttp.transportContext(userSessionId, gone), sse, session,
+        gone, new InFlight());
     connections.add(connection);
     sse.event("endpoint", MESSAGE_PATH + "?sessionId=" + id);
     // The client may have left while the session was being set up, before the connection was registered.
@@ -122,7 +129,24 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
     }
     // Answers travel on the stream, so the POST is done once the message is taken; a long tool call holds no POST.
     ctx.response().setStatusCode(202).end();
-    McpHttp.inContext(connection.session().handle(message), connection.transportContext())
-        .subscribe(null, err -> LOG.debug("Message on SSE MCP session {} failed: {}", connection.id(), err.toString()));
+    String problem = message instanceof McpSchema.JSONRPCRequest request ? JsonRpcParams.problem(request) : null;
+    if (problem != null) {
+      connection.sse().event("message",
+          McpHttp.encode(mapper, McpHttp.invalidParams((McpSchema.JSONRPCRequest) message, problem)));
+      return;
+    }
+    if (McpHttp.ignored(message) || appliedCancellation(connection, message)) {
+      return;
+    }
+    Mono<Void> handling = McpHttp.inContext(connection.session().handle(message), connection.transportContext())
+        .doFinally(signal -> endIfUserSessionGone(connection));
+    Consumer<Throwable> failed = err -> LOG.debug("Message on SSE MCP session {} failed: {}", connection.id(),
+        err.toString());
+    if (message instanceof McpSchema.JSONRPCRequest request) {
+      // A cancelled request's answer would go on the shared stream, so abandoning it needs nothing but the dispose.
+      connection.inFlight().run(request.id(), handling, () -> { }, failed);
+    } else {
+      handling.subscribe(null, failed);
+    }
   }
 }

@@ -9,6 +9,7 @@ import io.modelcontextprotocol.spec.HttpHeaders;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
+import io.modelcontextprotocol.spec.McpStreamableServerTransport;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.ProtocolVersions;
 import io.vertx.core.Future;
@@ -17,8 +18,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -44,8 +48,9 @@ public final class VertxStreamableServerTransportProvider
   private static final List<String> VERSIONS = List.of(ProtocolVersions.MCP_2025_03_26,
       ProtocolVersions.MCP_2025_06_18, ProtocolVersions.MCP_2025_11_25);
 
-  record Connection(String id, String userSessionId, McpTransportContext transportContext,
-                    McpStreamableServerSession session) implements Connections.Bound {
+  record Connection(String id, McpSessionBinder.Binding binding, McpTransportContext transportContext,
+                    McpStreamableServerSession session, AtomicBoolean userSessionGone, InFlight inFlight,
+                    String protocolVersion) implements Connections.Bound {
   }
 
   private volatile McpStreamableServerSession.Factory sessionFactory;
@@ -95,7 +100,15 @@ public final class VertxStreamableServerTransportProvider
   }
 
   private void post(RoutingContext ctx) {
-    McpSchema.JSONRPCMessage message = McpHttp.parse(mapper, ctx);
+    Object json = McpHttp.readJson(mapper, ctx);
+    if (json == null) {
+      return;
+    }
+    if (json instanceof List<?> batch) {
+      batch(ctx, batch);
+      return;
+    }
+    McpSchema.JSONRPCMessage message = McpHttp.message(mapper, ctx, json);
     if (message == null) {
       return;
     }
@@ -112,20 +125,26 @@ public final class VertxStreamableServerTransportProvider
       answer(ctx, connection, request);
       return;
     }
+    // Notifications and responses are taken at once (the specification's 202): nothing done with them is the
+    // client's to wait for.
+    ctx.response().setStatusCode(202).end();
+    accept(connection, message);
+  }
+
+  private void accept(Connection connection, McpSchema.JSONRPCMessage message) {
+    if (McpHttp.ignored(message) || appliedCancellation(connection, message)) {
+      return;
+    }
     Mono<Void> accepted = message instanceof McpSchema.JSONRPCNotification notification
         ? connection.session().accept(notification)
         : connection.session().accept((McpSchema.JSONRPCResponse) message);
-    MonoFutures.toFuture(McpHttp.inContext(accepted, connection.transportContext()))
-        .onSuccess(v -> ctx.response().setStatusCode(202).end())
-        .onFailure(err -> McpHttp.jsonRpcError(ctx, 400, null, errorCode(err), err.getMessage()));
+    McpHttp.inContext(accepted, connection.transportContext())
+        .subscribe(null, err -> LOG.debug("Message on MCP session {} not taken: {}", connection.id(), err.toString()));
   }
 
   private void initialize(RoutingContext ctx, McpSchema.JSONRPCRequest request) {
-    McpSchema.InitializeRequest params;
-    try {
-      params = mapper.convertValue(request.params(), McpSchema.InitializeRequest.class);
-    } catch (IllegalArgumentException e) {
-      McpHttp.jsonRpcError(ctx, 400, request.id(), McpSchema.ErrorCodes.INVALID_PARAMS, "Invalid initialize params");
+    McpSchema.InitializeRequest params = initializeParams(ctx, request);
+    if (params == null) {
       return;
     }
     if (!acceptsAnswer(ctx.request())) {
@@ -133,21 +152,38 @@ public final class VertxStreamableServerTransportProvider
       return;
     }
     binder.bind(ctx.request())
-        .onSuccess(userSessionId -> start(ctx, request, params, userSessionId))
-        .onFailure(err -> HttpErrors.send(ctx, err));
+        .onSuccess(binding -> start(ctx, request, params, binding))
+        .onFailure(err -> McpHttp.refuse(ctx, err));
+  }
+
+  /** The initialize params, checked, or null after answering 400 with -32602 (and opening no MCP session). */
+  private McpSchema.InitializeRequest initializeParams(RoutingContext ctx, McpSchema.JSONRPCRequest request) {
+    String problem = JsonRpcParams.problem(request);
+    if (problem == null) {
+      try {
+        return mapper.convertValue(request.params(), McpSchema.InitializeRequest.class);
+      } catch (IllegalArgumentException e) {
+        problem = "The params of initialize have a field of the wrong type";
+      }
+    }
+    McpHttp.jsonRpcError(ctx, 400, request.id(), McpSchema.ErrorCodes.INVALID_PARAMS, problem);
+    return null;
   }
 
   private void start(RoutingContext ctx, McpSchema.JSONRPCRequest request, McpSchema.InitializeRequest params,
-                     String userSessionId) {
+                     McpSessionBinder.Binding binding) {
     McpStreamableServerSession.McpStreamableServerSessionInit init;
     try {
       init = sessionFactory.startSession(params);
     } catch (RuntimeException e) {
+      neverOpened(binding);
       HttpErrors.send(ctx, e);
       return;
     }
-    Connection connection = new Connection(init.session().getId(), userSessionId,
-        McpHttp.transportContext(userSessionId), init.session());
+    AtomicBoolean gone = new AtomicBoolean();
+    Connection connection = new Connection(init.session().getId(), binding,
+        McpHttp.transportContext(binding.userSessionId(), gone), init.session(), gone, new InFlight(),
+        negotiated(params.protocolVersion()));
     connections.add(connection);
     MonoFutures.toFuture(McpHttp.inContext(init.initResult(), connection.transportContext()))
         .onSuccess(result -> {
@@ -160,13 +196,19 @@ public final class VertxStreamableServerTransportProvider
           streams.open(ctx.response(), McpHttp.accepts(ctx.request(), McpHttp.TEXT_EVENT_STREAM), () -> { })
               .reply(McpHttp.encode(mapper, McpSchema.JSONRPCResponse.result(request.id(), result)),
                   McpHttp.accepts(ctx.request(), McpHttp.APPLICATION_JSON));
-          LOG.debug("Streamable MCP session {} opened for user session {}", connection.id(), userSessionId);
+          LOG.debug("Streamable MCP session {} opened for user session {}", connection.id(),
+              binding.userSessionId());
         })
         .onFailure(err -> {
           connections.close(connection);
           McpHttp.jsonRpcError(ctx, err instanceof McpError ? 400 : 500, request.id(), errorCode(err),
               err instanceof McpError ? err.getMessage() : "Initialization failed");
         });
+  }
+
+  /** The version the SDK answers initialize with: the client's when supported, else the latest. */
+  private static String negotiated(String requested) {
+    return VERSIONS.contains(requested) ? requested : VERSIONS.get(VERSIONS.size() - 1);
   }
 
   private void answer(RoutingContext ctx, Connection connection, McpSchema.JSONRPCRequest request) {
@@ -177,9 +219,78 @@ public final class VertxStreamableServerTransportProvider
     SseResponse sse = streams.open(ctx.response(), McpHttp.accepts(ctx.request(), McpHttp.TEXT_EVENT_STREAM),
         () -> { });
     SseTransport transport = SseTransport.answering(sse, mapper, request.id(),
-        McpHttp.accepts(ctx.request(), McpHttp.APPLICATION_JSON));
-    McpHttp.inContext(connection.session().responseStream(request, transport), connection.transportContext())
-        .subscribe(null, transport::fail);
+        McpHttp.accepts(ctx.request(), McpHttp.APPLICATION_JSON), connection.userSessionGone());
+    handle(connection, request, transport, transport::abandon, transport::fail);
+  }
+
+  /** Handles one request whose every message goes to {@code transport}, cancellable by the client. */
+  private void handle(Connection connection, McpSchema.JSONRPCRequest request, McpStreamableServerTransport transport,
+                      Runnable abandon, Consumer<Throwable> failed) {
+    String problem = JsonRpcParams.problem(request);
+    if (problem != null) {
+      transport.sendMessage(McpHttp.invalidParams(request, problem)).subscribe();
+      return;
+    }
+    Mono<Void> handling = McpHttp.inContext(connection.session().responseStream(transport).handle(request),
+            connection.transportContext())
+        .doFinally(signal -> endIfUserSessionGone(connection));
+    connection.inFlight().run(request.id(), handling, abandon, failed);
+  }
+
+  /**
+   * A JSON-RPC batch: accepted on sessions that negotiated 2025-03-26, whose specification requires it (later
+   * revisions removed batching: -32600 there, as for any body that is not one message). Its notifications and
+   * responses are taken at once; its requests are answered together by one {@link BatchAnswer}.
+   */
+  private void batch(RoutingContext ctx, List<?> batch) {
+    Connection connection = connectionOf(ctx);
+    if (connection == null) {
+      return;
+    }
+    if (!ProtocolVersions.MCP_2025_03_26.equals(connection.protocolVersion())) {
+      McpHttp.jsonRpcError(ctx, 400, null, McpSchema.ErrorCodes.INVALID_REQUEST,
+          "Invalid Request: JSON-RPC batches are only accepted on sessions of protocol version 2025-03-26");
+      return;
+    }
+    List<McpSchema.JSONRPCMessage> messages = batchMessages(batch);
+    if (messages.isEmpty()) {
+      McpHttp.jsonRpcError(ctx, 400, null, McpSchema.ErrorCodes.INVALID_REQUEST, "Invalid Request: a batch must "
+          + "hold one or more JSON-RPC requests, notifications or responses, and no initialize");
+      return;
+    }
+    List<McpSchema.JSONRPCRequest> requests = messages.stream()
+        .filter(McpSchema.JSONRPCRequest.class::isInstance).map(McpSchema.JSONRPCRequest.class::cast).toList();
+    if (!requests.isEmpty() && !acceptsAnswer(ctx.request())) {
+      HttpErrors.send(ctx, McpHttp.notAcceptable("application/json or text/event-stream"));
+      return;
+    }
+    messages.stream().filter(m -> !(m instanceof McpSchema.JSONRPCRequest)).forEach(m -> accept(connection, m));
+    if (requests.isEmpty()) {
+      ctx.response().setStatusCode(202).end();
+      return;
+    }
+    BatchAnswer answer = new BatchAnswer(streams.open(ctx.response(),
+        McpHttp.accepts(ctx.request(), McpHttp.TEXT_EVENT_STREAM), () -> { }), mapper,
+        McpHttp.accepts(ctx.request(), McpHttp.APPLICATION_JSON), requests.size(), connection.userSessionGone());
+    for (int i = 0; i < requests.size(); i++) {
+      BatchAnswer.Member member = answer.member(i, requests.get(i).id());
+      handle(connection, requests.get(i), member, member::abandon,
+          err -> LOG.debug("Batch request of MCP session {} failed: {}", connection.id(), err.toString()));
+    }
+  }
+
+  /** The batch's messages; none when an entry is not a message or is an initialize (which must come alone). */
+  private List<McpSchema.JSONRPCMessage> batchMessages(List<?> batch) {
+    List<McpSchema.JSONRPCMessage> messages = new ArrayList<>(batch.size());
+    for (Object item : batch) {
+      McpSchema.JSONRPCMessage message = McpHttp.toMessage(mapper, item);
+      if (message == null || message instanceof McpSchema.JSONRPCRequest r
+          && McpSchema.METHOD_INITIALIZE.equals(r.method())) {
+        return List.of();
+      }
+      messages.add(message);
+    }
+    return messages;
   }
 
   /** The listening stream: where the server's own requests and notifications go outside any call. */

@@ -27,12 +27,12 @@ final class FakeBinder implements McpSessionBinder {
   }
 
   @Override
-  public Future<String> bind(HttpServerRequest request) {
+  public Future<Binding> bind(HttpServerRequest request) {
     String sessionId = either(request.getParam("sessionId"), request.getHeader("X-Session-Id"));
     String user = either(request.getParam("userId"), request.getHeader("X-User-Id"));
     return vertx.timer(1).compose(v -> "unknown".equals(sessionId)
         ? Future.failedFuture(new ApiException(404, "Session_Not_Found", "Session not found with provided ID"))
-        : Future.succeededFuture("session-of-" + (user == null ? "anonymous" : user)));
+        : Future.succeededFuture(new Binding("session-of-" + (user == null ? "anonymous" : user), user)));
   }
 
   @Override

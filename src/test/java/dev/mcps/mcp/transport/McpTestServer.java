@@ -47,6 +47,7 @@ final class McpTestServer implements AutoCloseable {
   final VertxStreamableServerTransportProvider streamable;
   final Queue<Throwable> unexpectedErrors = new ConcurrentLinkedQueue<>();
   private final BlockingQueue<String> waitsStarted = new LinkedBlockingQueue<>();
+  private final BlockingQueue<String> waitsCancelled = new LinkedBlockingQueue<>();
   private final McpAsyncServer sseServer;
   private final McpAsyncServer streamableServer;
   private final HttpServer http;
@@ -102,6 +103,14 @@ final class McpTestServer implements AutoCloseable {
     }
   }
 
+  /** Waits until a {@code wait} call of this user session has been stopped (its handling cancelled). */
+  void awaitWaitCancelled(String userSessionId) throws InterruptedException {
+    String cancelled = waitsCancelled.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    if (!userSessionId.equals(cancelled)) {
+      throw new AssertionError("expected a cancelled wait call of " + userSessionId + ", got " + cancelled);
+    }
+  }
+
   /** Lets every pending {@code wait} call finish; later calls wait again. */
   void release() {
     Sinks.Empty<Void> released = gate;
@@ -142,10 +151,13 @@ final class McpTestServer implements AutoCloseable {
         .capabilities(McpSchema.ServerCapabilities.builder().tools(true).prompts(true).logging().build())
         .tools(tool("echo", (userSessionId, args) ->
                 Mono.just(text(args.get("text") + " @ " + userSessionId))),
+            tool("explode", (userSessionId, args) -> Mono.error(
+                new IllegalStateException("java.lang.IllegalStateException at dev.mcps.Secret"))),
             tool("wait", (userSessionId, args) -> Mono.defer(() -> {
               Mono<Void> released = gate.asMono();
               waitsStarted.add(userSessionId);
-              return released.then(Mono.just(text("released")));
+              return released.then(Mono.just(text("released")))
+                  .doOnCancel(() -> waitsCancelled.add(userSessionId));
             })))
         .build();
   }

@@ -42,8 +42,8 @@ abstract class McpTransportContract {
 
   abstract Opened open(McpTestServer server, String user);
 
-  /** POSTs one message to the session as this transport addresses it. */
-  abstract Http.Response post(Http http, String mcpSessionId, String body);
+  /** POSTs one message to the session as this transport addresses it, with these extra headers. */
+  abstract Http.Response post(Http http, String mcpSessionId, String body, String... headers);
 
   /** The JSON-RPC response to this request, wherever the transport delivers it. */
   abstract JsonObject answer(Opened session, String request);
@@ -195,6 +195,74 @@ abstract class McpTransportContract {
       Http.Response refused = post(new Http(own.port()), session.mcpSessionId(), Rpc.ping(2));
       assertThat(refused.status()).isEqualTo(503);
       assertThat(refused.json().getString("error")).isEqualTo("Server_Closing");
+    }
+  }
+
+  @Test
+  void requestsNamingAnotherUserOrSessionThanTheConnectionsAre403AndRequestsNamingNeitherWork() {
+    Opened session = open(server, "olga");
+    try (RawHttp stream = session.stream()) {
+      Http.Response otherUser = post(http, session.mcpSessionId(), Rpc.ping(2), "X-User-Id", "mallory");
+      Http.Response otherSession = post(http, session.mcpSessionId(), Rpc.ping(3),
+          "X-Session-Id", "session-of-mallory");
+      assertThat(otherUser.status()).isEqualTo(403);
+      assertThat(otherUser.json().getString("error")).isEqualTo("Session_Forbidden");
+      assertThat(otherSession.status()).isEqualTo(403);
+
+      assertThat(post(http, session.mcpSessionId(), Rpc.ping(4), "X-User-Id", "olga",
+          "X-Session-Id", "session-of-olga").status()).isBetween(200, 202);
+      assertThat(answer(session, Rpc.ping(5)).containsKey("result")).isTrue();
+      assertThat(transport(server).hasConnection("session-of-olga")).isTrue();
+    }
+  }
+
+  @Test
+  void missingOrMistypedParamsAreInvalidParamsInOurWordsAndTheSessionGoesOn() {
+    Opened session = open(server, "paula");
+    try (RawHttp stream = session.stream()) {
+      List<String> bad = List.of(
+          "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\"}",
+          Rpc.request(12, "tools/call", new JsonObject().put("name", "echo").put("arguments", "text")),
+          Rpc.request(13, "tools/call", new JsonObject().put("name", 5)),
+          "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"prompts/get\"}",
+          Rpc.request(15, "prompts/get", new JsonObject().put("name", "p").put("arguments", new io.vertx.core.json.JsonArray())),
+          "{\"jsonrpc\":\"2.0\",\"id\":16,\"method\":\"logging/setLevel\"}",
+          Rpc.request(17, "logging/setLevel", new JsonObject().put("level", "loud")),
+          "{\"jsonrpc\":\"2.0\",\"id\":18,\"method\":\"tools/call\",\"params\":[1]}",
+          Rpc.request(21, "tools/call", new JsonObject().put("name", "echo").put("_meta", 5)));
+      for (String request : bad) {
+        JsonObject error = answer(session, request).getJsonObject("error");
+        assertThat(error.getInteger("code")).as(request).isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
+        assertThat(error.encode()).as(request).contains("params").doesNotContain("java.", "Exception", "at dev.");
+      }
+      assertThat(answer(session, Rpc.request(19, "logging/setLevel", new JsonObject().put("level", "error")))
+          .containsKey("result")).isTrue();
+      assertThat(answer(session, Rpc.callTool(20, "echo", "still here")).encode()).contains("still here");
+    }
+  }
+
+  @Test
+  void rootsListChangedIsTakenAndNoRootsRequestIsSentToAClientThatDeclaredNoRoots() {
+    Opened session = open(server, "quinn");
+    try (RawHttp stream = session.stream()) {
+      String notification = new JsonObject().put("jsonrpc", "2.0").put("method", "notifications/roots/list_changed")
+          .encode();
+      assertThat(post(http, session.mcpSessionId(), notification).status()).isEqualTo(202);
+      // A marker sent after it on the same stream: a roots/list request, had one been sent, would come first.
+      transport(server).notifyClients(McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED, null).block(WAIT);
+      assertThat(stream.awaitLine(line -> line.contains("roots/list\"") || line.contains("tools/list_changed"),
+          WAIT)).contains("tools/list_changed");
+    }
+  }
+
+  @Test
+  void aHandlerFailureTheSdkDoesNotMapIsAPlainInternalErrorWithoutJavaText() {
+    Opened session = open(server, "vera");
+    try (RawHttp stream = session.stream()) {
+      JsonObject error = answer(session, Rpc.callTool(30, "explode", "")).getJsonObject("error");
+      assertThat(error.getInteger("code")).isEqualTo(McpSchema.ErrorCodes.INTERNAL_ERROR);
+      assertThat(error.getString("message")).isEqualTo("Internal error");
+      assertThat(error.encode()).doesNotContain("java.", "Exception", "at dev.");
     }
   }
 }

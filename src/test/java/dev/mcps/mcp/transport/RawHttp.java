@@ -135,6 +135,12 @@ final class RawHttp implements AutoCloseable {
       }
       if (b == -1) {
         eof = true;
+        // A body's last line has no line break of its own (a JSON error): it ends at the end of the stream.
+        if (partial.size() > 0) {
+          String line = partial.toString(StandardCharsets.UTF_8);
+          partial.reset();
+          return line;
+        }
       } else if (b == '\n') {
         String line = partial.toString(StandardCharsets.UTF_8);
         partial.reset();

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.testing.Http;
 import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The legacy HTTP+SSE transport, driven by the SDK's own SSE client and by raw HTTP. */
@@ -33,8 +35,8 @@ class VertxSseServerTransportProviderTest extends McpTransportContract {
   }
 
   @Override
-  Http.Response post(Http http, String mcpSessionId, String body) {
-    return http.post("/mcp/message?sessionId=" + mcpSessionId, body);
+  Http.Response post(Http http, String mcpSessionId, String body, String... headers) {
+    return http.post("/mcp/message?sessionId=" + mcpSessionId, body, headers);
   }
 
   @Override
@@ -114,6 +116,48 @@ class VertxSseServerTransportProviderTest extends McpTransportContract {
       assertThat(server.unexpectedErrors).isEmpty();
     } finally {
       steady.closeGracefully();
+    }
+  }
+
+  @Test
+  void aMalformedQueryStringIs400InvalidRequest() {
+    try (RawHttp sse = RawHttp.get(server.port(), "/mcp/sse?userId=%ZZ");
+         RawHttp message = RawHttp.post(server.port(), "/mcp/message?sessionId=%", Rpc.ping(1))) {
+      for (RawHttp bad : List.of(sse, message)) {
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.awaitLine(line -> line.contains("Invalid_Request"), WAIT)).isNotNull();
+      }
+    }
+  }
+
+  @Test
+  void initializeWithoutParamsIsInvalidParamsOnTheStream() {
+    try (RawHttp stream = RawHttp.get(server.port(), "/mcp/sse?userId=tina")) {
+      String endpoint = endpointOf(stream);
+      assertThat(http.post(endpoint, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}").status())
+          .isEqualTo(202);
+      String data = stream.awaitLine(line -> line.startsWith("data: ") && line.contains("\"id\":1"), WAIT);
+      assertThat(new JsonObject(data.substring("data: ".length())).getJsonObject("error").getInteger("code"))
+          .isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
+    }
+  }
+
+  @Test
+  void aCancelledCallIsStoppedAndNoResultIsSent() throws Exception {
+    Opened session = open(server, "uma");
+    try (RawHttp stream = session.stream()) {
+      assertThat(post(http, session.mcpSessionId(), Rpc.callTool(7, "wait", "")).status()).isEqualTo(202);
+      server.awaitWaitStarted("session-of-uma");
+
+      assertThat(post(http, session.mcpSessionId(), VertxStreamableServerTransportProviderTest.cancelled(7)).status())
+          .isEqualTo(202);
+      server.awaitWaitCancelled("session-of-uma");
+      server.release();
+      assertThat(post(http, session.mcpSessionId(), Rpc.ping(8)).status()).isEqualTo(202);
+
+      // Answers go out on the one stream in order: the ping's comes, the cancelled call's never did before it.
+      assertThat(stream.awaitLine(line -> line.contains("\"id\":7") || line.contains("\"id\":8"), WAIT))
+          .contains("\"id\":8");
     }
   }
 

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.testing.Http;
 import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The Streamable HTTP transport, driven by the SDK's own Streamable client and by raw HTTP. */
@@ -33,8 +35,10 @@ class VertxStreamableServerTransportProviderTest extends McpTransportContract {
   }
 
   @Override
-  Http.Response post(Http http, String mcpSessionId, String body) {
-    return http.post("/mcp", body, "Mcp-Session-Id", mcpSessionId, "Accept", BOTH);
+  Http.Response post(Http http, String mcpSessionId, String body, String... headers) {
+    String[] all = java.util.Arrays.copyOf(headers, headers.length + 4);
+    System.arraycopy(new String[] {"Mcp-Session-Id", mcpSessionId, "Accept", BOTH}, 0, all, headers.length, 4);
+    return http.post("/mcp", body, all);
   }
 
   @Override
@@ -167,6 +171,89 @@ class VertxStreamableServerTransportProviderTest extends McpTransportContract {
     } finally {
       steady.closeGracefully();
     }
+  }
+
+  @Test
+  void aMalformedQueryStringIs400InvalidRequest() {
+    for (String path : List.of("/mcp?userId=%ZZ", "/mcp?sessionId=%")) {
+      try (RawHttp bad = RawHttp.post(server.port(), path, Rpc.initialize(1, "2025-06-18"), "Accept", BOTH)) {
+        assertThat(bad.status()).as(path).isEqualTo(400);
+        assertThat(bad.awaitLine(line -> line.contains("Invalid_Request"), WAIT)).as(path).isNotNull();
+      }
+    }
+  }
+
+  @Test
+  void initializeWithoutParamsIsInvalidParamsAndOpensNoSession() {
+    Http.Response none = http.post("/mcp", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}",
+        "X-User-Id", "nina", "Accept", BOTH);
+    Http.Response noVersion = http.post("/mcp", Rpc.request(2, "initialize", new JsonObject()
+        .put("capabilities", new JsonObject())), "X-User-Id", "nina", "Accept", BOTH);
+    for (Http.Response r : List.of(none, noVersion)) {
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.json().getJsonObject("error").getInteger("code")).isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
+      assertThat(r.body()).contains("initialize needs params").doesNotContain("java.", "Exception");
+      assertThat(r.headers().firstValue("Mcp-Session-Id")).isEmpty();
+    }
+    assertThat(server.streamable.hasConnection("session-of-nina")).isFalse();
+  }
+
+  @Test
+  void notificationsAre202AtOnceAlsoWithoutAListeningStream() {
+    String session = initialize(http, "oscar");
+    String roots = new JsonObject().put("jsonrpc", "2.0").put("method", "notifications/roots/list_changed").encode();
+    String unknownResponse = new JsonObject().put("jsonrpc", "2.0").put("id", "nobody-asked")
+        .put("result", new JsonObject()).encode();
+    assertThat(post(http, session, roots).status()).isEqualTo(202);
+    assertThat(post(http, session, unknownResponse).status()).isEqualTo(202);
+    assertThat(post(http, session, Rpc.ping(2)).status()).isEqualTo(200);
+  }
+
+  @Test
+  void aCancelledCallIsStoppedAndItsResponseEndsWithoutAResult() throws Exception {
+    String session = initialize(http, "rita");
+    try (RawHttp call = RawHttp.post(server.port(), "/mcp", Rpc.callTool(7, "wait", ""),
+        "Mcp-Session-Id", session, "Accept", BOTH)) {
+      server.awaitWaitStarted("session-of-rita");
+
+      assertThat(post(http, session, cancelled(7)).status()).isEqualTo(202);
+
+      server.awaitWaitCancelled("session-of-rita");
+      assertThat(call.awaitLine(line -> line.contains("\"id\":7"), WAIT)).isNull();
+      assertThat(call.awaitEnd(WAIT)).isTrue();
+    }
+    assertThat(post(http, session, Rpc.callTool(8, "echo", "next")).json().encode()).contains("next @ session-of-rita");
+  }
+
+  @Test
+  void aBatchIsAnsweredInOrderOnA20250326SessionAndRefusedOnLaterOnes() {
+    Http.Response init = http.post("/mcp", Rpc.initialize(1, "2025-03-26"), "X-User-Id", "sam", "Accept", BOTH);
+    assertThat(init.json().getJsonObject("result").getString("protocolVersion")).isEqualTo("2025-03-26");
+    String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+
+    Http.Response batch = post(http, session, "[" + Rpc.initialized() + "," + Rpc.callTool(2, "echo", "one") + ","
+        + Rpc.ping(3) + "," + Rpc.callTool(4, "echo", "two") + "]");
+    Http.Response onlyNotifications = post(http, session, "[" + Rpc.initialized() + "]");
+    Http.Response withInitialize = post(http, session, "[" + Rpc.initialize(5, "2025-03-26") + "]");
+
+    assertThat(batch.status()).isEqualTo(200);
+    io.vertx.core.json.JsonArray answers = new io.vertx.core.json.JsonArray(batch.body());
+    assertThat(answers.stream().map(a -> ((JsonObject) a).getValue("id"))).containsExactly(2, 3, 4);
+    assertThat(answers.getJsonObject(0).encode()).contains("one @ session-of-sam");
+    assertThat(answers.getJsonObject(2).encode()).contains("two @ session-of-sam");
+    assertThat(onlyNotifications.status()).isEqualTo(202);
+    assertThat(withInitialize.json().getJsonObject("error").getInteger("code"))
+        .isEqualTo(McpSchema.ErrorCodes.INVALID_REQUEST);
+
+    String later = initialize(http, "sam");
+    Http.Response refused = post(http, later, "[" + Rpc.ping(2) + "]");
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.json().getJsonObject("error").getInteger("code")).isEqualTo(McpSchema.ErrorCodes.INVALID_REQUEST);
+  }
+
+  static String cancelled(int requestId) {
+    return new JsonObject().put("jsonrpc", "2.0").put("method", "notifications/cancelled")
+        .put("params", new JsonObject().put("requestId", requestId).put("reason", "changed my mind")).encode();
   }
 
   /** A raw initialize + initialized handshake; the MCP session id. */
