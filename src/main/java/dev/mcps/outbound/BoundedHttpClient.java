@@ -131,6 +131,8 @@ public final class BoundedHttpClient implements AutoCloseable {
 
     /** Called as soon as the headers are in, before any body chunk is delivered. */
     void read(HttpClientResponse response) {
+      // First, so that the reset of an answer we refuse ends here instead of in Vert.x's "unhandled" error log.
+      response.exceptionHandler(e -> fail(UpstreamFailure.transport(e)));
       int status = response.statusCode();
       if (status >= 300 && status < 400) {
         fail(UpstreamFailure.redirect(status, url, response.getHeader("Location")));
@@ -153,7 +155,6 @@ public final class BoundedHttpClient implements AutoCloseable {
           body.appendBuffer(chunk);
         }
       });
-      response.exceptionHandler(e -> fail(UpstreamFailure.transport(e)));
       response.endHandler(v -> promise.tryComplete(new UpstreamResponse(status, response.headers(), body)));
     }
 
