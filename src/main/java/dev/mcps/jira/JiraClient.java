@@ -46,8 +46,14 @@ public final class JiraClient {
   }
 
   public JiraClient(Vertx vertx, long timeoutMs, int maxAttempts, long maxRetryDelayMs, long maxResponseBytes) {
+    this(vertx, new BoundedHttpClient(vertx, timeoutMs, maxResponseBytes, POOL_SIZE_PER_SITE), maxAttempts,
+        maxRetryDelayMs);
+  }
+
+  /** Over a client built elsewhere (a test's, trusting its own https Jira). */
+  JiraClient(Vertx vertx, BoundedHttpClient client, int maxAttempts, long maxRetryDelayMs) {
     this.vertx = vertx;
-    this.client = new BoundedHttpClient(vertx, timeoutMs, maxResponseBytes, POOL_SIZE_PER_SITE);
+    this.client = client;
     this.maxAttempts = maxAttempts;
     this.maxRetryDelayMs = maxRetryDelayMs;
   }

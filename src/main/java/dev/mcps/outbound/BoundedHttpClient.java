@@ -13,6 +13,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
+import io.vertx.core.net.TrustOptions;
 
 /**
  * HTTP to an upstream API (Jira, an LLM provider) that can neither leak credentials nor flood the server:
@@ -39,6 +40,11 @@ public final class BoundedHttpClient implements AutoCloseable {
    * @param poolSize         connections per upstream host (LLM calls are long; a busy Jira site serves many users)
    */
   public BoundedHttpClient(Vertx vertx, long deadlineMs, long maxResponseBytes, int poolSize) {
+    this(vertx, deadlineMs, maxResponseBytes, poolSize, null);
+  }
+
+  /** @param trust the certificates https upstreams are checked against; null = the JVM's */
+  public BoundedHttpClient(Vertx vertx, long deadlineMs, long maxResponseBytes, int poolSize, TrustOptions trust) {
     if (deadlineMs <= 0 || maxResponseBytes <= 0) {
       throw new IllegalArgumentException("deadlineMs and maxResponseBytes must be positive");
     }
@@ -49,7 +55,8 @@ public final class BoundedHttpClient implements AutoCloseable {
         .with(new HttpClientOptions()
             .setConnectTimeout((int) Math.min(deadlineMs, 10_000))
             .setKeepAlive(true)
-            .setDecompressionSupported(false))
+            .setDecompressionSupported(false)
+            .setTrustOptions(trust))
         .with(new PoolOptions().setHttp1MaxSize(poolSize))
         .build();
   }

@@ -3,6 +3,7 @@ package dev.mcps.jira;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.config.ServerConfig;
+import dev.mcps.outbound.BoundedHttpClient;
 import dev.mcps.session.CredentialCipher;
 import dev.mcps.session.JiraCredentials;
 import dev.mcps.session.MemorySessionStore;
@@ -67,14 +68,17 @@ class JiraOutboundTest {
   }
 
   private void deploy(int timeoutMs, int maxResponseBytes, List<String> projects) {
+    deploy(new JiraClient(vertx, timeoutMs, 3, 1500, maxResponseBytes), projects);
+  }
+
+  private void deploy(JiraClient jiraClient, List<String> projects) {
     if (deployment != null) {
       TestServers.await(vertx.undeploy(deployment));
       client.close();
     }
     ServerConfig.Jira config = new ServerConfig.Jira(List.of("127.0.0.1"), false, null, null, null, true, false,
-        timeoutMs, 3, 1500);
-    client = new JiraClient(vertx, config.timeoutMs(), config.maxAttempts(), config.maxRetryDelayMs(),
-        maxResponseBytes);
+        10_000, 3, 1500);
+    client = jiraClient;
     ToolCatalog catalog = new ToolCatalog(new JiraTools(client, new JiraCredentialsSource(config), projects).all(),
         false);
     deployment = TestServers.await(vertx.deployVerticle(() -> new ToolsVerticle(sessions, catalog),
@@ -139,6 +143,29 @@ class JiraOutboundTest {
     probe.close();
     assertThat(hostile.thiefRequests()).hasSize(1);
     assertThat(hostile.thiefRequests().get(0).get("Authorization")).isNull();
+  }
+
+  @Test
+  void anHttpsJiraRedirectingToPlainHttpIsAToolErrorAndTheCredentialsStayOnTls() {
+    try (HostileUpstream https = HostileUpstream.startWithTls()) {
+      deploy(new JiraClient(vertx, new BoundedHttpClient(vertx, 10_000, 1024 * 1024, 4, https.trust()), 3, 1500),
+          List.of());
+      String downgrade = sessionAt("tls-1", https.baseUrl("redirect-downgrade"), EMAIL, TOKEN);
+      String elsewhere = sessionAt("tls-2", https.baseUrl("redirect"), EMAIL, TOKEN);
+      String sound = sessionAt("tls-3", https.baseUrl("echo"), EMAIL, TOKEN);
+
+      ToolResult toHttp = call(downgrade, "jira_get_issue", issue("PROJ-1"));
+      ToolResult toOtherHost = call(elsewhere, "jira_get_issue", issue("PROJ-1"));
+      ToolResult overTls = call(sound, "jira_get_issue", issue("PROJ-1"));
+
+      int thiefPort = Integer.parseInt(https.thief().replaceAll(".*:(\\d+)/.*", "$1"));
+      assertThat(toHttp.text()).startsWith("Jira answered with a redirect (302) to http://127.0.0.1:" + thiefPort
+          + "; redirects are not followed");
+      assertThat(toOtherHost.text()).startsWith("Jira answered with a redirect (302) to http://127.0.0.2:" + thiefPort);
+      assertThat(overTls.text()).as("the https Jira itself is reached").startsWith("Jira rejected the request (400)");
+      assertNoCredentialIn(toHttp);
+      assertThat(https.thiefRequests()).as("nothing reached the plain-http target").isEmpty();
+    }
   }
 
   // --- caps ---

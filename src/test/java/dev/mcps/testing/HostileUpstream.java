@@ -4,14 +4,22 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PfxOptions;
+import io.vertx.core.net.TrustOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -20,6 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code redirect}: 302 to {@link #thief()}, an http server on another port reached by another host name,
  *       which records every request it gets (it must get none);</li>
+ *   <li>{@code redirect-downgrade}: 302 to the same thief by the same host name, over plain http (with
+ *       {@link #startWithTls()}, the base URL is https: this is the downgrade);</li>
  *   <li>{@code huge}: 200 with a chunked 100 MB body, written with back-pressure, never held in memory;</li>
  *   <li>{@code huge-announced}: the same with {@code Content-Length: 104857600};</li>
  *   <li>{@code endless}: 200, then 1 KiB every 20 ms until the client goes away;</li>
@@ -58,14 +68,25 @@ public final class HostileUpstream implements AutoCloseable {
   private static final Buffer CHUNK = Buffer.buffer(filler(64 * 1024));
   private static final Buffer KIB = Buffer.buffer(filler(1024));
 
+  private static final String STORE_PASSWORD = "hostile-test";
+
   private final Vertx vertx = Vertx.vertx();
+  private final Path keyStore;
+  private final boolean tls;
   private final HttpServer server;
   private final HttpServer thiefServer;
   private final ConcurrentLinkedQueue<MultiMap> thiefRequests = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Stream> streams = new ConcurrentLinkedQueue<>();
 
-  private HostileUpstream() {
-    server = vertx.createHttpServer().requestHandler(this::handle);
+  private HostileUpstream(Path keyStore) {
+    this.keyStore = keyStore;
+    this.tls = keyStore != null;
+    HttpServerOptions options = new HttpServerOptions();
+    if (tls) {
+      options.setSsl(true).setKeyCertOptions(new PfxOptions().setPath(keyStore.toString())
+          .setPassword(STORE_PASSWORD));
+    }
+    server = vertx.createHttpServer(options).requestHandler(this::handle);
     thiefServer = vertx.createHttpServer().requestHandler(req -> {
       thiefRequests.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
       req.response().end("{}");
@@ -73,7 +94,19 @@ public final class HostileUpstream implements AutoCloseable {
   }
 
   public static HostileUpstream start() {
-    HostileUpstream h = new HostileUpstream();
+    return start(null);
+  }
+
+  /**
+   * Serves https with a self-signed certificate for 127.0.0.1 made for the test ({@link #trust()} trusts it); the
+   * redirect target stays plain http.
+   */
+  public static HostileUpstream startWithTls() {
+    return start(selfSignedKeyStore());
+  }
+
+  private static HostileUpstream start(Path keyStore) {
+    HostileUpstream h = new HostileUpstream(keyStore);
     TestServers.await(h.server.listen(0, "127.0.0.1"));
     // All interfaces, so that 127.0.0.2 — a host no allowlist in the tests names — reaches it.
     TestServers.await(h.thiefServer.listen(0, "0.0.0.0"));
@@ -82,7 +115,12 @@ public final class HostileUpstream implements AutoCloseable {
 
   /** The base URL whose requests get {@code behaviour}. */
   public String baseUrl(String behaviour) {
-    return "http://127.0.0.1:" + server.actualPort() + "/" + behaviour;
+    return (tls ? "https" : "http") + "://127.0.0.1:" + server.actualPort() + "/" + behaviour;
+  }
+
+  /** What a client must trust to reach {@link #startWithTls()}'s server. */
+  public TrustOptions trust() {
+    return new PfxOptions().setPath(keyStore.toString()).setPassword(STORE_PASSWORD);
   }
 
   /** Where {@code redirect} points: plain http, another host, another port. */
@@ -104,6 +142,8 @@ public final class HostileUpstream implements AutoCloseable {
     HttpServerResponse res = req.response();
     switch (behaviour) {
       case "redirect" -> res.setStatusCode(302).putHeader("Location", thief()).end();
+      case "redirect-downgrade" -> res.setStatusCode(302)
+          .putHeader("Location", "http://127.0.0.1:" + thiefServer.actualPort() + "/collect").end();
       case "huge" -> req.body().onSuccess(b -> streamHuge(res.setChunked(true), record("huge", res)));
       case "huge-announced" -> req.body().onSuccess(b -> streamHuge(
           res.putHeader("Content-Length", String.valueOf(HUGE_BYTES)), record("huge-announced", res)));
@@ -174,6 +214,31 @@ public final class HostileUpstream implements AutoCloseable {
         .put("error", new JsonObject().put("message", "Invalid request: x-api-key " + apiKey + ", authorization "
             + auth));
     req.response().setStatusCode(400).putHeader("Content-Type", "application/json").end(body.toBuffer());
+  }
+
+  /** A PKCS#12 key store with one self-signed certificate for 127.0.0.1, made by the JDK's keytool. */
+  private static Path selfSignedKeyStore() {
+    try {
+      Path dir = Files.createTempDirectory("hostile-tls");
+      Path store = dir.resolve("hostile.p12");
+      Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+      Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "hostile", "-keyalg", "EC",
+          "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
+          "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", STORE_PASSWORD, "-keypass",
+          STORE_PASSWORD).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("keytool failed: " + out);
+      }
+      store.toFile().deleteOnExit();
+      dir.toFile().deleteOnExit();
+      return store;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private static byte[] filler(int size) {
