@@ -115,18 +115,13 @@ public final class JiraClient {
       return new JiraException(0, "Jira could not be reached (" + cause.getClass().getSimpleName() + ")");
     }
     return switch (failure.kind()) {
-      case DEADLINE -> new JiraException(0, "Jira did not answer within " + seconds(client.deadlineMs())
-          + " s");
+      case DEADLINE -> new JiraException(0, "Jira " + failure.getMessage());
       case TOO_LARGE -> new JiraException(0, "Jira's answer is larger than " + client.maxResponseBytes()
           + " bytes (JIRA_MAX_RESPONSE_BYTES); ask for less, e.g. fewer fields or results");
       case REDIRECT -> new JiraException(failure.status(), "Jira " + failure.getMessage()
           + " (the credentials are only sent to the session's Jira base URL; check it)");
       case TRANSPORT -> new JiraException(0, "Jira could not be reached (" + failure.getMessage() + ")");
     };
-  }
-
-  private static String seconds(long ms) {
-    return ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0);
   }
 
   /** {@code details}: Jira's own error texts, already scrubbed of the credentials. */

@@ -21,7 +21,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -109,17 +108,6 @@ class JiraOutboundTest {
         .doesNotContain(BASIC.substring(10, 30));
   }
 
-  /** The server saw the client hang up: what a cut-off or reset looks like from the other end. */
-  private void awaitClosedByClient(String kind) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < until && !hostile.streams().stream().filter(s -> s.kind().equals(kind))
-        .allMatch(HostileUpstream.Stream::closedByClient)) {
-      Thread.sleep(50);
-    }
-    assertThat(hostile.streams()).filteredOn(s -> s.kind().equals(kind)).isNotEmpty()
-        .allMatch(HostileUpstream.Stream::closedByClient, "closed by the client");
-  }
-
   // --- redirects ---
 
   @Test
@@ -179,7 +167,7 @@ class JiraOutboundTest {
     assertThat(r.isError()).isTrue();
     assertThat(r.text()).isEqualTo("Jira's answer is larger than 2097152 bytes (JIRA_MAX_RESPONSE_BYTES); ask for "
         + "less, e.g. fewer fields or results");
-    awaitClosedByClient("huge");
+    hostile.awaitClosedByClient("huge");
     assertThat(hostile.streams().get(0).written()).isLessThan(HostileUpstream.HUGE_BYTES);
   }
 
@@ -191,7 +179,7 @@ class JiraOutboundTest {
 
     assertThat(r.isError()).isTrue();
     assertThat(r.text()).startsWith("Jira's answer is larger than 2097152 bytes (JIRA_MAX_RESPONSE_BYTES)");
-    awaitClosedByClient("huge-announced");
+    hostile.awaitClosedByClient("huge-announced");
     assertThat(hostile.streams().get(0).written()).isLessThan(HostileUpstream.HUGE_BYTES);
   }
 
@@ -206,7 +194,7 @@ class JiraOutboundTest {
 
     assertThat(r.isError()).isTrue();
     assertThat(r.text()).isEqualTo("Jira did not answer within 1.5 s");
-    awaitClosedByClient("endless");
+    hostile.awaitClosedByClient("endless");
     assertThat(hostile.streams().get(0).written()).as("it was streaming when cut").isPositive();
   }
 
@@ -222,8 +210,8 @@ class JiraOutboundTest {
 
     assertThat(fastDrip.text()).isEqualTo("Jira did not answer within 1 s");
     assertThat(slowDrip.text()).isEqualTo("Jira did not answer within 1 s");
-    awaitClosedByClient("drip-200");
-    awaitClosedByClient("drip-5000");
+    hostile.awaitClosedByClient("drip-200");
+    hostile.awaitClosedByClient("drip-5000");
     assertThat(hostile.streams()).filteredOn(s -> s.kind().equals("drip-200")).first()
         .matches(s -> s.written() >= 2, "several bytes dripped in before the deadline");
   }
@@ -250,7 +238,7 @@ class JiraOutboundTest {
     jira.addUser("calm@example.com", "token-calm", "CALM");
     String calmKey = jira.addIssue("CALM", "All is well", "d");
     String calm = sessionAt("calm", jira.baseUrl(), "calm@example.com", "token-calm");
-    long before = usedHeapAfterGc();
+    long before = HostileUpstream.usedHeapAfterGc();
 
     List<Future<ToolResult>> hostileCalls = new ArrayList<>();
     for (String behaviour : List.of("huge", "huge", "huge", "huge", "huge-announced", "endless", "endless",
@@ -265,10 +253,10 @@ class JiraOutboundTest {
     }
     TestServers.await(Future.all(calmCalls));
     long calmMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-    awaitClosedByClient("huge");
-    long during = usedHeapAfterGc();
+    hostile.awaitClosedByClient("huge");
+    long during = HostileUpstream.usedHeapAfterGc();
     TestServers.await(Future.join(hostileCalls));
-    long after = usedHeapAfterGc();
+    long after = HostileUpstream.usedHeapAfterGc();
 
     assertThat(calmCalls).allMatch(f -> !f.result().isError() && f.result().text().startsWith(calmKey));
     assertThat(calmMs).as("20 calls of another user while Jira floods").isLessThan(5_000);
@@ -276,16 +264,6 @@ class JiraOutboundTest {
     long mib = 1024 * 1024;
     assertThat(during / mib).as("used heap while the endless calls still run, MiB").isLessThan(before / mib + 64);
     assertThat(after / mib).as("used heap after the hostile calls, MiB").isLessThan(before / mib + 64);
-  }
-
-  private static long usedHeapAfterGc() throws InterruptedException {
-    long least = Long.MAX_VALUE;
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(100);
-      least = Math.min(least, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-    }
-    return least;
   }
 
   // --- JIRA_PROJECTS ---

@@ -73,16 +73,6 @@ class BedrockOutboundTest {
     throw new AssertionError("the call succeeded");
   }
 
-  private void awaitClosedByClient(String kind) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < until && !hostile.streams().stream().filter(s -> s.kind().equals(kind))
-        .allMatch(HostileUpstream.Stream::closedByClient)) {
-      Thread.sleep(50);
-    }
-    assertThat(hostile.streams()).filteredOn(s -> s.kind().equals(kind)).isNotEmpty()
-        .allMatch(HostileUpstream.Stream::closedByClient, "closed by the client");
-  }
-
   @Test
   void aRedirectIsAProviderErrorAndItsTargetReceivesNothing() {
     ProviderException e = failure("redirect", 15_000);
@@ -99,7 +89,7 @@ class BedrockOutboundTest {
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.getMessage()).isEqualTo("Bedrock answered with more than " + CAP
         + " bytes (PROVIDER_MAX_RESPONSE_BYTES)");
-    awaitClosedByClient("huge");
+    hostile.awaitClosedByClient("huge");
     assertThat(hostile.streams().get(0).written()).isLessThan(HostileUpstream.HUGE_BYTES);
   }
 
@@ -110,7 +100,7 @@ class BedrockOutboundTest {
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.getMessage()).isEqualTo("Bedrock answered with more than " + CAP
         + " bytes (PROVIDER_MAX_RESPONSE_BYTES)");
-    awaitClosedByClient("huge-announced");
+    hostile.awaitClosedByClient("huge-announced");
   }
 
   @Test
@@ -123,6 +113,6 @@ class BedrockOutboundTest {
 
     assertThat(e.status()).isEqualTo(504);
     assertThat(e.code()).isEqualTo("Provider_Timeout");
-    awaitClosedByClient("drip-200");
+    hostile.awaitClosedByClient("drip-200");
   }
 }

@@ -13,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -92,16 +91,6 @@ class ProviderOutboundTest {
     throw new AssertionError("the call succeeded");
   }
 
-  private void awaitClosedByClient(String kind) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < until && !hostile.streams().stream().filter(s -> s.kind().equals(kind))
-        .allMatch(HostileUpstream.Stream::closedByClient)) {
-      Thread.sleep(50);
-    }
-    assertThat(hostile.streams()).filteredOn(s -> s.kind().equals(kind)).isNotEmpty()
-        .allMatch(HostileUpstream.Stream::closedByClient, "closed by the client");
-  }
-
   private static void assertNoKeyIn(String text) {
     for (String key : List.of(ANTHROPIC_KEY, OPENAI_KEY)) {
       for (int i = 0; i + 6 <= key.length(); i++) {
@@ -132,7 +121,7 @@ class ProviderOutboundTest {
     assertThat(e.code()).isEqualTo("Provider_Error");
     assertThat(e.getMessage()).isEqualTo("Anthropic answered with more than " + CAP
         + " bytes (PROVIDER_MAX_RESPONSE_BYTES)");
-    awaitClosedByClient(behaviour);
+    hostile.awaitClosedByClient(behaviour);
     assertThat(hostile.streams()).as("one attempt: the same answer would come back").hasSize(1);
     assertThat(hostile.streams().get(0).written()).isLessThan(HostileUpstream.HUGE_BYTES);
   }
@@ -145,7 +134,7 @@ class ProviderOutboundTest {
     assertThat(e.status()).isEqualTo(504);
     assertThat(e.code()).isEqualTo("Provider_Timeout");
     assertThat(e.getMessage()).isEqualTo("OpenAI did not answer within 1.5 s");
-    awaitClosedByClient(behaviour);
+    hostile.awaitClosedByClient(behaviour);
     assertThat(hostile.streams()).hasSize(1);
   }
 
@@ -166,7 +155,7 @@ class ProviderOutboundTest {
     LlmProvider calmProvider = provider("anthropic", calm.baseUrl(), new CallPolicy(10_000, 3, 200));
     CallPolicy flooded = new CallPolicy(20_000, 1, 200); // the default cap, 32 MiB
     CallPolicy stalled = new CallPolicy(3000, 1, 200);
-    long before = usedHeapAfterGc();
+    long before = HostileUpstream.usedHeapAfterGc();
 
     List<Future<ProviderReply>> hostileCalls = new ArrayList<>();
     for (String behaviour : List.of("huge", "huge", "huge", "huge-announced", "endless", "drip-5000")) {
@@ -181,7 +170,7 @@ class ProviderOutboundTest {
     TestServers.await(Future.all(calmCalls));
     long calmMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     TestServers.await(Future.join(hostileCalls).otherwiseEmpty());
-    long after = usedHeapAfterGc();
+    long after = HostileUpstream.usedHeapAfterGc();
 
     assertThat(calmMs).as("20 calls to a sound API while another floods").isLessThan(5_000);
     assertThat(hostileCalls).extracting(f -> ((ProviderException) f.cause()).status())
@@ -192,13 +181,4 @@ class ProviderOutboundTest {
     assertThat(sent.get("x-api-key")).isEqualTo(ANTHROPIC_KEY);
   }
 
-  private static long usedHeapAfterGc() throws InterruptedException {
-    long least = Long.MAX_VALUE;
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(100);
-      least = Math.min(least, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-    }
-    return least;
-  }
 }

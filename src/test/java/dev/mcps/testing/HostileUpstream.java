@@ -137,6 +137,44 @@ public final class HostileUpstream implements AutoCloseable {
     return List.copyOf(streams);
   }
 
+  /**
+   * Waits (up to 20 s) until the client has hung up on every {@code kind} answer — what a cut-off or a reset looks
+   * like from this end — and fails the test if it has not.
+   */
+  public void awaitClosedByClient(String kind) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < until && !streams.stream().filter(s -> s.kind().equals(kind))
+        .allMatch(Stream::closedByClient)) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    List<Stream> ofKind = streams.stream().filter(s -> s.kind().equals(kind)).toList();
+    if (ofKind.isEmpty() || !ofKind.stream().allMatch(Stream::closedByClient)) {
+      throw new AssertionError("the client did not close every '" + kind + "' answer (" + ofKind.size() + " seen)");
+    }
+  }
+
+  /** Used heap after a full collection (the least of three tries, so that a collection in flight does not count). */
+  public static long usedHeapAfterGc() {
+    long least = Long.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      least = Math.min(least, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage()
+          .getUsed());
+    }
+    return least;
+  }
+
   private void handle(HttpServerRequest req) {
     String behaviour = req.path().split("/")[1];
     HttpServerResponse res = req.response();
