@@ -78,11 +78,17 @@ public final class BoundedHttpClient implements AutoCloseable {
     Exchange exchange = new Exchange(caller.promise(), absoluteUrl);
     long timer = caller.setTimer(deadlineMs, id -> exchange.fail(UpstreamFailure.deadline(deadlineMs)));
     exchange.future().onComplete(ar -> vertx.cancelTimer(timer));
-    RequestOptions options = new RequestOptions()
-        .setMethod(method)
-        .setAbsoluteURI(absoluteUrl)
-        .setHeaders(headers)
-        .setFollowRedirects(false);
+    RequestOptions options;
+    try {
+      options = new RequestOptions()
+          .setMethod(method)
+          .setAbsoluteURI(absoluteUrl)
+          .setHeaders(headers)
+          .setFollowRedirects(false);
+    } catch (RuntimeException badUrl) {
+      exchange.fail(UpstreamFailure.transport(badUrl));
+      return exchange.future();
+    }
     client.request(options)
         .compose(request -> {
           exchange.attach(request);
