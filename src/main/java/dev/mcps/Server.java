@@ -97,16 +97,17 @@ public final class Server {
     ServerConfig.Chat chat = config.chat();
     if (providers == null) {
       server.providers = Providers.create(vertx, chat, new CallPolicy(chat.providerTimeoutMs(),
-          chat.providerMaxAttempts(), chat.providerRetryMaxDelayMs()));
+          chat.providerMaxAttempts(), chat.providerRetryMaxDelayMs(), config.limits().providerMaxResponseBytes()));
     }
     Map<String, LlmProvider> llms = providers != null ? providers : server.providers.byName();
     long startedAt = System.currentTimeMillis();
     ServerConfig.Jira jiraConfig = config.jira();
     JiraUrlPolicy jiraPolicy = new JiraUrlPolicy(jiraConfig.allowedHosts(), jiraConfig.allowHttp());
     JiraClient jira = new JiraClient(vertx, jiraConfig.timeoutMs(), jiraConfig.maxAttempts(),
-        jiraConfig.maxRetryDelayMs());
+        jiraConfig.maxRetryDelayMs(), config.limits().jiraMaxResponseBytes());
     server.catalog = new ToolCatalog(Stream.concat(SessionTools.all(sessions).stream(),
-        new JiraTools(jira, new JiraCredentialsSource(jiraConfig)).all().stream()).toList(), jiraConfig.readOnly());
+        new JiraTools(jira, new JiraCredentialsSource(jiraConfig), config.limits().jiraProjects()).all().stream())
+        .toList(), jiraConfig.readOnly());
     // Completed outside Vert.x: on a failed start Vert.x is closed, and its contexts run no more callbacks.
     CompletableFuture<Server> started = new CompletableFuture<>();
     vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L))

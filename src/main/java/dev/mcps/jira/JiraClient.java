@@ -1,9 +1,14 @@
 package dev.mcps.jira;
 
 import dev.mcps.RetryDelay;
+import dev.mcps.outbound.BoundedHttpClient;
+import dev.mcps.outbound.UpstreamFailure;
+import dev.mcps.outbound.UpstreamResponse;
 import dev.mcps.session.JiraCredentials;
 import dev.mcps.tools.ToolCancellation;
+import io.netty.handler.codec.http.QueryStringEncoder;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -11,47 +16,46 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.ext.web.client.impl.ClientPhase;
-import io.vertx.ext.web.client.impl.HttpContext;
-import io.vertx.ext.web.client.impl.WebClientInternal;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Jira Cloud REST v3 over the non-blocking web client, always with the credentials it is handed (never a global).
+ * Jira Cloud REST v3 over a {@link BoundedHttpClient}, always with the credentials it is handed (never a global).
  * 429 and 503 are retried, honouring {@code Retry-After}, a bounded number of times with jitter; other failures
- * become a {@link JiraException} whose message is safe to show (no token, no Authorization header).
+ * become a {@link JiraException} whose message is safe to show (no token, no Authorization header, see
+ * {@link JiraSecrets}). Each HTTP exchange has a total deadline ({@code JIRA_TIMEOUT_MS}) and a body cap
+ * ({@code JIRA_MAX_RESPONSE_BYTES}); a redirect is never followed, since it would carry the user's Authorization to
+ * wherever Jira points it.
  */
 public final class JiraClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(JiraClient.class);
-  private static final String CANCELLATION = "mcps.toolCancellation";
+  /** Connections per Jira site: many users of one company share its site. */
+  private static final int POOL_SIZE_PER_SITE = 32;
+  public static final int DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
   private final Vertx vertx;
-  private final WebClient client;
-  private final long timeoutMs;
+  private final BoundedHttpClient client;
   private final int maxAttempts;
   private final long maxRetryDelayMs;
 
   public JiraClient(Vertx vertx, long timeoutMs, int maxAttempts, long maxRetryDelayMs) {
+    this(vertx, timeoutMs, maxAttempts, maxRetryDelayMs, DEFAULT_MAX_RESPONSE_BYTES);
+  }
+
+  public JiraClient(Vertx vertx, long timeoutMs, int maxAttempts, long maxRetryDelayMs, long maxResponseBytes) {
+    this(vertx, new BoundedHttpClient(vertx, timeoutMs, maxResponseBytes, POOL_SIZE_PER_SITE), maxAttempts,
+        maxRetryDelayMs);
+  }
+
+  /** Over a client built elsewhere (a test's, trusting its own https Jira). */
+  JiraClient(Vertx vertx, BoundedHttpClient client, int maxAttempts, long maxRetryDelayMs) {
     this.vertx = vertx;
-    this.client = WebClient.create(vertx, new WebClientOptions()
-        .setConnectTimeout((int) Math.min(timeoutMs, 10_000))
-        .setUserAgent("mcp-session-server")
-        .setKeepAlive(true));
-    ((WebClientInternal) client).addInterceptor(JiraClient::abortWhenCancelled);
-    this.timeoutMs = timeoutMs;
+    this.client = client;
     this.maxAttempts = maxAttempts;
     this.maxRetryDelayMs = maxRetryDelayMs;
   }
@@ -71,27 +75,31 @@ public final class JiraClient {
   /** The response body as an object ({} for an empty 2xx body; an array body is wrapped as {"values": [...]}). */
   private Future<JsonObject> send(JiraCredentials creds, HttpMethod method, String path, Map<String, String> query,
                                   JsonObject body) {
-    return attempt(creds, method, path, query, body, 1);
+    QueryStringEncoder url = new QueryStringEncoder(creds.baseUrl() + path);
+    query.forEach(url::addParam);
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+        .add("Authorization", "Basic " + JiraSecrets.basicValue(creds))
+        .add("Accept", "application/json")
+        .add("User-Agent", "mcp-session-server");
+    if (body != null) {
+      headers.add("Content-Type", "application/json");
+    }
+    return attempt(creds, method, url.toString(), path, headers, body == null ? null : body.toBuffer(), 1);
   }
 
-  private Future<JsonObject> attempt(JiraCredentials creds, HttpMethod method, String path, Map<String, String> query,
-                                     JsonObject body, int attempt) {
+  private Future<JsonObject> attempt(JiraCredentials creds, HttpMethod method, String url, String path,
+                                     MultiMap headers, Buffer body, int attempt) {
     if (ToolCancellation.isCancelled()) {
       // The caller gave up on this call (e.g. during a Retry-After wait): no further request reaches Jira.
       return Future.failedFuture(new JiraException(0, "The call was cancelled"));
     }
-    HttpRequest<Buffer> request = client.requestAbs(method, creds.baseUrl() + path)
-        .putHeader("Authorization", basic(creds))
-        .putHeader("Accept", "application/json")
-        .timeout(timeoutMs);
-    query.forEach(request::addQueryParam);
-    Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendJsonObject(body);
-    return sent.transform(ar -> {
+    // A cancelled tool call resets its request: a create or update Jira has not read yet never happens.
+    return client.send(method, url, headers, body, ToolCancellation.current()).transform(ar -> {
       if (ar.failed()) {
         return Future.failedFuture(unreachable(ar.cause()));
       }
-      HttpResponse<Buffer> response = ar.result();
-      int status = response.statusCode();
+      UpstreamResponse response = ar.result();
+      int status = response.status();
       if (status >= 200 && status < 300) {
         try {
           return Future.succeededFuture(parse(response.body()));
@@ -100,39 +108,32 @@ public final class JiraClient {
         }
       }
       if ((status == 429 || status == 503) && attempt < maxAttempts) {
-        long delay = RetryDelay.millis(response.getHeader("Retry-After"), attempt, 250, maxRetryDelayMs);
+        long delay = RetryDelay.millis(response.header("Retry-After"), attempt, 250, maxRetryDelayMs);
         LOG.debug("Jira answered {} to {} {}; retry {} in {} ms", status, method, path, attempt + 1, delay);
         return vertx.timer(Math.max(1, delay), TimeUnit.MILLISECONDS)
-            .compose(v -> attempt(creds, method, path, query, body, attempt + 1));
+            .compose(v -> attempt(creds, method, url, path, headers, body, attempt + 1));
       }
-      return Future.failedFuture(error(status, response.body()));
+      return Future.failedFuture(error(status, JiraSecrets.scrub(jiraMessages(response.body()), creds)));
     });
   }
 
-  /**
-   * A tool call its caller cancelled aborts its Jira request: the request is reset, so a create or update that Jira
-   * has not read yet never happens. Interceptors of the prepare phase run on the caller's context, where the call's
-   * cancellation is.
-   */
-  private static void abortWhenCancelled(HttpContext<?> ctx) {
-    if (ctx.phase() == ClientPhase.PREPARE_REQUEST && ToolCancellation.current() != null) {
-      ctx.set(CANCELLATION, ToolCancellation.current());
-    } else if (ctx.phase() == ClientPhase.SEND_REQUEST && ctx.get(CANCELLATION) != null) {
-      HttpClientRequest request = ctx.clientRequest();
-      ctx.<Future<Void>>get(CANCELLATION).onSuccess(v -> request.reset());
-    }
-    ctx.next();
-  }
-
   private JiraException unreachable(Throwable cause) {
-    if (cause instanceof TimeoutException || (cause.getMessage() != null && cause.getMessage().contains("timeout"))) {
-      return new JiraException(0, "Jira did not answer within " + (timeoutMs / 1000.0) + " s");
+    if (!(cause instanceof UpstreamFailure failure)) {
+      return new JiraException(0, "Jira could not be reached (" + cause.getClass().getSimpleName() + ")");
     }
-    return new JiraException(0, "Jira could not be reached (" + cause.getClass().getSimpleName() + ")");
+    return switch (failure.kind()) {
+      case DEADLINE -> new JiraException(0, "Jira " + failure.getMessage());
+      case TOO_LARGE -> new JiraException(0, "Jira's answer is larger than " + client.maxResponseBytes()
+          + " bytes (JIRA_MAX_RESPONSE_BYTES); ask for less, e.g. fewer fields or results");
+      case REDIRECT -> new JiraException(failure.status(), "Jira " + failure.getMessage()
+          + " (the credentials are only sent to the session's Jira base URL; check it)");
+      case TRANSPORT -> new JiraException(0, "Jira could not be reached (" + failure.getMessage() + ")");
+      case CANCELLED -> new JiraException(0, "The call was cancelled");
+    };
   }
 
-  private static JiraException error(int status, Buffer body) {
-    String details = jiraMessages(body);
+  /** {@code details}: Jira's own error texts, already scrubbed of the credentials. */
+  private static JiraException error(int status, String details) {
     String text = switch (status) {
       case 400 -> "Jira rejected the request (400)" + (details.isEmpty() ? "" : ": " + details);
       case 401 -> "Jira rejected the credentials (401): check the email and API token";
@@ -181,11 +182,6 @@ public final class JiraClient {
       throw new JiraException(0, "Jira answered with an unexpected JSON value");
     }
     return object;
-  }
-
-  private static String basic(JiraCredentials c) {
-    return "Basic " + Base64.getEncoder().encodeToString((c.email() + ":" + c.apiToken())
-        .getBytes(StandardCharsets.UTF_8));
   }
 
   public void close() {

@@ -33,10 +33,17 @@ public final class JiraTools {
 
   private final JiraClient jira;
   private final JiraCredentialsSource credentials;
+  private final ProjectScope scope;
 
   public JiraTools(JiraClient jira, JiraCredentialsSource credentials) {
+    this(jira, credentials, List.of());
+  }
+
+  /** @param projects the project keys the tools may touch ({@code JIRA_PROJECTS}); empty = all */
+  public JiraTools(JiraClient jira, JiraCredentialsSource credentials, List<String> projects) {
     this.jira = jira;
     this.credentials = credentials;
+    this.scope = new ProjectScope(projects);
   }
 
   public List<Tool> all() {
@@ -55,7 +62,11 @@ public final class JiraTools {
           String key = issueKey(args);
           String fields = fieldList(args, DEFAULT_ISSUE_FIELDS);
           return notFoundAs(jira.get(creds, "/rest/api/3/issue/" + key, Map.of("fields", fields)), "Issue " + key)
-              .map(JiraTools::issueResult);
+              .map(issue -> {
+                // Jira answers a moved issue's old key with the issue in its new project.
+                scope.checkIssue(issue.getString("key", key));
+                return issueResult(issue);
+              });
         });
   }
 
@@ -68,7 +79,7 @@ public final class JiraTools {
             "nextPageToken", str("Token from the previous page"),
             "fields", arr("Jira field names to include")), "jql"),
         (creds, args) -> {
-          String jql = args.requiredString("jql", 4000);
+          String jql = scope.constrain(args.requiredString("jql", 4000));
           int max = maxResults(args);
           Map<String, String> query = new LinkedHashMap<>();
           query.put("jql", jql);
@@ -99,10 +110,13 @@ public final class JiraTools {
             StringBuilder text = new StringBuilder();
             for (Object o : values) {
               JsonObject p = (JsonObject) o;
+              if (!scope.allows(p.getString("key"))) {
+                continue;
+              }
               projects.add(new JsonObject().put("key", p.getString("key")).put("name", p.getString("name")));
               text.append(p.getString("key")).append(": ").append(p.getString("name")).append('\n');
             }
-            return ToolResult.ok(values.isEmpty() ? "No projects found." : text.toString().strip(),
+            return ToolResult.ok(projects.isEmpty() ? "No projects found." : text.toString().strip(),
                 new JsonObject().put("projects", projects));
           });
         });
@@ -138,6 +152,7 @@ public final class JiraTools {
           if (!PROJECT_KEY.matcher(project).matches()) {
             throw new ToolArguments.Invalid("Invalid argument 'projectKey': not a Jira project key");
           }
+          scope.checkProject(project);
           JsonObject fields = new JsonObject()
               .put("project", new JsonObject().put("key", project))
               .put("summary", args.requiredString("summary", 255))
@@ -267,11 +282,13 @@ public final class JiraTools {
         : Future.failedFuture(err));
   }
 
-  private static String issueKey(ToolArguments args) {
+  /** The validated, upper-cased key; refused (before any call to Jira) outside {@code JIRA_PROJECTS}. */
+  private String issueKey(ToolArguments args) {
     String key = args.requiredString("issueKey", 64).trim().toUpperCase(Locale.ROOT);
     if (!ISSUE_KEY.matcher(key).matches()) {
       throw new ToolArguments.Invalid("Invalid argument 'issueKey': expected a key such as PROJ-123");
     }
+    scope.checkIssue(key);
     return key;
   }
 

@@ -1,14 +1,14 @@
 package dev.mcps.provider;
 
 import dev.mcps.config.ServerConfig;
+import dev.mcps.outbound.BoundedHttpClient;
+import dev.mcps.outbound.UpstreamResponse;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.HttpMethod;
 
 /**
  * A provider whose API is JSON over HTTP with an API key (Anthropic Messages, OpenAI Chat Completions), called with
@@ -16,15 +16,21 @@ import io.vertx.ext.web.client.WebClientOptions;
  * canonical reply, and says where the key goes. One POST is one attempt for {@link ProviderCalls}: a non-2xx answer
  * fails it with the status, {@code Retry-After} and the API's own error text. The body is encoded once, so retries
  * resend the same bytes.
+ *
+ * <p>The API key goes only where the configuration says: a redirect is never followed (it would re-send the key to
+ * wherever it points) and fails the call as a 502. Each attempt has a total deadline and a cap on the answer's size
+ * ({@link CallPolicy}), both enforced while the body streams in ({@link BoundedHttpClient}).
  */
 public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
+
+  /** Connections to the API: every concurrent turn holds one for the length of a generation. */
+  private static final int POOL_SIZE = 64;
 
   private final ServerConfig.Provider config;
   private final String displayName;
   private final String settings;
   private final ProviderCalls calls;
-  private final WebClient client;
-  private final long timeoutMs;
+  private final BoundedHttpClient client;
 
   /**
    * @param displayName the name users read ("Anthropic")
@@ -36,11 +42,7 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
     this.displayName = displayName;
     this.settings = settings;
     this.calls = new ProviderCalls(vertx, displayName, "API key", policy, config.apiKey());
-    this.client = WebClient.create(vertx, new WebClientOptions()
-        .setConnectTimeout((int) Math.min(policy.timeoutMs(), 10_000))
-        .setUserAgent("mcp-session-server")
-        .setKeepAlive(true));
-    this.timeoutMs = policy.timeoutMs();
+    this.client = new BoundedHttpClient(vertx, policy.timeoutMs(), policy.maxResponseBytes(), POOL_SIZE);
   }
 
   /** The path after the base URL, e.g. {@code /v1/messages}. */
@@ -74,24 +76,23 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
     return calls.run(() -> post(url, headers, body), raw -> reply(raw.toJsonObject()));
   }
 
-  private Future<Buffer> post(String url, MultiMap headers, Buffer body) {
-    return client.postAbs(url)
-        .putHeaders(headers)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Accept", "application/json")
-        .timeout(timeoutMs)
-        .sendBuffer(body)
+  private Future<Buffer> post(String url, MultiMap authHeaders, Buffer body) {
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(authHeaders)
+        .add("Content-Type", "application/json")
+        .add("Accept", "application/json")
+        .add("User-Agent", "mcp-session-server");
+    return client.send(HttpMethod.POST, url, headers, body)
         .transform(ar -> ar.succeeded() ? answer(ar.result())
             : Future.failedFuture(ProviderCalls.Failure.transport(ar.cause())));
   }
 
-  private static Future<Buffer> answer(HttpResponse<Buffer> response) {
-    int status = response.statusCode();
+  private static Future<Buffer> answer(UpstreamResponse response) {
+    int status = response.status();
     if (status < 200 || status >= 300) {
-      return Future.failedFuture(ProviderCalls.Failure.status(status, response.getHeader("Retry-After"),
+      return Future.failedFuture(ProviderCalls.Failure.status(status, response.header("Retry-After"),
           errorText(response.body())));
     }
-    return Future.succeededFuture(response.body() == null ? Buffer.buffer() : response.body());
+    return Future.succeededFuture(response.body());
   }
 
   /** {@code {"error":{"message"}}} (Anthropic, OpenAI), {@code {"error":"..."}} (Ollama) or {@code {"message"}}. */

@@ -1,6 +1,7 @@
 package dev.mcps.provider;
 
 import dev.mcps.RetryDelay;
+import dev.mcps.outbound.UpstreamFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * again up to {@link CallPolicy#maxAttempts()} times, after the provider's {@code Retry-After} or else an exponential
  * backoff, plus jitter ({@link RetryDelay}). Whatever ends the call becomes a {@link ProviderException} whose
  * text names the provider and holds nothing that looks like the credential: 401/403 → "rejected the API key", other
- * 4xx → the provider's own error text (scrubbed), 429/5xx/unreachable → 502, no answer in time → 504.
+ * 4xx → the provider's own error text (scrubbed), 429/5xx/unreachable → 502, a redirect or an answer past
+ * {@link CallPolicy#maxResponseBytes()} → 502 (not retried), no whole answer in time → 504.
  *
  * <p>Attempts report what went wrong as a {@link Failure}; anything else they fail with counts as "unreachable".
  */
@@ -100,6 +102,7 @@ public final class ProviderCalls {
       case UNREACHABLE -> new ProviderException(502, "Provider_Error",
           provider + " could not be reached (" + f.getMessage() + ")");
       case STATUS -> new ProviderException(502, "Provider_Error", statusText(f.status, safe(f.detail)));
+      case UNUSABLE -> new ProviderException(502, "Provider_Error", provider + " " + f.getMessage());
     };
   }
 
@@ -144,7 +147,7 @@ public final class ProviderCalls {
     return ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0);
   }
 
-  private enum Kind { STATUS, TIMEOUT, UNREACHABLE }
+  private enum Kind { STATUS, TIMEOUT, UNREACHABLE, UNUSABLE }
 
   /** Why one attempt failed, as the transport saw it; the retry decision and the final text are made above. */
   public static final class Failure extends RuntimeException {
@@ -167,6 +170,14 @@ public final class ProviderCalls {
       return new Failure(Kind.STATUS, status, retryAfter, detail, "status " + status);
     }
 
+    /**
+     * An answer we refuse to use and that would come back the same on a retry (a redirect, a body past the cap);
+     * {@code why} follows the provider's name in the error and must hold nothing secret.
+     */
+    public static Failure unusable(String why) {
+      return new Failure(Kind.UNUSABLE, 0, null, null, why);
+    }
+
     public static Failure timeout() {
       return new Failure(Kind.TIMEOUT, 0, null, null, "timeout");
     }
@@ -175,6 +186,16 @@ public final class ProviderCalls {
     public static Failure transport(Throwable cause) {
       if (cause instanceof Failure f) {
         return f;
+      }
+      if (cause instanceof UpstreamFailure u) {
+        return switch (u.kind()) {
+          case DEADLINE -> timeout();
+          case REDIRECT -> unusable(u.getMessage());
+          case TOO_LARGE -> unusable(u.getMessage() + " (PROVIDER_MAX_RESPONSE_BYTES)");
+          case TRANSPORT -> u.getCause() != null ? transport(u.getCause())
+              : new Failure(Kind.UNREACHABLE, 0, null, null, u.getMessage());
+          case CANCELLED -> new Failure(Kind.UNREACHABLE, 0, null, null, u.getMessage());
+        };
       }
       if (cause instanceof TimeoutException
           || (cause.getMessage() != null && cause.getMessage().toLowerCase().contains("timeout period"))) {

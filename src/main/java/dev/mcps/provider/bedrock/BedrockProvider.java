@@ -107,7 +107,11 @@ public final class BedrockProvider implements LlmProvider, AutoCloseable {
             .writeTimeout(timeout.plusSeconds(5)))
         .overrideConfiguration(o -> o
             .retryStrategy(AwsRetryStrategy.doNotRetry())
-            .apiCallAttemptTimeout(timeout));
+            // The whole call, body included, like the other providers' total deadline (the read timeout above
+            // only measures idleness, which a byte-every-few-seconds drip never reaches).
+            .apiCallAttemptTimeout(timeout)
+            .apiCallTimeout(timeout)
+            .addExecutionInterceptor(new ResponseCap(policy.maxResponseBytes())));
     if (config.endpoint() != null && !config.endpoint().isBlank()) {
       builder.endpointOverride(URI.create(config.endpoint()));
     }
@@ -238,6 +242,15 @@ public final class BedrockProvider implements LlmProvider, AutoCloseable {
         || hasCause(cause, ReadTimeoutException.class)) {
       return ProviderCalls.Failure.timeout();
     }
+    ResponseCap.TooLarge tooLarge = findCause(cause, ResponseCap.TooLarge.class);
+    if (tooLarge != null) {
+      return ProviderCalls.Failure.unusable(tooLarge.getMessage());
+    }
+    if (cause instanceof SdkServiceException service && service.statusCode() >= 300 && service.statusCode() < 400) {
+      // The SDK never follows one; say so rather than "rejected the request".
+      return ProviderCalls.Failure.unusable("answered with a redirect (" + service.statusCode()
+          + "); redirects are not followed");
+    }
     if (cause instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
       String retryAfter = aws.awsErrorDetails().sdkHttpResponse() == null ? null
           : aws.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("Retry-After").orElse(null);
@@ -250,12 +263,16 @@ public final class BedrockProvider implements LlmProvider, AutoCloseable {
   }
 
   private static boolean hasCause(Throwable error, Class<? extends Throwable> type) {
+    return findCause(error, type) != null;
+  }
+
+  private static <T extends Throwable> T findCause(Throwable error, Class<T> type) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (type.isInstance(t)) {
-        return true;
+        return type.cast(t);
       }
     }
-    return false;
+    return null;
   }
 
   @Override
