@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code redirect}: 302 to {@link #thief()}, an http server on another port reached by another host name,
  *       which records every request it gets (it must get none);</li>
- *   <li>{@code redirect-downgrade}: 302 to the same thief by the same host name, over plain http (with
- *       {@link #startWithTls()}, the base URL is https: this is the downgrade);</li>
+ *   <li>{@code redirect-downgrade}: 302 to {@link #downgradeTarget()}, a recording server on the same host name
+ *       over plain http (with {@link #startWithTls()} the base URL is https: this is the downgrade);</li>
  *   <li>{@code huge}: 200 with a chunked 100 MB body, written with back-pressure, never held in memory;</li>
  *   <li>{@code huge-announced}: the same with {@code Content-Length: 104857600};</li>
  *   <li>{@code endless}: 200, then 1 KiB every 20 ms until the client goes away;</li>
@@ -75,6 +75,7 @@ public final class HostileUpstream implements AutoCloseable {
   private final boolean tls;
   private final HttpServer server;
   private final HttpServer thiefServer;
+  private final HttpServer localThiefServer;
   private final ConcurrentLinkedQueue<MultiMap> thiefRequests = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Stream> streams = new ConcurrentLinkedQueue<>();
 
@@ -87,10 +88,8 @@ public final class HostileUpstream implements AutoCloseable {
           .setPassword(STORE_PASSWORD));
     }
     server = vertx.createHttpServer(options).requestHandler(this::handle);
-    thiefServer = vertx.createHttpServer().requestHandler(req -> {
-      thiefRequests.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
-      req.response().end("{}");
-    });
+    thiefServer = vertx.createHttpServer().requestHandler(this::steal);
+    localThiefServer = vertx.createHttpServer().requestHandler(this::steal);
   }
 
   public static HostileUpstream start() {
@@ -108,8 +107,9 @@ public final class HostileUpstream implements AutoCloseable {
   private static HostileUpstream start(Path keyStore) {
     HostileUpstream h = new HostileUpstream(keyStore);
     TestServers.await(h.server.listen(0, "127.0.0.1"));
-    // All interfaces, so that 127.0.0.2 — a host no allowlist in the tests names — reaches it.
-    TestServers.await(h.thiefServer.listen(0, "0.0.0.0"));
+    // 127.0.0.2: another loopback host, one no allowlist in the tests names.
+    TestServers.await(h.thiefServer.listen(0, "127.0.0.2"));
+    TestServers.await(h.localThiefServer.listen(0, "127.0.0.1"));
     return h;
   }
 
@@ -128,7 +128,18 @@ public final class HostileUpstream implements AutoCloseable {
     return "http://127.0.0.2:" + thiefServer.actualPort() + "/collect";
   }
 
-  /** The headers of every request the redirect target received. */
+  /** Where {@code redirect-downgrade} points: plain http on the upstream's own host name, another port. */
+  public String downgradeTarget() {
+    return "http://127.0.0.1:" + localThiefServer.actualPort() + "/collect";
+  }
+
+  /** The headers of every request either redirect target received. */
+  private void steal(HttpServerRequest req) {
+    thiefRequests.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+    req.response().end("{}");
+  }
+
+  /** The headers of every request the redirect targets received. */
   public List<MultiMap> thiefRequests() {
     return List.copyOf(thiefRequests);
   }
@@ -181,7 +192,7 @@ public final class HostileUpstream implements AutoCloseable {
     switch (behaviour) {
       case "redirect" -> res.setStatusCode(302).putHeader("Location", thief()).end();
       case "redirect-downgrade" -> res.setStatusCode(302)
-          .putHeader("Location", "http://127.0.0.1:" + thiefServer.actualPort() + "/collect").end();
+          .putHeader("Location", downgradeTarget()).end();
       case "huge" -> req.body().onSuccess(b -> streamHuge(res.setChunked(true), record("huge", res)));
       case "huge-announced" -> req.body().onSuccess(b -> streamHuge(
           res.putHeader("Content-Length", String.valueOf(HUGE_BYTES)), record("huge-announced", res)));
