@@ -7,6 +7,7 @@ import dev.mcps.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,9 +55,10 @@ public final class ToolsVerticle extends VerticleBase {
     if (callId == null) {
       return call.get();
     }
-    Promise<Void> cancel = Promise.promise();
+    // The consumer runs each message on its own duplicated context (SessionBus), so the mark is this call's alone;
+    // a promise of that context runs what waits on the cancellation (a Jira request's reset) where the call runs.
+    Promise<Void> cancel = ((ContextInternal) vertx.getOrCreateContext()).promise();
     cancellable.put(callId, cancel);
-    // The consumer runs each message on its own duplicated context (SessionBus), so the mark is this call's alone.
     ToolCancellation.set(cancel.future());
     return call.get().onComplete(ar -> cancellable.remove(callId, cancel));
   }

@@ -151,6 +151,7 @@ final class McpTestServer implements AutoCloseable {
         .capabilities(McpSchema.ServerCapabilities.builder().tools(true).prompts(true).logging().build())
         .tools(tool("echo", (userSessionId, args) ->
                 Mono.just(text(args.get("text") + " @ " + userSessionId))),
+            vanish(),
             tool("explode", (userSessionId, args) -> Mono.error(
                 new IllegalStateException("java.lang.IllegalStateException at dev.mcps.Secret"))),
             tool("wait", (userSessionId, args) -> Mono.defer(() -> {
@@ -159,6 +160,18 @@ final class McpTestServer implements AutoCloseable {
               return released.then(Mono.just(text("released")))
                   .doOnCancel(() -> waitsCancelled.add(userSessionId));
             })))
+        .build();
+  }
+
+  /** {@code vanish}: what a tool does that finds its user session gone: it tells the transport and fails the call. */
+  private McpServerFeatures.AsyncToolSpecification vanish() {
+    return McpServerFeatures.AsyncToolSpecification.builder()
+        .tool(McpSchema.Tool.builder().name("vanish").description("vanish for transport tests")
+            .inputSchema(mapper, "{\"type\":\"object\"}").build())
+        .callHandler((exchange, request) -> {
+          ((Runnable) exchange.transportContext().get(McpSessionBinder.USER_SESSION_GONE)).run();
+          return Mono.error(io.modelcontextprotocol.spec.McpError.builder(-32001).message("session gone").build());
+        })
         .build();
   }
 

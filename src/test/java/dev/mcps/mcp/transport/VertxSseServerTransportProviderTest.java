@@ -161,6 +161,21 @@ class VertxSseServerTransportProviderTest extends McpTransportContract {
     }
   }
 
+  @Test
+  void aCallThatFindsTheUserSessionGoneIsAnsweredThenTheStreamIsClosed() {
+    Opened session = open(server, "xena");
+    try (RawHttp stream = session.stream()) {
+      assertThat(post(http, session.mcpSessionId(), Rpc.callTool(2, "vanish", "")).status()).isEqualTo(202);
+
+      String data = stream.awaitLine(line -> line.startsWith("data: ") && line.contains("\"id\":2"), WAIT);
+      assertThat(new JsonObject(data.substring("data: ".length())).getJsonObject("error").getInteger("code"))
+          .isEqualTo(-32001);
+      assertThat(stream.awaitEnd(WAIT)).isTrue();
+      assertThat(post(http, session.mcpSessionId(), Rpc.ping(3)).status()).isEqualTo(404);
+      assertThat(server.sse.hasConnection("session-of-xena")).isFalse();
+    }
+  }
+
   private static String endpointOf(RawHttp stream) {
     assertThat(stream.status()).isEqualTo(200);
     assertThat(stream.header("Content-Type")).isEqualTo("text/event-stream");

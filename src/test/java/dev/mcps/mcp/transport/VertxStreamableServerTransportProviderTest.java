@@ -251,6 +251,22 @@ class VertxStreamableServerTransportProviderTest extends McpTransportContract {
     assertThat(refused.json().getJsonObject("error").getInteger("code")).isEqualTo(McpSchema.ErrorCodes.INVALID_REQUEST);
   }
 
+  @Test
+  void aCallThatFindsTheUserSessionGoneIs404AndEndsEveryMcpSessionOfIt() {
+    String session = initialize(http, "walt");
+    String sibling = initialize(http, "walt");
+
+    Http.Response found = post(http, session, Rpc.callTool(2, "vanish", ""));
+
+    assertThat(found.status()).isEqualTo(404);
+    assertThat(found.json().getString("error")).isEqualTo("Mcp_Session_Not_Found");
+    assertThat(post(http, session, Rpc.ping(3)).status()).isEqualTo(404);
+    assertThat(post(http, sibling, Rpc.ping(4)).status()).isEqualTo(404);
+    assertThat(server.streamable.hasConnection("session-of-walt")).isFalse();
+    assertThat(server.binder.unbound()).contains(new FakeBinder.Unbound("session-of-walt", session),
+        new FakeBinder.Unbound("session-of-walt", sibling));
+  }
+
   static String cancelled(int requestId) {
     return new JsonObject().put("jsonrpc", "2.0").put("method", "notifications/cancelled")
         .put("params", new JsonObject().put("requestId", requestId).put("reason", "changed my mind")).encode();
