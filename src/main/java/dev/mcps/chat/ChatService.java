@@ -10,7 +10,8 @@ import java.util.Objects;
 
 /**
  * A /chat request from start to end: validate, resolve the caller's session (DESIGN.md §4), store what the request
- * carries (Jira credentials, productLabUserId, a replacing history), then run the turn inside the session context.
+ * carries (Jira credentials, productLabUserId), then run the turn inside the session context (a replacing history is
+ * applied by the turn, under its lock).
  * Bad input is rejected before any session is touched.
  */
 public final class ChatService {
@@ -38,13 +39,13 @@ public final class ChatService {
     return sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
         .compose(session -> store(session, req))
         .compose(session -> SessionContext.runWith(session,
-            () -> loop.run(req.message(), req.model(), events, encodeReply)));
+            () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply)));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {
     boolean changesSession = req.jiraAuth() != null
         || (req.productLabUserId() != null && !Objects.equals(req.productLabUserId(), session.productLabUserId()));
-    Future<SessionEnv> updated = !changesSession ? Future.succeededFuture(session)
+    return !changesSession ? Future.succeededFuture(session)
         : sessions.update(session.sessionId(), s -> {
           if (req.jiraAuth() != null) {
             s.setJiraCredentials(req.jiraAuth());
@@ -53,10 +54,13 @@ public final class ChatService {
             s.setProductLabUserId(req.productLabUserId());
           }
         });
-    // As in the seed, only a non-empty history replaces the stored one: clients that always send [] lose nothing.
-    if (req.history() == null || req.history().isEmpty()) {
-      return updated;
-    }
-    return updated.compose(s -> sessions.replaceHistory(s.sessionId(), req.history()).map(v -> s));
+  }
+
+  /**
+   * The history that replaces the stored one, which the turn applies under its lock. As in the seed, only a non-empty
+   * history does: clients that always send [] lose nothing.
+   */
+  private static java.util.List<JsonObject> replacement(ChatRequest req) {
+    return req.history() == null || req.history().isEmpty() ? null : req.history();
   }
 }
