@@ -117,7 +117,8 @@ public final class Server {
           server.toolsDeployment = id;
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
               TurnLimits.of(config));
-          ChatService service = new ChatService(sessions, loop, chat.defaultModel(), jiraPolicy);
+          ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
+              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
               new DeploymentOptions().setInstances(config.http().instances()));
         })

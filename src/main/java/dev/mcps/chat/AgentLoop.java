@@ -116,16 +116,10 @@ public final class AgentLoop {
                                boolean encodeReply) {
     SessionEnv session = SessionContext.require();
     String id = session.sessionId();
-    LlmProvider provider;
-    try {
-      provider = provider(model, id);
-    } catch (ApiException e) {
-      return Future.failedFuture(e);
-    }
     long timeout = limits.turnTimeoutMs();
     return sessions.lock(id, timeout + 10_000, timeout)
         .compose(token -> withDeadline(id, deadline ->
-                turn(session, provider, message, replacement, events, encodeReply, deadline))
+                turn(session, model, message, replacement, events, encodeReply, deadline))
             .eventually(() -> sessions.unlock(id, token)))
         .recover(err -> Future.failedFuture(asApiError(err, id)));
   }
@@ -178,7 +172,7 @@ public final class AgentLoop {
     }
   }
 
-  private Future<TurnReply> turn(SessionEnv session, LlmProvider provider, String message,
+  private Future<TurnReply> turn(SessionEnv session, String model, String message,
                                  List<JsonObject> replacement, TurnEvents events, boolean encodeReply,
                                  Deadline deadline) {
     String id = session.sessionId();
@@ -200,7 +194,10 @@ public final class AgentLoop {
       memo = new WireMemo();
       start = sessions.replaceHistory(id, trimmed(replacement, ask)).compose(v -> sessions.history(id));
     }
+    // Checked after the replacement, so that a request stores what it carries (as with its Jira credentials) even
+    // when it is answered 503 because the server has no key for its model.
     return start.compose(history -> {
+      LlmProvider provider = provider(model, id);
       List<JsonObject> added = new ArrayList<>();
       added.add(ask);
       return step(session, provider, history, added, tools, gate, memo, events, deadline, 1)
