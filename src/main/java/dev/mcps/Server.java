@@ -81,11 +81,14 @@ public final class Server {
   public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setJvmMetricsEnabled(true)
-            // Per-message event-bus meters cost more than the hops they measure (every tool call and turn crosses
-            // the bus twice); HTTP, pool and JVM metrics stay.
-            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
+        .with(new VertxOptions()
+            // At least one event loop per HTTP instance, so that HTTP_INSTANCES=N really spreads over N loops.
+            .setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, config.http().instances()))
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+                .setJvmMetricsEnabled(true)
+                // Per-message event-bus meters cost more than the hops they measure (every tool call and turn
+                // crosses the bus twice); HTTP, pool and JVM metrics stay.
+                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs());
@@ -157,7 +160,7 @@ public final class Server {
     return switch (config.store().type()) {
       case MEMORY -> new MemorySessionStore(s.timeoutMillis(), s.max(), codec);
       case REDIS -> new RedisSessionStore(vertx, config.store().redisUrl(), config.store().keyPrefix(),
-          config.store().redisPoolSize(), s.timeoutMillis(), s.max(), codec);
+          s.timeoutMillis(), s.max(), codec, config.store().timeoutMs());
     };
   }
 

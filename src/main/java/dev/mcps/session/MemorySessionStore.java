@@ -19,12 +19,23 @@ import java.util.function.Consumer;
  */
 public final class MemorySessionStore implements SessionStore {
 
-  /** An immutable record of one session; replaced, never mutated. */
-  private record Entry(JsonObject json, List<JsonObject> history, long lastAccess, String userId) {
+  /** An immutable record of one session; replaced, never mutated. {@code turns}: recent turn ids, newest first. */
+  private record Entry(JsonObject json, List<JsonObject> history, long lastAccess, String userId,
+                       List<TurnMark> turns) {
+    Entry(JsonObject json, List<JsonObject> history, long lastAccess, String userId) {
+      this(json, history, lastAccess, userId, List.of());
+    }
+
     Entry touched(long now) {
-      return new Entry(json, history, now, userId);
+      return new Entry(json, history, now, userId, turns);
     }
   }
+
+  /** A turn that landed, and the history's length right after it. */
+  private record TurnMark(String turnId, int length) {}
+
+  /** As many recent turn ids as the Redis store keeps. */
+  private static final int RECENT_TURNS = RedisSessionStore.RECENT_TURNS;
 
   private final ConcurrentHashMap<String, Entry> sessions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, String> currentByUser = new ConcurrentHashMap<>();
@@ -128,7 +139,7 @@ public final class MemorySessionStore implements SessionStore {
       change.accept(s);
       s.setVersion(s.version() + 1);
       result[0] = s;
-      return new Entry(codec.encode(s), old.history(), now, old.userId());
+      return new Entry(codec.encode(s), old.history(), now, old.userId(), old.turns());
       });
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -172,6 +183,38 @@ public final class MemorySessionStore implements SessionStore {
   }
 
   @Override
+  public Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages) {
+    long now = now();
+    Integer[] length = new Integer[1];
+    // compute() holds this key's bin lock: the check for the turn id and the append are one step.
+    Entry e = sessions.computeIfPresent(sessionId, (id, old) -> {
+      if (!isLive(old, now)) {
+        return old;
+      }
+      for (TurnMark seen : old.turns()) {
+        if (seen.turnId().equals(turnId)) {
+          length[0] = seen.length();
+          return old.touched(now);
+        }
+      }
+      List<JsonObject> kept = old.history().subList(Math.min(Math.max(0, dropOldest), old.history().size()),
+          old.history().size());
+      List<JsonObject> h = new ArrayList<>(kept.size() + messages.size());
+      h.addAll(kept);
+      h.addAll(copies(messages));
+      length[0] = h.size();
+      List<TurnMark> turns = new ArrayList<>(RECENT_TURNS);
+      turns.add(new TurnMark(turnId, h.size()));
+      turns.addAll(old.turns().subList(0, Math.min(old.turns().size(), RECENT_TURNS - 1)));
+      return new Entry(old.json(), List.copyOf(h), now, old.userId(), List.copyOf(turns));
+    });
+    if (length[0] != null) {
+      pointUserAt(e, sessionId);
+    }
+    return Future.succeededFuture(length[0]);
+  }
+
+  @Override
   public Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages) {
     return changeHistory(sessionId, old -> copies(messages)).map(e -> e != null);
   }
@@ -184,7 +227,7 @@ public final class MemorySessionStore implements SessionStore {
         return old;
       }
       changed[0] = true;
-      return new Entry(old.json(), List.copyOf(change.apply(old.history())), now, old.userId());
+      return new Entry(old.json(), List.copyOf(change.apply(old.history())), now, old.userId(), old.turns());
     });
     if (changed[0]) {
       pointUserAt(e, sessionId);
@@ -204,7 +247,7 @@ public final class MemorySessionStore implements SessionStore {
       s.clearNotes();
       s.setVersion(s.version() + 1);
       done[0] = true;
-      return new Entry(codec.encode(s), List.of(), now, old.userId());
+      return new Entry(codec.encode(s), List.of(), now, old.userId(), old.turns());
     });
     return Future.succeededFuture(done[0]);
   }

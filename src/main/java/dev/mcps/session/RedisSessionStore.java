@@ -1,14 +1,11 @@
 package dev.mcps.session;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.netty.channel.EventLoop;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -20,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -41,12 +39,21 @@ public final class RedisSessionStore implements SessionStore {
   /** Conflicts up to here retry at once; later ones wait a little, so that instances fighting over one session part. */
   private static final int IMMEDIATE_RETRIES = 3;
   private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+  /** Used by the constructor that predates the deadline setting. */
+  private static final long DEFAULT_COMMAND_TIMEOUT_MILLIS = 2000;
+  /** How many turn ids a session remembers for {@link #appendTurn}: far more than one turn's retries need. */
+  static final int RECENT_TURNS = 32;
+  /** How long a lock release that cannot reach Redis goes on trying (past any turn lock's expiry). */
+  private static final long RELEASE_PERSIST_MILLIS = 5 * 60_000;
+  private static final long RELEASE_FIRST_BACKOFF_MILLIS = 100;
+  private static final long RELEASE_MAX_BACKOFF_MILLIS = 2_000;
 
   private static final String PRELUDE = """
       local P, NOW, TTL = ARGV[1], ARGV[2], ARGV[3]
       local ZKEY = P .. 'sessions'
       local function skey(id) return P .. 'session:' .. id end
       local function hkey(id) return P .. 'session:' .. id .. ':history' end
+      local function tkey(id) return P .. 'session:' .. id .. ':turns' end
       local function ukey(user) return P .. 'user:' .. user end
       local function user_in(s)
         if type(s) == 'table' and type(s.userId) == 'string' then return s.userId end
@@ -60,6 +67,7 @@ public final class RedisSessionStore implements SessionStore {
       local function touch(id, user)
         redis.call('PEXPIRE', skey(id), TTL)
         redis.call('PEXPIRE', hkey(id), TTL)
+        redis.call('PEXPIRE', tkey(id), TTL)
         redis.call('ZADD', ZKEY, NOW, id)
         if user then redis.call('SET', ukey(user), id, 'PX', TTL) end
       end
@@ -68,7 +76,7 @@ public final class RedisSessionStore implements SessionStore {
         local user = false
         if json then user = user_of(json) end
         if user and redis.call('GET', ukey(user)) == id then redis.call('DEL', ukey(user)) end
-        redis.call('DEL', skey(id), hkey(id))
+        redis.call('DEL', skey(id), hkey(id), tkey(id))
         redis.call('ZREM', ZKEY, id)
         return user
       end
@@ -95,14 +103,14 @@ public final class RedisSessionStore implements SessionStore {
   // Common ARGV: 1 prefix, 2 now, 3 idle timeout (ms), 4 session id (or a script-specific value), then the rest.
 
   /** ARGV 5 json, 6 userId or '', 7 cap, 8 how many to evict. Reply: flat (evicted id, its userId or nil) pairs. */
-  private static final Script CREATE = new Script("""
+  private static final Script CREATE = new Script(false, """
       local user = false
       if ARGV[6] ~= '' then user = ARGV[6] end
       return insert(ARGV[4], ARGV[5], user, ARGV[7], ARGV[8])
       """);
 
   /** As CREATE. Reply: {0, json, history length} for the user's live session, or {1, evicted pairs...}. */
-  private static final Script GET_OR_CREATE = new Script("""
+  private static final Script GET_OR_CREATE = new Script(true, """
       local user = ARGV[6]
       local current = redis.call('GET', ukey(user))
       if current then
@@ -118,7 +126,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Reply: {json, history length}, or nil. Makes the session its user's current one. */
-  private static final Script GET = new Script("""
+  private static final Script GET = new Script(true, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       touch(ARGV[4], user_of(json))
@@ -126,7 +134,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Read-only. Reply: {json, score or nil, history length}, or nil. */
-  private static final Script PEEK = new Script("""
+  private static final Script PEEK = new Script(true, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       return {json, redis.call('ZSCORE', ZKEY, ARGV[4]), redis.call('LLEN', hkey(ARGV[4]))}
@@ -136,7 +144,7 @@ public final class RedisSessionStore implements SessionStore {
    * Compare-and-set on the version. ARGV 5 expected version, 6 new json, 7 '1' to empty the history as well.
    * Reply: {1, history length} when saved, {0, current json} on a conflict, nil when the session is gone.
    */
-  private static final Script SAVE_IF_VERSION = new Script("""
+  private static final Script SAVE_IF_VERSION = new Script(false, """
       local id = ARGV[4]
       local current = redis.call('GET', skey(id))
       if not current then return false end
@@ -149,7 +157,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Reply: the history (possibly empty), or nil when the session is gone. */
-  private static final Script HISTORY = new Script("""
+  private static final Script HISTORY = new Script(true, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       touch(ARGV[4], user_of(json))
@@ -157,7 +165,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** ARGV 5.. messages. Reply: the new length, or nil when the session is gone. */
-  private static final Script APPEND_HISTORY = new Script("""
+  private static final Script APPEND_HISTORY = new Script(false, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return false end
       push(ARGV[4], 5)
@@ -165,8 +173,33 @@ public final class RedisSessionStore implements SessionStore {
       return redis.call('LLEN', hkey(ARGV[4]))
       """);
 
+  /**
+   * ARGV 5 turn id, 6 how many of the oldest messages to drop, 7.. the turn's messages. Reply: the new length, or nil
+   * when the session is gone. A turn id seen before changes nothing and answers the length recorded then, so the call
+   * can be repeated when its outcome is unknown. The recent turn ids are a short list of "{turnId} {length}" entries.
+   */
+  private static final Script APPEND_TURN = new Script(true, """
+      local id, mark = ARGV[4], ARGV[5] .. ' '
+      local json = redis.call('GET', skey(id))
+      if not json then return false end
+      for _, seen in ipairs(redis.call('LRANGE', tkey(id), 0, -1)) do
+        if string.sub(seen, 1, #mark) == mark then
+          touch(id, user_of(json))
+          return tonumber(string.sub(seen, #mark + 1))
+        end
+      end
+      local drop = tonumber(ARGV[6])
+      if drop > 0 then redis.call('LTRIM', hkey(id), drop, -1) end
+      push(id, 7)
+      local n = redis.call('LLEN', hkey(id))
+      redis.call('LPUSH', tkey(id), mark .. n)
+      redis.call('LTRIM', tkey(id), 0, %d)
+      touch(id, user_of(json))
+      return n
+      """.formatted(RECENT_TURNS - 1));
+
   /** ARGV 5.. messages. Reply: 1, or 0 when the session is gone. */
-  private static final Script REPLACE_HISTORY = new Script("""
+  private static final Script REPLACE_HISTORY = new Script(true, """
       local json = redis.call('GET', skey(ARGV[4]))
       if not json then return 0 end
       redis.call('DEL', hkey(ARGV[4]))
@@ -176,7 +209,7 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Reply: {userId or nil}, or nil when the session is gone. */
-  private static final Script DELETE = new Script("""
+  private static final Script DELETE = new Script(false, """
       if not redis.call('GET', skey(ARGV[4])) then return false end
       return {remove(ARGV[4])}
       """);
@@ -185,7 +218,7 @@ public final class RedisSessionStore implements SessionStore {
    * Read-only. ARGV 4 lowest live score (exclusive, '(' prefixed), 5 offset, 6 limit.
    * Reply: {live count, then (json, score, history length) per listed session}.
    */
-  private static final Script LIST = new Script("""
+  private static final Script LIST = new Script(true, """
       local total = redis.call('ZCOUNT', ZKEY, ARGV[4], '+inf')
       local out = {total}
       local page = redis.call('ZREVRANGEBYSCORE', ZKEY, '+inf', ARGV[4], 'WITHSCORES', 'LIMIT', ARGV[5], ARGV[6])
@@ -204,7 +237,7 @@ public final class RedisSessionStore implements SessionStore {
    * ARGV 4 highest expired score (inclusive). Also drops members whose key vanished while their score looks live
    * (deleted by hand, or Redis's clock running ahead of ours). Reply: {before, after, then (id, userId or nil)...}.
    */
-  private static final Script SWEEP = new Script("""
+  private static final Script SWEEP = new Script(true, """
       local before = redis.call('ZCARD', ZKEY)
       local gone = redis.call('ZRANGEBYSCORE', ZKEY, '-inf', ARGV[4])
       for _, id in ipairs(redis.call('ZRANGEBYSCORE', ZKEY, '(' .. ARGV[4], '+inf')) do
@@ -220,19 +253,14 @@ public final class RedisSessionStore implements SessionStore {
       """);
 
   /** Deletes the lock only while it still holds the caller's token. ARGV 4 lock key, 5 token. */
-  private static final Script UNLOCK = new Script("""
+  private static final Script UNLOCK = new Script(true, """
       if redis.call('GET', ARGV[4]) == ARGV[5] then return redis.call('DEL', ARGV[4]) end
       return 0
       """);
 
   private final Vertx vertx;
-  private final Redis redis;
-  /**
-   * One pipelined connection per event loop, opened from that loop: commands need no pool checkout and no thread
-   * hop. A broken connection is dropped and the next command opens a new one; callers off the event loops (and the
-   * first commands while a loop's connection opens) use the pooled client.
-   */
-  private final ConcurrentHashMap<EventLoop, Future<RedisConnection>> pipelines = new ConcurrentHashMap<>();
+  /** Every command goes through here: one pipelined connection per event loop, each command with a deadline. */
+  private final RedisPipelines redis;
   private final String prefix;
   private final long idleTimeoutMillis;
   private final int maxSessions;
@@ -241,42 +269,33 @@ public final class RedisSessionStore implements SessionStore {
   /** Tail of the pending updates per session id: this instance applies one session's updates one after another. */
   private final ConcurrentHashMap<String, Future<?>> updateLanes = new ConcurrentHashMap<>();
 
+  /** With a {@value #DEFAULT_COMMAND_TIMEOUT_MILLIS} ms command deadline; {@code poolSize} is not used any more. */
   public RedisSessionStore(Vertx vertx, String redisUrl, String keyPrefix, int poolSize, long idleTimeoutMillis,
                            int maxSessions, SessionCodec codec) {
+    this(vertx, redisUrl, keyPrefix, idleTimeoutMillis, maxSessions, codec, DEFAULT_COMMAND_TIMEOUT_MILLIS);
+  }
+
+  /**
+   * {@code commandTimeoutMillis}: the deadline of every command (STORE_TIMEOUT_MS); a connection that misses it is
+   * closed and replaced.
+   */
+  public RedisSessionStore(Vertx vertx, String redisUrl, String keyPrefix, long idleTimeoutMillis, int maxSessions,
+                           SessionCodec codec, long commandTimeoutMillis) {
     this.vertx = vertx;
     this.prefix = keyPrefix == null ? "mcps:" : keyPrefix;
     this.idleTimeoutMillis = idleTimeoutMillis;
     this.maxSessions = maxSessions;
     this.evictPerCreate = Math.max(1, (int) Math.floor(maxSessions * 0.1));
     this.codec = codec;
-    RedisOptions options = new RedisOptions()
-        .setConnectionString(redisUrl)
-        .setMaxPoolSize(poolSize)
-        // Requests queue here while all pooled connections are busy; a burst of traffic must wait, not fail.
-        .setMaxPoolWaiting(2048);
+    RedisOptions options = new RedisOptions().setConnectionString(redisUrl);
     // A stopped Redis must fail requests within a second, so that health checks and callers degrade quickly.
-    options.getNetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
-    this.redis = Redis.createClient(vertx, options);
+    options.getNetClientOptions().setConnectTimeout((int) Math.min(CONNECT_TIMEOUT_MILLIS, commandTimeoutMillis));
+    this.redis = new RedisPipelines(vertx, options, commandTimeoutMillis);
   }
 
-  private Future<Response> send(Request request) {
-    ContextInternal ctx = ContextInternal.current();
-    if (ctx == null || !ctx.isEventLoopContext()) {
-      return redis.send(request);
-    }
-    EventLoop loop = ctx.nettyEventLoop();
-    Future<RedisConnection> pipeline = pipelines.computeIfAbsent(loop, l -> redis.connect().onComplete(ar -> {
-      if (ar.failed()) {
-        pipelines.remove(l);
-      } else {
-        RedisConnection c = ar.result();
-        c.exceptionHandler(err -> pipelines.remove(l)).endHandler(v -> pipelines.remove(l));
-      }
-    }));
-    if (!pipeline.succeeded()) {
-      return redis.send(request);
-    }
-    return pipeline.result().send(request);
+  /** {@code repeatable}: running it twice does no harm, so it may be retried once on a fresh connection. */
+  private Future<Response> send(Request request, boolean repeatable) {
+    return redis.send(request, repeatable);
   }
 
   @Override
@@ -360,6 +379,15 @@ public final class RedisSessionStore implements SessionStore {
   }
 
   @Override
+  public Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages) {
+    List<String> args = args(now(), sessionId, turnId, String.valueOf(Math.max(0, dropOldest)));
+    messages.forEach(m -> args.add(m.encode()));
+    // A repeatable script: when the first call's outcome is unknown, the same call goes once more on a fresh
+    // connection, and the turn id makes sure it lands at most once. That settles the outcome before the answer.
+    return run(APPEND_TURN, args).map(reply -> reply == null ? null : reply.toInteger());
+  }
+
+  @Override
   public Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages) {
     List<String> args = args(now(), sessionId);
     messages.forEach(m -> args.add(m.encode()));
@@ -392,7 +420,7 @@ public final class RedisSessionStore implements SessionStore {
   public Future<Long> count() {
     long now = now();
     return send(Request.cmd(Command.ZCOUNT).arg(prefix + "sessions").arg("(" + (now - idleTimeoutMillis))
-        .arg("+inf")).map(Response::toLong);
+        .arg("+inf"), true).map(Response::toLong);
   }
 
   @Override
@@ -406,30 +434,57 @@ public final class RedisSessionStore implements SessionStore {
   public Future<String> tryLock(String sessionId, long ttlMillis) {
     String token = SessionEnv.randomId();
     return send(Request.cmd(Command.SET).arg(prefix + "lock:" + sessionId).arg(token).arg("NX").arg("PX")
-        .arg(ttlMillis)).map(reply -> reply == null ? null : token);
+        .arg(ttlMillis), false)
+        .map(reply -> reply == null ? null : token)
+        .recover(err -> {
+          if (err instanceof RedisPipelines.RedisFault fault && fault.mayHaveRun()) {
+            // The SET may have landed before its connection failed; only this token can release it, so release it
+            // (and keep trying while Redis is out of reach).
+            unlock(sessionId, token);
+          }
+          return Future.failedFuture(err);
+        });
   }
 
+  /**
+   * Releases the lock; when Redis cannot be reached the release goes on in the background (with backoff, for a few
+   * minutes) until it lands. Otherwise a turn that failed in an outage would leave its lock for the whole lock
+   * expiry, and the session's next turn after the outage would wait for it. Releasing late is harmless: the script
+   * deletes the lock only while it still holds this token.
+   */
   @Override
   public Future<Void> unlock(String sessionId, String token) {
+    Future<Void> first = runUnlock(sessionId, token);
+    first.onFailure(err -> releaseLater(sessionId, token, now() + RELEASE_PERSIST_MILLIS, RELEASE_FIRST_BACKOFF_MILLIS));
+    return first;
+  }
+
+  private Future<Void> runUnlock(String sessionId, String token) {
     return run(UNLOCK, now(), prefix + "lock:" + sessionId, token).mapEmpty();
+  }
+
+  private void releaseLater(String sessionId, String token, long until, long backoff) {
+    if (redis.isClosed() || now() + backoff > until) {
+      return;
+    }
+    vertx.timer(backoff, TimeUnit.MILLISECONDS).compose(v -> runUnlock(sessionId, token))
+        .onFailure(err -> releaseLater(sessionId, token, until, Math.min(RELEASE_MAX_BACKOFF_MILLIS, backoff * 2)));
   }
 
   @Override
   public Future<Void> ping() {
-    return send(Request.cmd(Command.PING)).mapEmpty();
+    return send(Request.cmd(Command.PING), true).mapEmpty();
   }
 
   @Override
   public Future<Void> close() {
-    pipelines.values().forEach(f -> f.onSuccess(RedisConnection::close));
-    pipelines.clear();
     return redis.close();
   }
 
   // --- update: read, apply the change in Java, save if nobody saved in between ---
 
   private Future<SessionEnv> readAndSave(String sessionId, Consumer<SessionEnv> change, boolean clearHistory) {
-    return send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId))
+    return send(Request.cmd(Command.GET).arg(prefix + "session:" + sessionId), true)
         .compose(json -> json == null
             ? Future.succeededFuture(null)
             : save(sessionId, json.toString(), change, clearHistory, 1));
@@ -480,11 +535,12 @@ public final class RedisSessionStore implements SessionStore {
    * can conflict.
    */
   private <T> Future<T> inLane(String sessionId, Supplier<Future<T>> op) {
-    Promise<T> done = Promise.promise();
+    // The op runs, and its answer arrives, on the caller's context: not on the context of the update it waited for.
+    ContextInternal caller = OnCaller.caller(vertx);
+    PromiseInternal<T> done = caller.promise();
     Future<T> mine = done.future();
     Future<?> before = updateLanes.put(sessionId, mine);
-    Future<?> start = before == null ? Future.succeededFuture() : before;
-    start.onComplete(ignored -> {
+    Runnable start = () -> {
       Future<T> f;
       try {
         f = op.get();
@@ -492,7 +548,14 @@ public final class RedisSessionStore implements SessionStore {
         f = Future.failedFuture(e);
       }
       f.onComplete(done);
-    });
+    };
+    if (before == null && caller.isRunningOnContext()) {
+      start.run();
+    } else if (before == null) {
+      caller.runOnContext(v -> start.run());
+    } else {
+      before.onComplete(ignored -> caller.runOnContext(v -> start.run()));
+    }
     mine.onComplete(ar -> updateLanes.remove(sessionId, mine));
     return mine;
   }
@@ -500,9 +563,10 @@ public final class RedisSessionStore implements SessionStore {
   // --- scripts ---
 
   /** A Lua script sent by its SHA1, with its text at hand for a server that has not seen it (yet, or since a restart). */
-  private record Script(String text, String sha) {
-    Script(String body) {
-      this(PRELUDE + body, sha1(PRELUDE + body));
+  private record Script(String text, String sha, boolean repeatable) {
+    /** {@code repeatable}: running it twice leaves what running it once does, so a retry after a fault is safe. */
+    Script(boolean repeatable, String body) {
+      this(PRELUDE + body, sha1(PRELUDE + body), repeatable);
     }
   }
 
@@ -521,9 +585,9 @@ public final class RedisSessionStore implements SessionStore {
   }
 
   private Future<Response> run(Script script, List<String> args) {
-    return send(scriptRequest(Command.EVALSHA, script.sha(), args))
+    return send(scriptRequest(Command.EVALSHA, script.sha(), args), script.repeatable())
         .recover(err -> isNoScript(err)
-            ? send(scriptRequest(Command.EVAL, script.text(), args))
+            ? send(scriptRequest(Command.EVAL, script.text(), args), script.repeatable())
             : Future.failedFuture(err));
   }
 

@@ -70,6 +70,16 @@ public interface SessionStore {
   /** Appends atomically and returns the new length; null when the session is unknown. */
   Future<Integer> appendHistory(String sessionId, List<JsonObject> messages);
 
+  /**
+   * Stores one turn's messages atomically, at most once per {@code turnId}: when that turn id already landed, nothing
+   * changes and the answer is the length recorded then; otherwise the {@code dropOldest} oldest messages are dropped
+   * (all of them when there are fewer), the messages appended, and the turn id remembered (a short list of recent
+   * ones, kept and deleted with the session). Answers the history's length; null when the session is unknown.
+   * Because a repeat is harmless, a store settles a call whose outcome it could not see (a timeout, a dropped
+   * connection) by making it again before it answers.
+   */
+  Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages);
+
   /** Replaces the whole history; false when the session is unknown. */
   Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages);
 

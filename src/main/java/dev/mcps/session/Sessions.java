@@ -1,6 +1,7 @@
 package dev.mcps.session;
 
 import dev.mcps.ApiException;
+import dev.mcps.logging.BurstLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -24,16 +25,21 @@ public final class Sessions {
   public static final Set<String> ENDING_EVENTS = Set.of("expired", "evicted", "deleted");
 
   private static final Logger LOG = LoggerFactory.getLogger(Sessions.class);
+  /** Room, past two store timeouts, for the second call that settles an append whose first outcome was lost. */
+  private static final long SETTLE_MARGIN_MS = 500;
 
   private final Vertx vertx;
   private final SessionStore store;
   private final long storeTimeoutMs;
   private final AtomicLong lastKnownCount = new AtomicLong();
+  /** An outage fails every request: one line per 10 s with a count, not one per request. */
+  private final BurstLog storeFailures;
 
   public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs) {
     this.vertx = vertx;
     this.store = store;
     this.storeTimeoutMs = storeTimeoutMs;
+    this.storeFailures = new BurstLog(LOG, BurstLog.WINDOW_MILLIS, BurstLog.vertxScheduler(vertx));
   }
 
   public String storeType() {
@@ -150,6 +156,20 @@ public final class Sessions {
     });
   }
 
+  /**
+   * Stores one turn at most once (see {@link SessionStore#appendTurn}); 404 when the session is gone. It may take
+   * up to twice the store timeout: a call whose outcome was lost is settled by a second one before the answer.
+   */
+  public Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages) {
+    return guard(store.appendTurn(sessionId, turnId, dropOldest, messages), 2 * storeTimeoutMs + SETTLE_MARGIN_MS)
+        .map(n -> {
+          if (n == null) {
+            throw ApiException.sessionNotFound().withSessionId(sessionId);
+          }
+          return n;
+        });
+  }
+
   public Future<Void> replaceHistory(String sessionId, List<JsonObject> messages) {
     return guard(store.replaceHistory(sessionId, messages)).map(ok -> {
       if (!ok) {
@@ -219,7 +239,16 @@ public final class Sessions {
   }
 
   private Future<String> tryLock(String sessionId, long ttlMillis, long deadline, long backoff) {
-    return guard(store.tryLock(sessionId, ttlMillis)).compose(token -> {
+    Future<String> attempt = store.tryLock(sessionId, ttlMillis);
+    return guard(attempt).recover(err -> {
+      // Given up on, the attempt may still take the lock later: then nobody would release it but its expiry.
+      attempt.onSuccess(late -> {
+        if (late != null) {
+          store.unlock(sessionId, late);
+        }
+      });
+      return Future.failedFuture(err);
+    }).compose(token -> {
       if (token != null) {
         return Future.succeededFuture(token);
       }
@@ -254,8 +283,13 @@ public final class Sessions {
 
   /** Any store failure or silence becomes a fast 503 instead of a hung request. */
   private <T> Future<T> guard(Future<T> op) {
-    // An answer already in hand (the memory store) needs no deadline timer.
-    Future<T> bounded = op.isComplete() ? op : op.timeout(storeTimeoutMs, TimeUnit.MILLISECONDS);
+    return guard(op, storeTimeoutMs);
+  }
+
+  /** As {@link #guard(Future)}; the answer, the 503 included, comes on the caller's context (and session). */
+  private <T> Future<T> guard(Future<T> op, long timeoutMs) {
+    // An answer already in hand (the memory store) needs no deadline timer, and runs on the caller's thread.
+    Future<T> bounded = op.isComplete() ? op : OnCaller.within(vertx, op, timeoutMs);
     return bounded.recover(err -> {
       if (err instanceof ApiException) {
         return Future.failedFuture(err);
@@ -263,7 +297,8 @@ public final class Sessions {
       if (err instanceof ChangeRejected rejected) {
         return Future.failedFuture(rejected.getCause());
       }
-      LOG.warn("Session store ({}) failed: {}", store.type(), err.toString());
+      storeFailures.warn(err.getClass().getName() + ": " + err.getMessage(),
+          "Session store (" + store.type() + ") failed: " + err);
       return Future.failedFuture(ApiException.storeUnavailable());
     });
   }

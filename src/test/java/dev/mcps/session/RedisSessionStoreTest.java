@@ -93,6 +93,20 @@ class RedisSessionStoreTest extends SessionStoreContract {
   }
 
   @Test
+  void aSessionsRecentTurnIdsLiveBesideItWithItsTtlAndGoWithIt() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = await(store.create(SessionEnv.newSession("tina", null, now()))).session().sessionId();
+    await(store.appendTurn(id, "turn-a", 0, List.of(msg("user", "hello"))));
+    String turnsKey = PREFIX + "session:" + id + ":turns";
+
+    assertThat((Long) redis.call("PTTL", turnsKey)).isPositive().isLessThanOrEqualTo(LONG_TIMEOUT);
+    assertThat(redis.call("LRANGE", turnsKey, "0", "-1")).isEqualTo(List.of("turn-a 1"));
+
+    await(store.delete(id));
+    assertThat(redis.call("EXISTS", turnsKey)).isEqualTo(0L);
+  }
+
+  @Test
   void aKeyPrefixKeepsTwoKeySpacesApart() throws Exception {
     SessionStore blue = track(new RedisSessionStore(vertx, redis.url(), "blue:", 2, LONG_TIMEOUT, 100, codec));
     SessionStore green = track(new RedisSessionStore(vertx, redis.url(), "green:", 2, LONG_TIMEOUT, 100, codec));

@@ -113,6 +113,58 @@ abstract class SessionContextContract {
     assertThat(steps.get()).isEqualTo(requests * 6);
   }
 
+  /** How the wrapped store's {@code get} answers: from a thread of its own, or never. */
+  private enum Answer { SUCCEED_ELSEWHERE, FAIL_ELSEWHERE, NEVER }
+
+  /** The real store, except that {@code get} answers as {@code answer} says. */
+  private SessionStore misbehaving(SessionStore real, Answer answer) {
+    return (SessionStore) java.lang.reflect.Proxy.newProxyInstance(SessionStore.class.getClassLoader(),
+        new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
+          if (!method.getName().equals("get")) {
+            try {
+              return method.invoke(real, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+              throw e.getCause();
+            }
+          }
+          io.vertx.core.Promise<SessionEnv> promise = io.vertx.core.Promise.promise();
+          if (answer != Answer.NEVER) {
+            Future<SessionEnv> real1 = real.get((String) args[0]);
+            new Thread(() -> real1.toCompletionStage().whenComplete((s, err) -> {
+              if (answer == Answer.SUCCEED_ELSEWHERE) {
+                promise.complete(s);
+              } else {
+                promise.fail(new IllegalStateException("the store broke"));
+              }
+            }), "not-a-vertx-thread").start();
+          }
+          return promise.future();
+        });
+  }
+
+  @Test
+  void aStoreCallThatSucceedsFailsOrTimesOutAnswersOnTheCallersSession() {
+    SessionStore real = newStore(vertx, new SessionCodec(CredentialCipher.withRandomKey()));
+    SessionEnv session = TestServers.await(sessions.forUser("ctx-after-store", null));
+    try {
+      for (Answer answer : Answer.values()) {
+        Sessions guarded = new Sessions(vertx, misbehaving(real, answer), 300);
+        Future<String> seen = SessionContext.runWith(vertx, session, () -> guarded.find(session.sessionId())
+            .transform(ar -> {
+              SessionEnv now = SessionContext.current();
+              String outcome = ar.succeeded() ? "ok" : ((ApiException) ar.cause()).code();
+              return Future.succeededFuture(outcome + " in " + (now == null ? "no session" : now.sessionId()));
+            }));
+
+        String expected = (answer == Answer.SUCCEED_ELSEWHERE ? "ok" : "Store_Unavailable") + " in "
+            + session.sessionId();
+        assertThat(TestServers.<String>await(seen)).as(answer.name()).isEqualTo(expected);
+      }
+    } finally {
+      TestServers.await(real.close());
+    }
+  }
+
   @Test
   void logLinesCarryTheSessionIdOfTheCodeThatWritesThem() {
     ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("mdc-probe");

@@ -186,6 +186,75 @@ public abstract class SessionStoreContract {
   }
 
   @Test
+  void aTurnAppendedTwiceUnderOneTurnIdLandsOnceAndTheRepeatAnswersTheFirstLength() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "turner").sessionId();
+    await(store.appendHistory(id, List.of(msg("user", "before"))));
+
+    Integer first = await(store.appendTurn(id, "turn-1", 0, List.of(msg("user", "q1"), msg("assistant", "a1"))));
+    Integer again = await(store.appendTurn(id, "turn-1", 0, List.of(msg("user", "q1"), msg("assistant", "a1"))));
+    Integer next = await(store.appendTurn(id, "turn-2", 0, List.of(msg("user", "q2"))));
+    Integer lateRepeat = await(store.appendTurn(id, "turn-1", 0, List.of(msg("user", "q1"), msg("assistant", "a1"))));
+
+    assertThat(first).isEqualTo(3);
+    assertThat(again).as("the length recorded when turn-1 landed").isEqualTo(3);
+    assertThat(next).isEqualTo(4);
+    assertThat(lateRepeat).as("still the length turn-1 left, not today's").isEqualTo(3);
+    assertThat(texts(await(store.history(id)))).containsExactly("before", "q1", "a1", "q2");
+  }
+
+  @Test
+  void aTurnDropsTheOldestMessagesBeforeAppendingAndDroppingMoreThanThereAreEmptiesTheHistory() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "trimmer").sessionId();
+    await(store.appendHistory(id, List.of(msg("user", "m1"), msg("assistant", "m2"), msg("user", "m3"))));
+
+    assertThat(await(store.appendTurn(id, "t-a", 2, List.of(msg("user", "m4"))))).isEqualTo(2);
+    assertThat(texts(await(store.history(id)))).containsExactly("m3", "m4");
+    assertThat(await(store.appendTurn(id, "t-b", 50, List.of(msg("user", "m5"), msg("assistant", "m6")))))
+        .isEqualTo(2);
+    assertThat(texts(await(store.history(id)))).containsExactly("m5", "m6");
+    assertThat(await(store.peek(id)).historyLength()).isEqualTo(2);
+  }
+
+  @Test
+  void aTurnOnAnUnknownOrDeletedSessionAnswersNullAndStoresNothing() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "vanishing").sessionId();
+    await(store.appendTurn(id, "t-1", 0, List.of(msg("user", "x"))));
+    await(store.delete(id));
+
+    assertThat(await(store.appendTurn(SessionEnv.randomId(), "t-1", 0, List.of(msg("user", "x"))))).isNull();
+    assertThat(await(store.appendTurn(id, "t-1", 0, List.of(msg("user", "x"))))).isNull();
+    assertThat(await(store.history(id))).isNull();
+  }
+
+  @Test
+  void concurrentRepeatsOfOneTurnLandItExactlyOnce() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "racer").sessionId();
+
+    List<Integer> answers = concurrently(32, i -> store.appendTurn(id, "the-turn", 0,
+        List.of(msg("user", "once"), msg("assistant", "only once"))));
+
+    assertThat(answers).containsOnly(2);
+    assertThat(texts(await(store.history(id)))).containsExactly("once", "only once");
+  }
+
+  @Test
+  void aSessionRemembersOnlyItsRecentTurnIdsAndTheNewestAlways() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "forgetful").sessionId();
+    for (int i = 0; i < 40; i++) {
+      await(store.appendTurn(id, "t" + i, 0, List.of(msg("user", "m" + i))));
+    }
+
+    assertThat(await(store.appendTurn(id, "t39", 0, List.of(msg("user", "m39"))))).isEqualTo(40);
+    assertThat(await(store.appendTurn(id, "t10", 0, List.of(msg("user", "m10"))))).isEqualTo(11);
+    assertThat(await(store.history(id))).hasSize(40);
+  }
+
+  @Test
   void aStoreThatSharesItsHistoryHandsOutTheSameMessagesUntilTheyAreReplacedAndNeverTheCallersOwn()
       throws Exception {
     SessionStore store = store(LONG_TIMEOUT, 100);
