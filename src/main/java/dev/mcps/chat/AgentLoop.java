@@ -227,7 +227,8 @@ public final class AgentLoop {
     int drop = HistoryTrim.dropOldest(all, history.size(), limits.historyMaxMessages(), limits.historyMaxBytes(),
         i -> memo.message(TurnReply.HISTORY_TRACK, i, all.get(i), JsonObject::toBuffer).length());
     List<JsonObject> kept = all.subList(drop, all.size());
-    return appendTurn(id, drop, history, added).map(n -> {
+    // A fresh turn id: the store applies this turn at most once, also when it has to repeat a write it lost sight of.
+    return sessions.appendTurn(id, SessionEnv.randomId(), drop, added).map(n -> {
       memo.dropOldest(drop);
       TurnReply reply = encodeReply ? TurnReply.encode(answer, id, kept, memo) : new TurnReply(answer, id, kept, null);
       // Still inside the turn lock: the session's next turn cannot have taken the memo yet.
@@ -236,16 +237,6 @@ public final class AgentLoop {
       }
       return reply;
     });
-  }
-
-  private Future<?> appendTurn(String id, int drop, List<JsonObject> history, List<JsonObject> added) {
-    if (drop == 0) {
-      return sessions.appendHistory(id, added);
-    }
-    // Under the turn lock nobody else changes this history: the kept part plus the turn replaces it.
-    List<JsonObject> kept = new ArrayList<>(history.subList(drop, history.size()));
-    kept.addAll(added);
-    return sessions.replaceHistory(id, kept);
   }
 
   private Future<String> step(SessionEnv session, LlmProvider provider, List<JsonObject> history,

@@ -648,22 +648,26 @@ public final class RedisSessionStore implements SessionStore {
 
   // --- Idempotency-Key records: mcps:idem:{userId}:{key}, plain JSON text with a PX expiry ---
 
-  /** ARGV 4 key, 5 pending record, 6 ttl (ms). Reply: nil when claimed, else the record already there. */
-  private static final Script IDEM_CLAIM = new Script("""
+  /**
+   * ARGV 4 key, 5 pending record, 6 ttl (ms). Reply: nil when claimed, else the record already there. Finding its
+   * own claim counts as claimed, so a retry after a lost reply is safe.
+   */
+  private static final Script IDEM_CLAIM = new Script(true, """
       local current = redis.call('GET', ARGV[4])
+      if current == ARGV[5] then return false end
       if current then return current end
       redis.call('SET', ARGV[4], ARGV[5], 'PX', ARGV[6])
       return false
       """);
 
   /** ARGV 4 key, 5 pending record, 6 outcome record, 7 ttl (ms): the outcome replaces the claim it belongs to. */
-  private static final Script IDEM_COMPLETE = new Script("""
+  private static final Script IDEM_COMPLETE = new Script(true, """
       if redis.call('GET', ARGV[4]) == ARGV[5] then redis.call('SET', ARGV[4], ARGV[6], 'PX', ARGV[7]) end
       return 0
       """);
 
   /** ARGV 4 key, 5 pending record: deleted only while it is still that claim. */
-  private static final Script IDEM_RELEASE = new Script("""
+  private static final Script IDEM_RELEASE = new Script(true, """
       if redis.call('GET', ARGV[4]) == ARGV[5] then redis.call('DEL', ARGV[4]) end
       return 0
       """);
