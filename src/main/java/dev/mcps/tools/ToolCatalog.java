@@ -1,8 +1,10 @@
 package dev.mcps.tools;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one list of tools, built once at start-up. MCP servers register exactly these; the chat loop offers a
@@ -12,10 +14,13 @@ import java.util.Map;
 public final class ToolCatalog {
 
   private final Map<String, Tool> tools = new LinkedHashMap<>();
+  /** The write tools read-only mode left out, by name: a call to one is told why, not that it does not exist. */
+  private final Set<String> hidden = new HashSet<>();
 
   public ToolCatalog(List<Tool> all, boolean readOnly) {
     for (Tool t : all) {
       if (readOnly && !t.readOnly()) {
+        hidden.add(t.name());
         continue;
       }
       if (tools.putIfAbsent(t.name(), t) != null) {
@@ -30,5 +35,16 @@ public final class ToolCatalog {
 
   public Tool find(String name) {
     return tools.get(name);
+  }
+
+  /** Why {@code name} cannot be called, in words for whoever called it (a client or a model); null when it can. */
+  public String refusal(String name) {
+    if (name == null || name.isBlank()) {
+      return "The tool call names no tool: give the tool's name";
+    }
+    if (hidden.contains(name)) {
+      return "Tool " + name + " is refused: this server is read-only (JIRA_READ_ONLY=true) and allows no Jira changes";
+    }
+    return tools.containsKey(name) ? null : "Unknown tool: " + name;
   }
 }
