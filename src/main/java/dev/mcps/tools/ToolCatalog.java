@@ -1,10 +1,8 @@
 package dev.mcps.tools;
 
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The one list of tools, built once at start-up. MCP servers register exactly these; the chat loop offers a
@@ -15,12 +13,12 @@ public final class ToolCatalog {
 
   private final Map<String, Tool> tools = new LinkedHashMap<>();
   /** The write tools read-only mode left out, by name: a call to one is told why, not that it does not exist. */
-  private final Set<String> hidden = new HashSet<>();
+  private final Map<String, Tool> hidden = new LinkedHashMap<>();
 
   public ToolCatalog(List<Tool> all, boolean readOnly) {
     for (Tool t : all) {
       if (readOnly && !t.readOnly()) {
-        hidden.add(t.name());
+        hidden.put(t.name(), t);
         continue;
       }
       if (tools.putIfAbsent(t.name(), t) != null) {
@@ -33,6 +31,14 @@ public final class ToolCatalog {
     return List.copyOf(tools.values());
   }
 
+  /**
+   * The write tools read-only mode leaves out. MCP registers them with the SDK, unlisted, only so that a call to one
+   * reaches the tools verticle and is refused with the reason, instead of the SDK's "Unknown tool".
+   */
+  public List<Tool> hiddenTools() {
+    return List.copyOf(hidden.values());
+  }
+
   public Tool find(String name) {
     return tools.get(name);
   }
@@ -42,7 +48,7 @@ public final class ToolCatalog {
     if (name == null || name.isBlank()) {
       return "The tool call names no tool: give the tool's name";
     }
-    if (hidden.contains(name)) {
+    if (hidden.containsKey(name)) {
       return "Tool " + name + " is refused: this server is read-only (JIRA_READ_ONLY=true) and allows no Jira changes";
     }
     return tools.containsKey(name) ? null : "Unknown tool: " + name;
