@@ -38,6 +38,7 @@ class AgentLoopTest {
   private final FakeJira jira = FakeJira.start(side);
   private Server server;
   private Http http;
+  private dev.mcps.testing.RedisServer redis;
 
   @AfterEach
   void tearDown() {
@@ -46,6 +47,9 @@ class AgentLoopTest {
     }
     jira.close();
     TestServers.await(side.close());
+    if (redis != null) {
+      redis.stop();
+    }
   }
 
   private ScriptedProvider start(Function<dev.mcps.provider.ProviderRequest, Future<ProviderReply>> script,
@@ -364,6 +368,18 @@ class AgentLoopTest {
 
   @Test
   void aTrimmedSessionsNextTurnSendsTheProviderExactlyTheTrimmedHistory() {
+    trimmedHistoryIsWhatTheNextTurnSends();
+  }
+
+  @Test
+  void aTrimmedSessionsNextTurnSendsTheProviderExactlyTheTrimmedHistoryOnRedis() {
+    redis = dev.mcps.testing.RedisServer.start();
+    trimmedHistoryIsWhatTheNextTurnSends("STORE", "redis", "REDIS_URL", redis.url());
+  }
+
+  private void trimmedHistoryIsWhatTheNextTurnSends(String... store) {
+    List<String> settings = new ArrayList<>(List.of(store));
+    settings.addAll(List.of("HISTORY_MAX_MESSAGES", "4"));
     List<String> memoMismatches = new ArrayList<>();
     ScriptedProvider p = start(r -> {
       // Encode through the turn's memo as a provider adapter does: what it hands back must be the conversation.
@@ -374,7 +390,7 @@ class AgentLoopTest {
         }
       }
       return Future.succeededFuture(text("seen " + r.messages().size()));
-    }, "HISTORY_MAX_MESSAGES", "4");
+    }, settings.toArray(String[]::new));
     String id = http.post("/chat", new JsonObject().put("userId", "trim").put("message", "one"))
         .json().getString("sessionId");
     http.post("/chat", new JsonObject().put("sessionId", id).put("message", "two"));
