@@ -317,6 +317,16 @@ class AgentLoopTest {
 
   @Test
   void aHistorySentDuringAnotherTurnReplacesTheStoredOneOnlyAfterThatTurn() throws Exception {
+    historyReplacedAfterTheRunningTurn();
+  }
+
+  @Test
+  void aHistorySentDuringAnotherTurnReplacesTheStoredOneOnlyAfterThatTurnOnRedis() throws Exception {
+    redis = dev.mcps.testing.RedisServer.start();
+    historyReplacedAfterTheRunningTurn("STORE", "redis", "REDIS_URL", redis.url());
+  }
+
+  private void historyReplacedAfterTheRunningTurn(String... store) throws Exception {
     CompletableFuture<Void> firstAsked = new CompletableFuture<>();
     CompletableFuture<Void> letFirstAnswer = new CompletableFuture<>();
     ScriptedProvider p = start(r -> {
@@ -325,7 +335,7 @@ class AgentLoopTest {
         return Future.fromCompletionStage(letFirstAnswer, Vertx.currentContext()).map(x -> text("one"));
       }
       return Future.succeededFuture(text("seen " + r.messages().size()));
-    });
+    }, store);
     String id = http.post("/chat", new JsonObject().put("userId", "rep").put("message", "hello"))
         .json().getString("sessionId");
     CompletableFuture<Http.Response> first = http.postAsync("/chat",
