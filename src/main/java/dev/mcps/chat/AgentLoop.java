@@ -116,6 +116,14 @@ public final class AgentLoop {
                                boolean encodeReply) {
     SessionEnv session = SessionContext.require();
     String id = session.sessionId();
+    if (replacement == null) {
+      // Nothing to store first: a server without this model's key answers at once, without the lock.
+      try {
+        provider(model, id);
+      } catch (ApiException e) {
+        return Future.failedFuture(e);
+      }
+    }
     long timeout = limits.turnTimeoutMs();
     return sessions.lock(id, timeout + 10_000, timeout)
         .compose(token -> withDeadline(id, deadline ->
@@ -192,10 +200,14 @@ public final class AgentLoop {
         memos.drop(id);
       }
       memo = new WireMemo();
-      start = sessions.replaceHistory(id, trimmed(replacement, ask)).compose(v -> sessions.history(id));
+      // The provider is checked after the replacement, so that a request stores what it carries (as it does its Jira
+      // credentials) also when it is answered 503 because the server has no key for its model.
+      start = sessions.replaceHistory(id, trimmed(replacement, ask))
+          .compose(v -> {
+            provider(model, id);
+            return sessions.history(id);
+          });
     }
-    // Checked after the replacement, so that a request stores what it carries (as with its Jira credentials) even
-    // when it is answered 503 because the server has no key for its model.
     return start.compose(history -> {
       LlmProvider provider = provider(model, id);
       List<JsonObject> added = new ArrayList<>();
