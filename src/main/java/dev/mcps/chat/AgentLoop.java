@@ -186,7 +186,7 @@ public final class AgentLoop {
     String id = session.sessionId();
     List<Tool> offered = selector.select(message);
     List<JsonObject> tools = offered.stream().map(AgentLoop::describe).toList();
-    ToolGate gate = new ToolGate(offered, limits.maxWritesPerTurn());
+    ToolGate gate = new ToolGate(offered, limits.maxWritesPerTurn(), selector::refusal);
     JsonObject ask = new JsonObject().put("role", "user")
         .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message)));
     WireMemo memo;

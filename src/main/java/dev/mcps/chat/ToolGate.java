@@ -4,6 +4,7 @@ import dev.mcps.tools.Tool;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * What the model may call in one turn: only the tools the turn offered it (a model, or a prompt injected into a Jira
@@ -15,13 +16,16 @@ final class ToolGate {
 
   private final Map<String, Tool> offered = new LinkedHashMap<>();
   private final int maxWrites;
+  /** Why the catalog itself refuses a name (unknown, or hidden by read-only mode); null when it has the tool. */
+  private final Function<String, String> catalogRefusal;
   private int writes;
 
-  ToolGate(Collection<Tool> offered, int maxWrites) {
+  ToolGate(Collection<Tool> offered, int maxWrites, Function<String, String> catalogRefusal) {
     for (Tool t : offered) {
       this.offered.put(t.name(), t);
     }
     this.maxWrites = maxWrites;
+    this.catalogRefusal = catalogRefusal;
   }
 
   /** Null when the call may go ahead (and then it counts); otherwise why not, in words for the model. */
@@ -30,6 +34,10 @@ final class ToolGate {
       return "Tool call refused: it names no tool";
     }
     Tool tool = offered.get(name);
+    String notInCatalog = tool == null ? catalogRefusal.apply(name) : null;
+    if (notInCatalog != null) {
+      return notInCatalog;
+    }
     if (tool == null) {
       return "Tool " + name + " refused: it is not one of the tools offered in this turn ("
           + String.join(", ", offered.keySet()) + ")";

@@ -501,7 +501,25 @@ class AgentLoopTest {
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().getString("response")).startsWith("Tool jira_get_issue refused: it is not one of the tools "
-        + "offered in this turn (session_info, notes_").contains(" | Tool no_such_tool refused: it is not one of the tools");
+        + "offered in this turn (session_info, notes_").endsWith(" | Unknown tool: no_such_tool");
+    assertThat(jira.requests()).isEmpty();
+  }
+
+  @Test
+  void onAReadOnlyServerAJiraChangeTheModelAsksForIsRefusedWithTheReason() {
+    start(r -> {
+      if ("text".equals(lastBlock(r).getString("type"))) {
+        return Future.succeededFuture(toolUse("w", "jira_add_comment", new JsonObject().put("issueKey", "PRO-1")
+            .put("body", "x")));
+      }
+      return Future.succeededFuture(text(lastBlock(r).getString("content")));
+    }, "JIRA_READ_ONLY", "true");
+
+    Http.Response r = http.post("/chat", new JsonObject().put("userId", "ro").put("message", "comment on PRO-1"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.json().getString("response")).isEqualTo("Tool jira_add_comment is refused: this server is "
+        + "read-only (JIRA_READ_ONLY=true) and allows no Jira changes");
     assertThat(jira.requests()).isEmpty();
   }
 
