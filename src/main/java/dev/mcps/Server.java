@@ -4,6 +4,7 @@ import dev.mcps.config.ServerConfig;
 import dev.mcps.chat.AgentLoop;
 import dev.mcps.chat.ChatService;
 import dev.mcps.chat.ChatVerticle;
+import dev.mcps.chat.TurnLimits;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.McpEndpoints;
@@ -119,8 +120,9 @@ public final class Server {
         .compose(id -> {
           server.toolsDeployment = id;
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
-              chat.maxIterations(), chat.turnTimeoutSeconds() * 1000L);
-          ChatService service = new ChatService(sessions, loop, chat.defaultModel(), jiraPolicy);
+              TurnLimits.of(config));
+          ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
+              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
               new DeploymentOptions().setInstances(config.http().instances()));
         })

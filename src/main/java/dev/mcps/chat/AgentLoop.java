@@ -14,6 +14,7 @@ import dev.mcps.tools.ToolCalls;
 import dev.mcps.tools.ToolResult;
 import dev.mcps.tools.ToolSelector;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,9 +25,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,19 +56,17 @@ public final class AgentLoop {
   static final int MEMO_SESSIONS = 4096;
   static final long MEMO_BYTES = 64L << 20;
 
-  private final int maxIterations;
-  private final long turnTimeoutMs;
+  private final TurnLimits limits;
   /** Null when the store decodes the history afresh on every read: no message would be recognised. */
   private final TurnMemos memos;
 
   public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
-                   int maxIterations, long turnTimeoutMs) {
+                   TurnLimits limits) {
     this.vertx = vertx;
     this.sessions = sessions;
     this.providers = providers;
     this.selector = selector;
-    this.maxIterations = maxIterations;
-    this.turnTimeoutMs = turnTimeoutMs;
+    this.limits = limits;
     this.memos = sessions.historyIsShared() ? new TurnMemos(MEMO_SESSIONS, MEMO_BYTES) : null;
     if (memos != null) {
       vertx.eventBus().<JsonObject>localConsumer(Sessions.EVENTS_ADDRESS, msg -> sessionEvent(msg.body()));
@@ -91,75 +90,171 @@ public final class AgentLoop {
     return memos;
   }
 
-  /** The provider for {@code model}, or a 503 Provider_Not_Configured. */
+  /** What to set for each provider, for the newcomer who meets a 503. */
+  private static final Map<String, String> PROVIDER_SETTINGS = Map.of(
+      "anthropic", "ANTHROPIC_API_KEY",
+      "openai", "OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server such as Ollama)",
+      "bedrock", "AWS_REGION and BEDROCK_MODEL_ID (AWS credentials come from the default chain)");
+
+  /** The provider for {@code model}, or a 503 Provider_Not_Configured that says what to set. */
   public LlmProvider provider(String model, String sessionId) {
     LlmProvider p = providers.get(model);
     if (p == null || !p.configured()) {
-      throw new ApiException(503, "Provider_Not_Configured", "No " + model + " provider is configured on this server",
-          sessionId);
+      throw new ApiException(503, "Provider_Not_Configured", "No " + model + " provider is configured on this "
+          + "server: set " + PROVIDER_SETTINGS.getOrDefault(model, "its settings") + " and restart it, or send a "
+          + "\"model\" that is configured", sessionId);
     }
     return p;
   }
 
   /**
    * Runs the turn for the session in context; the reply is the /chat 200 body, also encoded when {@code encodeReply}
-   * (for a sender that only writes it to HTTP).
+   * (for a sender that only writes it to HTTP). A non-null {@code replacement} replaces the stored history first,
+   * under the turn lock, so it never lands in the middle of another turn of the session.
    */
-  public Future<TurnReply> run(String message, String model, TurnEvents events, boolean encodeReply) {
+  public Future<TurnReply> run(String message, String model, List<JsonObject> replacement, TurnEvents events,
+                               boolean encodeReply) {
     SessionEnv session = SessionContext.require();
     String id = session.sessionId();
-    LlmProvider provider;
-    try {
-      provider = provider(model, id);
-    } catch (ApiException e) {
-      return Future.failedFuture(e);
+    if (replacement == null) {
+      // Nothing to store first: a server without this model's key answers at once, without the lock.
+      try {
+        provider(model, id);
+      } catch (ApiException e) {
+        return Future.failedFuture(e);
+      }
     }
-    AtomicBoolean abandoned = new AtomicBoolean();
-    return sessions.lock(id, turnTimeoutMs + 10_000, turnTimeoutMs)
-        .compose(token -> turn(session, provider, message, events, encodeReply, abandoned)
-            .timeout(turnTimeoutMs, TimeUnit.MILLISECONDS)
-            .recover(err -> {
-              // A turn past its deadline stops at its next step and persists nothing.
-              abandoned.set(true);
-              return Future.failedFuture(err instanceof TimeoutException
-                  ? new ApiException(504, "Provider_Timeout", "The turn did not finish within "
-                      + (turnTimeoutMs / 1000) + " s", id)
-                  : err);
-            })
+    long timeout = limits.turnTimeoutMs();
+    return sessions.lock(id, timeout + 10_000, timeout)
+        .compose(token -> withDeadline(id, deadline ->
+                turn(session, model, message, replacement, events, encodeReply, deadline))
             .eventually(() -> sessions.unlock(id, token)))
         .recover(err -> Future.failedFuture(asApiError(err, id)));
   }
 
-  private Future<TurnReply> turn(SessionEnv session, LlmProvider provider, String message, TurnEvents events,
-                                 boolean encodeReply, AtomicBoolean abandoned) {
+  /**
+   * The turn, answered 504 when its deadline passes before it starts storing its messages. Once the store write has
+   * begun the deadline no longer applies: the turn waits for the write's outcome, so after a 504 none of the turn's
+   * messages is stored, and after a 200 all of them are.
+   */
+  private Future<TurnReply> withDeadline(String id, Function<Deadline, Future<TurnReply>> turn) {
+    Deadline deadline = new Deadline();
+    Promise<TurnReply> outcome = Promise.promise();
+    long timer = vertx.setTimer(limits.turnTimeoutMs(), t -> {
+      if (deadline.expire()) {
+        outcome.tryFail(new ApiException(504, "Provider_Timeout", "The turn did not finish within "
+            + (limits.turnTimeoutMs() / 1000) + " s", id));
+      }
+    });
+    turn.apply(deadline).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        outcome.tryComplete(ar.result());
+      } else {
+        outcome.tryFail(ar.cause());
+      }
+    });
+    return outcome.future();
+  }
+
+  /**
+   * Where a turn stands against its deadline: running until either the deadline passes (the turn is abandoned and
+   * stores nothing) or the turn starts storing (committed; the deadline is ignored). Whichever comes first wins.
+   */
+  static final class Deadline {
+    private static final int RUNNING = 0;
+    private static final int EXPIRED = 1;
+    private static final int COMMITTED = 2;
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
+
+    boolean expire() {
+      return state.compareAndSet(RUNNING, EXPIRED);
+    }
+
+    boolean commit() {
+      return state.compareAndSet(RUNNING, COMMITTED);
+    }
+
+    boolean expired() {
+      return state.get() == EXPIRED;
+    }
+  }
+
+  private Future<TurnReply> turn(SessionEnv session, String model, String message,
+                                 List<JsonObject> replacement, TurnEvents events, boolean encodeReply,
+                                 Deadline deadline) {
     String id = session.sessionId();
-    List<JsonObject> tools = selector.select(message).stream().map(AgentLoop::describe).toList();
-    WireMemo memo = memos == null ? new WireMemo() : memos.take(id);
-    return sessions.history(id).compose(history -> {
+    List<Tool> offered = selector.select(message);
+    List<JsonObject> tools = offered.stream().map(AgentLoop::describe).toList();
+    ToolGate gate = new ToolGate(offered, limits.maxWritesPerTurn(), selector::refusal);
+    JsonObject ask = new JsonObject().put("role", "user")
+        .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message)));
+    WireMemo memo;
+    Future<List<JsonObject>> start;
+    if (replacement == null) {
+      memo = memos == null ? new WireMemo() : memos.take(id);
+      start = sessions.history(id);
+    } else {
+      // A replaced history shares no message with what the memo holds.
+      if (memos != null) {
+        memos.drop(id);
+      }
+      memo = new WireMemo();
+      // The provider is checked after the replacement, so that a request stores what it carries (as it does its Jira
+      // credentials) also when it is answered 503 because the server has no key for its model.
+      start = sessions.replaceHistory(id, trimmed(replacement, ask))
+          .compose(v -> {
+            provider(model, id);
+            return sessions.history(id);
+          });
+    }
+    return start.compose(history -> {
+      LlmProvider provider = provider(model, id);
       List<JsonObject> added = new ArrayList<>();
-      added.add(new JsonObject().put("role", "user")
-          .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message))));
-      return step(session, provider, history, added, tools, memo, events, abandoned, 1)
-          .compose(answer -> abandoned.get() ? Future.failedFuture(new TimeoutException())
-              : sessions.appendHistory(id, added).map(n -> {
-                List<JsonObject> all = new ArrayList<>(history.size() + added.size());
-                all.addAll(history);
-                all.addAll(added);
-                TurnReply reply = encodeReply ? TurnReply.encode(answer, id, all, memo)
-                    : new TurnReply(answer, id, all, null);
-                // Still inside the turn lock: the session's next turn cannot have taken the memo yet.
-                if (memos != null && !abandoned.get()) {
-                  memos.give(id, memo);
-                }
-                return reply;
-              }));
+      added.add(ask);
+      return step(session, provider, history, added, tools, gate, memo, events, deadline, 1)
+          .compose(answer -> deadline.commit() ? store(id, history, added, answer, memo, encodeReply)
+              : Future.failedFuture(new TimeoutException()));
+    });
+  }
+
+  /** A client's history held to the caps as if the turn it starts were already added (see {@link HistoryTrim}). */
+  private List<JsonObject> trimmed(List<JsonObject> replacement, JsonObject ask) {
+    List<JsonObject> conversation = new ArrayList<>(replacement);
+    conversation.add(ask);
+    int drop = HistoryTrim.dropOldest(conversation, replacement.size(), limits.historyMaxMessages(),
+        limits.historyMaxBytes());
+    return replacement.subList(drop, replacement.size());
+  }
+
+  /**
+   * Stores the turn's messages, with the oldest whole turns dropped to keep the history within its caps, and makes
+   * the reply from the history as stored. Sizes come from the memo's reply encodings, so the reply reuses them.
+   */
+  private Future<TurnReply> store(String id, List<JsonObject> history, List<JsonObject> added, String answer,
+                                  WireMemo memo, boolean encodeReply) {
+    List<JsonObject> all = new ArrayList<>(history.size() + added.size());
+    all.addAll(history);
+    all.addAll(added);
+    int drop = HistoryTrim.dropOldest(all, history.size(), limits.historyMaxMessages(), limits.historyMaxBytes(),
+        i -> memo.message(TurnReply.HISTORY_TRACK, i, all.get(i), JsonObject::toBuffer).length());
+    List<JsonObject> kept = all.subList(drop, all.size());
+    // A fresh turn id: the store applies this turn at most once, also when it has to repeat a write it lost sight of.
+    return sessions.appendTurn(id, SessionEnv.randomId(), drop, added).map(n -> {
+      memo.dropOldest(drop);
+      TurnReply reply = encodeReply ? TurnReply.encode(answer, id, kept, memo) : new TurnReply(answer, id, kept, null);
+      // Still inside the turn lock: the session's next turn cannot have taken the memo yet.
+      if (memos != null) {
+        memos.give(id, memo);
+      }
+      return reply;
     });
   }
 
   private Future<String> step(SessionEnv session, LlmProvider provider, List<JsonObject> history,
-                              List<JsonObject> added, List<JsonObject> tools, WireMemo memo, TurnEvents events,
-                              AtomicBoolean abandoned, int iteration) {
-    if (abandoned.get()) {
+                              List<JsonObject> added, List<JsonObject> tools, ToolGate gate, WireMemo memo,
+                              TurnEvents events, Deadline deadline, int iteration) {
+    if (deadline.expired()) {
       return Future.failedFuture(new TimeoutException());
     }
     List<JsonObject> conversation = new ArrayList<>(history.size() + added.size());
@@ -167,7 +262,7 @@ public final class AgentLoop {
     conversation.addAll(added);
     ProviderRequest request = new ProviderRequest(SYSTEM_PROMPT, conversation, tools, userHash(session),
         session.anthropicConversationId(), memo);
-    LOG.debug("Turn step {}/{} on {}", iteration, maxIterations, provider.name());
+    LOG.debug("Turn step {}/{} on {}", iteration, limits.maxIterations(), provider.name());
     return provider.complete(request).compose(reply -> {
       added.add(new JsonObject().put("role", "assistant").put("content", new JsonArray(new ArrayList<>(reply.content()))));
       String text = text(reply);
@@ -177,41 +272,47 @@ public final class AgentLoop {
       if (!reply.wantsTools()) {
         return Future.succeededFuture(text);
       }
-      return runTools(session.sessionId(), reply, events).compose(results -> {
+      return runTools(session.sessionId(), reply, gate, events).compose(results -> {
         added.add(new JsonObject().put("role", "user").put("content", new JsonArray(results)));
-        if (iteration >= maxIterations) {
-          String stop = (text.isEmpty() ? "" : text + "\n\n") + "(Stopped after " + maxIterations
+        if (iteration >= limits.maxIterations()) {
+          String stop = (text.isEmpty() ? "" : text + "\n\n") + "(Stopped after " + limits.maxIterations()
               + " model steps, the limit for one turn; ask me to continue.)";
           added.add(new JsonObject().put("role", "assistant")
               .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", stop))));
           events.emit("text", new JsonObject().put("text", stop));
           return Future.succeededFuture(stop);
         }
-        return step(session, provider, history, added, tools, memo, events, abandoned, iteration + 1);
+        return step(session, provider, history, added, tools, gate, memo, events, deadline, iteration + 1);
       });
     });
   }
 
-  /** Every tool the model asked for, in parallel; a failing tool is an error result, and the loop goes on. */
-  private Future<List<JsonObject>> runTools(String sessionId, ProviderReply reply, TurnEvents events) {
+  /**
+   * Every tool the model asked for, in parallel; a refused or failing tool is an error result, and the loop goes on.
+   * Each result is clipped before it enters the conversation.
+   */
+  private Future<List<JsonObject>> runTools(String sessionId, ProviderReply reply, ToolGate gate, TurnEvents events) {
     List<Future<JsonObject>> calls = new ArrayList<>();
     for (JsonObject block : reply.content()) {
       if (!"tool_use".equals(block.getString("type"))) {
         continue;
       }
-      events.emit("tool_call", new JsonObject().put("id", block.getString("id")).put("name", block.getString("name"))
+      String name = block.getString("name");
+      events.emit("tool_call", new JsonObject().put("id", block.getString("id")).put("name", name)
           .put("input", block.getValue("input")));
       JsonObject input = block.getValue("input") instanceof JsonObject o ? o : new JsonObject();
-      calls.add(ToolCalls.call(vertx, sessionId, block.getString("name"), input)
-          .recover(err -> Future.succeededFuture(ToolResult.error("Tool " + block.getString("name") + " failed: "
-              + errorText(err))))
-          .map(result -> {
-            JsonObject toolResult = new JsonObject().put("type", "tool_result")
-                .put("tool_use_id", block.getString("id")).put("content", result.text())
-                .put("is_error", result.isError());
-            events.emit("tool_result", toolResult);
-            return toolResult;
-          }));
+      String refusal = gate.refusal(name);
+      Future<ToolResult> result = refusal != null ? Future.succeededFuture(ToolResult.error(refusal))
+          : ToolCalls.call(vertx, sessionId, name, input)
+              .recover(err -> Future.succeededFuture(ToolResult.error("Tool " + name + " failed: " + errorText(err))));
+      calls.add(result.map(r -> {
+        JsonObject toolResult = new JsonObject().put("type", "tool_result")
+            .put("tool_use_id", block.getString("id"))
+            .put("content", ToolResultClip.clip(r.text(), limits.toolResultMaxBytes()))
+            .put("is_error", r.isError());
+        events.emit("tool_result", toolResult);
+        return toolResult;
+      }));
     }
     return Future.all(calls).map(all -> all.<JsonObject>list());
   }

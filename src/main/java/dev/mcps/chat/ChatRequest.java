@@ -99,6 +99,52 @@ public record ChatRequest(String message, String userId, String productLabUserId
       }
       out.add(new JsonObject().put("role", role).put("content", blocks));
     }
+    checkToolPairs(out);
+    return out;
+  }
+
+  /**
+   * Every tool_use is answered by a tool_result with its id in the next message (a user message), and every
+   * tool_result answers a tool_use of the message before: the providers reject a conversation where either is
+   * missing, and such a history would fail every later turn of the session.
+   */
+  private static void checkToolPairs(List<JsonObject> history) {
+    for (int i = 0; i < history.size(); i++) {
+      Set<String> uses = ids(history.get(i), "tool_use", "id");
+      Set<String> results = ids(history.get(i), "tool_result", "tool_use_id");
+      Set<String> asked = i == 0 ? Set.of() : ids(history.get(i - 1), "tool_use", "id");
+      String role = history.get(i).getString("role");
+      if (!uses.isEmpty() && !"assistant".equals(role) || !results.isEmpty() && !"user".equals(role)) {
+        throw invalidHistory("history[" + i + "]: tool_use blocks belong in assistant messages, tool_result blocks"
+            + " in user messages");
+      }
+      for (String r : results) {
+        if (!asked.contains(r)) {
+          throw invalidHistory("history[" + i + "] has a tool_result for " + r
+              + " that answers no tool_use of the message before it");
+        }
+      }
+      if (!uses.isEmpty()) {
+        Set<String> answered = i + 1 < history.size() ? ids(history.get(i + 1), "tool_result", "tool_use_id")
+            : Set.of();
+        for (String u : uses) {
+          if (!answered.contains(u)) {
+            throw invalidHistory("history[" + i + "] has a tool_use " + u
+                + " without its tool_result in the next message");
+          }
+        }
+      }
+    }
+  }
+
+  private static Set<String> ids(JsonObject message, String type, String field) {
+    Set<String> out = new java.util.LinkedHashSet<>();
+    for (Object b : message.getJsonArray("content")) {
+      JsonObject block = (JsonObject) b;
+      if (type.equals(block.getString("type"))) {
+        out.add(block.getString(field));
+      }
+    }
     return out;
   }
 

@@ -5,12 +5,14 @@ import dev.mcps.session.SessionContext;
 import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 
 /**
  * A /chat request from start to end: validate, resolve the caller's session (DESIGN.md §4), store what the request
- * carries (Jira credentials, productLabUserId, a replacing history), then run the turn inside the session context.
+ * carries (Jira credentials, productLabUserId), then run the turn inside the session context (a replacing history is
+ * applied by the turn, under its lock).
  * Bad input is rejected before any session is touched.
  */
 public final class ChatService {
@@ -19,32 +21,51 @@ public final class ChatService {
   private final AgentLoop loop;
   private final String defaultModel;
   private final JiraUrlPolicy jiraPolicy;
+  private final IdempotentTurns idempotent;
 
-  public ChatService(Sessions sessions, AgentLoop loop, String defaultModel, JiraUrlPolicy jiraPolicy) {
+  /**
+   * @param vertx          for the waits of a retried turn
+   * @param keyTtlMillis   how long an Idempotency-Key's outcome is replayed (the session timeout)
+   * @param turnTimeoutMs  the turn deadline, from which a running turn's claim on its key is sized
+   */
+  public ChatService(Vertx vertx, Sessions sessions, AgentLoop loop, String defaultModel, JiraUrlPolicy jiraPolicy,
+                     long keyTtlMillis, long turnTimeoutMs) {
     this.sessions = sessions;
     this.loop = loop;
     this.defaultModel = defaultModel;
     this.jiraPolicy = jiraPolicy;
+    // A turn first waits up to its deadline for the lock, then runs up to its deadline, then stores.
+    this.idempotent = new IdempotentTurns(vertx, sessions, keyTtlMillis, 2 * turnTimeoutMs + 30_000);
   }
 
-  /** The turn's reply; also encoded when {@code encodeReply} (see {@link AgentLoop#run}). */
-  public Future<TurnReply> handle(JsonObject body, TurnEvents events, boolean encodeReply) {
+  /**
+   * The turn's reply; also encoded when {@code encodeReply} (see {@link AgentLoop#run}). With an
+   * {@code idempotencyKey} a retried request gets the first one's reply instead of a second turn.
+   */
+  public Future<TurnReply> handle(JsonObject body, TurnEvents events, boolean encodeReply, String idempotencyKey) {
     ChatRequest req;
+    String key;
     try {
       req = ChatRequest.parse(body, defaultModel, jiraPolicy);
+      key = idempotencyKey == null ? null : IdempotentTurns.checkKey(idempotencyKey);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     return sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
-        .compose(session -> store(session, req))
-        .compose(session -> SessionContext.runWith(session,
-            () -> loop.run(req.message(), req.model(), events, encodeReply)));
+        .compose(session -> key == null ? turn(session, req, events, encodeReply)
+            : idempotent.run(session, key, IdempotentTurns.fingerprint(body),
+                () -> turn(session, req, events, encodeReply)));
+  }
+
+  private Future<TurnReply> turn(SessionEnv resolved, ChatRequest req, TurnEvents events, boolean encodeReply) {
+    return store(resolved, req).compose(session -> SessionContext.runWith(session,
+        () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply)));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {
     boolean changesSession = req.jiraAuth() != null
         || (req.productLabUserId() != null && !Objects.equals(req.productLabUserId(), session.productLabUserId()));
-    Future<SessionEnv> updated = !changesSession ? Future.succeededFuture(session)
+    return !changesSession ? Future.succeededFuture(session)
         : sessions.update(session.sessionId(), s -> {
           if (req.jiraAuth() != null) {
             s.setJiraCredentials(req.jiraAuth());
@@ -53,10 +74,13 @@ public final class ChatService {
             s.setProductLabUserId(req.productLabUserId());
           }
         });
-    // As in the seed, only a non-empty history replaces the stored one: clients that always send [] lose nothing.
-    if (req.history() == null || req.history().isEmpty()) {
-      return updated;
-    }
-    return updated.compose(s -> sessions.replaceHistory(s.sessionId(), req.history()).map(v -> s));
+  }
+
+  /**
+   * The history that replaces the stored one, which the turn applies under its lock. As in the seed, only a non-empty
+   * history does: clients that always send [] lose nothing.
+   */
+  private static java.util.List<JsonObject> replacement(ChatRequest req) {
+    return req.history() == null || req.history().isEmpty() ? null : req.history();
   }
 }

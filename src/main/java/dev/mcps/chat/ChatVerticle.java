@@ -22,6 +22,8 @@ public final class ChatVerticle extends VerticleBase {
    * JsonObject, which local delivery would otherwise deep-copy (the whole history) just to be encoded once more.
    */
   public static final String ENCODED_REPLY_HEADER = "x-reply-encoded";
+  /** The request's {@code Idempotency-Key} (DESIGN.md §4), for HTTP and event-bus senders alike. */
+  public static final String IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 
   private final Sessions sessions;
   private final ChatService chat;
@@ -41,7 +43,7 @@ public final class ChatVerticle extends VerticleBase {
       TurnEvents events = stream == null ? TurnEvents.NONE
           : (event, data) -> vertx.eventBus().send(stream, new JsonObject().put("event", event).put("data", data));
       boolean encoded = msg.headers().contains(ENCODED_REPLY_HEADER);
-      return chat.handle(body, events, encoded).map(reply -> encoded ? reply.encoded() : reply.json());
+      return chat.handle(body, events, encoded, msg.headers().get(IDEMPOTENCY_KEY_HEADER)).map(reply -> encoded ? reply.encoded() : reply.json());
     }).completion();
   }
 }

@@ -44,7 +44,7 @@ final class ChatRoutes {
       stream(ctx, body);
       return;
     }
-    vertx.eventBus().<Buffer>request(ChatVerticle.ADDRESS, body, new DeliveryOptions().setSendTimeout(sendTimeoutMs)
+    vertx.eventBus().<Buffer>request(ChatVerticle.ADDRESS, body, turnOptions(ctx)
             .addHeader(ChatVerticle.ENCODED_REPLY_HEADER, "1"))
         .onSuccess(reply -> ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json")
             .end(reply.body()))
@@ -60,7 +60,7 @@ final class ChatRoutes {
         msg -> event(response, msg.body().getString("event"), msg.body().getJsonObject("data")));
     steps.completion()
         .compose(v -> vertx.eventBus().<JsonObject>request(ChatVerticle.ADDRESS, body,
-            new DeliveryOptions().setSendTimeout(sendTimeoutMs).addHeader(ChatVerticle.STREAM_HEADER, address)))
+            turnOptions(ctx).addHeader(ChatVerticle.STREAM_HEADER, address)))
         .onComplete(ar -> {
           steps.unregister();
           if (ar.succeeded()) {
@@ -70,6 +70,16 @@ final class ChatRoutes {
           }
           response.end();
         });
+  }
+
+  /** The turn's delivery: its send timeout, and the client's Idempotency-Key when it sent one. */
+  private DeliveryOptions turnOptions(RoutingContext ctx) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs);
+    String key = ctx.request().getHeader("Idempotency-Key");
+    if (key != null) {
+      options.addHeader(ChatVerticle.IDEMPOTENCY_KEY_HEADER, key);
+    }
+    return options;
   }
 
   private static void event(HttpServerResponse response, String name, JsonObject data) {

@@ -68,6 +68,8 @@ public final class McpEndpoints {
         // JSON Schema pass per call in the SDK would only cost time.
         .validateToolInputs(false)
         .tools(McpFeatures.tools(vertx, catalog, mapper))
+        // Only the catalog's tools are listed: read-only mode's write tools are registered but not shown.
+        .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null))
         .prompts(McpFeatures.prompts())
         .build();
   }

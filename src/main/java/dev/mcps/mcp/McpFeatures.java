@@ -33,7 +33,9 @@ public final class McpFeatures {
 
   /** Schemas go to the SDK as JSON text: Vert.x's JsonObject maps hold Vert.x types the SDK cannot read. */
   public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog, McpJsonMapper mapper) {
-    return catalog.tools().stream().map(t -> toolSpec(vertx, t, mapper)).toList();
+    // The hidden write tools too: listed by no one (see McpEndpoints' tool filter), refused with their reason.
+    return java.util.stream.Stream.concat(catalog.tools().stream(), catalog.hiddenTools().stream())
+        .map(t -> toolSpec(vertx, t, mapper)).toList();
   }
 
   private static AsyncToolSpecification toolSpec(Vertx vertx, Tool tool, McpJsonMapper mapper) {

@@ -73,6 +73,20 @@ public final class WireMemo {
     return this;
   }
 
+  /**
+   * The conversation lost its {@code n} oldest messages (its history was trimmed): every track forgets them, and
+   * the messages after keep their encodings at their new positions.
+   */
+  public void dropOldest(int n) {
+    for (Track t : tracks.values()) {
+      int k = Math.min(n, t.messages.size());
+      List<Buffer> gone = t.encoded.subList(0, k);
+      gone.forEach(b -> bytes -= b.length());
+      gone.clear();
+      t.messages.subList(0, k).clear();
+    }
+  }
+
   /** The encoded bytes this memo holds for messages, which is what it costs to keep between turns. */
   public long bytes() {
     return bytes;

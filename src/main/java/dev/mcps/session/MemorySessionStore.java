@@ -374,4 +374,48 @@ public final class MemorySessionStore implements SessionStore {
   private static long now() {
     return System.currentTimeMillis();
   }
+
+  // --- Idempotency-Key records ---
+
+  private record Idempotency(String record, long expiresAt) {}
+
+  private final ConcurrentHashMap<String, Idempotency> idempotency = new ConcurrentHashMap<>();
+  private volatile long idempotencyPurgedAt;
+
+  @Override
+  public Future<String> claimIdempotency(String scopedKey, String pending, long ttlMillis) {
+    long now = now();
+    purgeIdempotency(now);
+    boolean[] claimed = new boolean[1];
+    Idempotency held = idempotency.compute(scopedKey, (k, old) -> {
+      if (old != null && old.expiresAt() > now) {
+        return old;
+      }
+      claimed[0] = true;
+      return new Idempotency(pending, now + ttlMillis);
+    });
+    return Future.succeededFuture(claimed[0] ? null : held.record());
+  }
+
+  @Override
+  public Future<Void> completeIdempotency(String scopedKey, String pending, String record, long ttlMillis) {
+    long now = now();
+    idempotency.computeIfPresent(scopedKey, (k, old) ->
+        old.record().equals(pending) && old.expiresAt() > now ? new Idempotency(record, now + ttlMillis) : old);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> releaseIdempotency(String scopedKey, String pending) {
+    idempotency.computeIfPresent(scopedKey, (k, old) -> old.record().equals(pending) ? null : old);
+    return Future.succeededFuture();
+  }
+
+  /** Expired records go at most once a minute, so that keys used once do not pile up. */
+  private void purgeIdempotency(long now) {
+    if (now - idempotencyPurgedAt > 60_000) {
+      idempotencyPurgedAt = now;
+      idempotency.values().removeIf(r -> r.expiresAt() <= now);
+    }
+  }
 }

@@ -688,4 +688,47 @@ public final class RedisSessionStore implements SessionStore {
   private static long now() {
     return System.currentTimeMillis();
   }
+
+  // --- Idempotency-Key records: mcps:idem:{userId}:{key}, plain JSON text with a PX expiry ---
+
+  /**
+   * ARGV 4 key, 5 pending record, 6 ttl (ms). Reply: nil when claimed, else the record already there. Finding its
+   * own claim counts as claimed, so a retry after a lost reply is safe.
+   */
+  private static final Script IDEM_CLAIM = new Script(Retry.SETTLE, """
+      local current = redis.call('GET', ARGV[4])
+      if current == ARGV[5] then return false end
+      if current then return current end
+      redis.call('SET', ARGV[4], ARGV[5], 'PX', ARGV[6])
+      return false
+      """);
+
+  /** ARGV 4 key, 5 pending record, 6 outcome record, 7 ttl (ms): the outcome replaces the claim it belongs to. */
+  private static final Script IDEM_COMPLETE = new Script(Retry.SETTLE, """
+      if redis.call('GET', ARGV[4]) == ARGV[5] then redis.call('SET', ARGV[4], ARGV[6], 'PX', ARGV[7]) end
+      return 0
+      """);
+
+  /** ARGV 4 key, 5 pending record: deleted only while it is still that claim. */
+  private static final Script IDEM_RELEASE = new Script(Retry.AFTER_FAULT, """
+      if redis.call('GET', ARGV[4]) == ARGV[5] then redis.call('DEL', ARGV[4]) end
+      return 0
+      """);
+
+  @Override
+  public Future<String> claimIdempotency(String scopedKey, String pending, long ttlMillis) {
+    return run(IDEM_CLAIM, now(), prefix + "idem:" + scopedKey, pending, String.valueOf(ttlMillis))
+        .map(reply -> reply == null ? null : reply.toString());
+  }
+
+  @Override
+  public Future<Void> completeIdempotency(String scopedKey, String pending, String record, long ttlMillis) {
+    return run(IDEM_COMPLETE, now(), prefix + "idem:" + scopedKey, pending, record, String.valueOf(ttlMillis))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<Void> releaseIdempotency(String scopedKey, String pending) {
+    return run(IDEM_RELEASE, now(), prefix + "idem:" + scopedKey, pending).mapEmpty();
+  }
 }

@@ -121,4 +121,22 @@ public interface SessionStore {
   Future<Void> ping();
 
   Future<Void> close();
+
+  // --- Idempotency-Key records of /chat (DESIGN.md §4): opaque texts, kept under {@code mcps:idem:{scopedKey}} ---
+
+  /**
+   * Claims {@code scopedKey} for a turn about to run, with the record {@code pending}, for {@code ttlMillis}, unless
+   * a record is already there. Atomic across instances: of concurrent claims exactly one succeeds. Null when
+   * claimed, else the record found.
+   */
+  Future<String> claimIdempotency(String scopedKey, String pending, long ttlMillis);
+
+  /**
+   * Replaces the claim {@code pending} by the turn's outcome {@code record}, kept {@code ttlMillis}; nothing when the
+   * claim is no longer there (expired, or released).
+   */
+  Future<Void> completeIdempotency(String scopedKey, String pending, String record, long ttlMillis);
+
+  /** Drops the claim {@code pending} (its turn failed and stored nothing), so that a retry runs the turn again. */
+  Future<Void> releaseIdempotency(String scopedKey, String pending);
 }

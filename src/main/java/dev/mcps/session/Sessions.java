@@ -312,4 +312,18 @@ public final class Sessions {
       super(cause.getMessage(), cause, false, false);
     }
   }
+
+  // --- Idempotency-Key records (see SessionStore) ---
+
+  public Future<String> claimIdempotency(String scopedKey, String pending, long ttlMillis) {
+    return guard(store.claimIdempotency(scopedKey, pending, ttlMillis));
+  }
+
+  public Future<Void> completeIdempotency(String scopedKey, String pending, String record, long ttlMillis) {
+    return guard(store.completeIdempotency(scopedKey, pending, record, ttlMillis));
+  }
+
+  public Future<Void> releaseIdempotency(String scopedKey, String pending) {
+    return guard(store.releaseIdempotency(scopedKey, pending));
+  }
 }

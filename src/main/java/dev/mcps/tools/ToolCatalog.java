@@ -12,10 +12,13 @@ import java.util.Map;
 public final class ToolCatalog {
 
   private final Map<String, Tool> tools = new LinkedHashMap<>();
+  /** The write tools read-only mode left out, by name: a call to one is told why, not that it does not exist. */
+  private final Map<String, Tool> hidden = new LinkedHashMap<>();
 
   public ToolCatalog(List<Tool> all, boolean readOnly) {
     for (Tool t : all) {
       if (readOnly && !t.readOnly()) {
+        hidden.put(t.name(), t);
         continue;
       }
       if (tools.putIfAbsent(t.name(), t) != null) {
@@ -28,7 +31,26 @@ public final class ToolCatalog {
     return List.copyOf(tools.values());
   }
 
+  /**
+   * The write tools read-only mode leaves out. MCP registers them with the SDK, unlisted, only so that a call to one
+   * reaches the tools verticle and is refused with the reason, instead of the SDK's "Unknown tool".
+   */
+  public List<Tool> hiddenTools() {
+    return List.copyOf(hidden.values());
+  }
+
   public Tool find(String name) {
     return tools.get(name);
+  }
+
+  /** Why {@code name} cannot be called, in words for whoever called it (a client or a model); null when it can. */
+  public String refusal(String name) {
+    if (name == null || name.isBlank()) {
+      return "The tool call names no tool: give the tool's name";
+    }
+    if (hidden.containsKey(name)) {
+      return "Tool " + name + " is refused: this server is read-only (JIRA_READ_ONLY=true) and allows no Jira changes";
+    }
+    return tools.containsKey(name) ? null : "Unknown tool: " + name;
   }
 }

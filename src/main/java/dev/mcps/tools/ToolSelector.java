@@ -49,6 +49,11 @@ public final class ToolSelector {
     return out;
   }
 
+  /** Why the catalog refuses {@code name} (see {@link ToolCatalog#refusal}); null when it has the tool. */
+  public String refusal(String name) {
+    return catalog.refusal(name);
+  }
+
   /** A tool's context is its name's prefix before the first underscore, for the contexts we know. */
   private static String contextOf(Tool tool) {
     return tool.name().toLowerCase(Locale.ROOT).startsWith(JIRA + "_") ? JIRA : null;

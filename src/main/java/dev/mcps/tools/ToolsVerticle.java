@@ -70,7 +70,7 @@ public final class ToolsVerticle extends VerticleBase {
     String name = request == null ? null : request.getString("name");
     Tool tool = name == null ? null : catalog.find(name);
     if (tool == null) {
-      return Future.failedFuture(new ApiException(404, "Unknown_Tool", "Unknown tool: " + name));
+      return Future.failedFuture(new ApiException(404, "Unknown_Tool", catalog.refusal(name)));
     }
     Future<ToolResult> result;
     try {

@@ -1,5 +1,6 @@
 package dev.mcps.chat;
 
+import static dev.mcps.chat.ScriptedProvider.last;
 import static dev.mcps.chat.ScriptedProvider.lastBlock;
 import static dev.mcps.chat.ScriptedProvider.text;
 import static dev.mcps.chat.ScriptedProvider.toolUse;
@@ -37,6 +38,7 @@ class AgentLoopTest {
   private final FakeJira jira = FakeJira.start(side);
   private Server server;
   private Http http;
+  private dev.mcps.testing.RedisServer redis;
 
   @AfterEach
   void tearDown() {
@@ -45,6 +47,9 @@ class AgentLoopTest {
     }
     jira.close();
     TestServers.await(side.close());
+    if (redis != null) {
+      redis.stop();
+    }
   }
 
   private ScriptedProvider start(Function<dev.mcps.provider.ProviderRequest, Future<ProviderReply>> script,
@@ -254,6 +259,12 @@ class AgentLoopTest {
     Http.Response r = http.post("/chat", new JsonObject().put("userId", "m").put("message", "hi").put("model", "openai"));
     assertThat(r.status()).isEqualTo(503);
     assertThat(r.json().getString("error")).isEqualTo("Provider_Not_Configured");
+    assertThat(r.json().getString("message")).contains("set OPENAI_API_KEY");
+    String id = r.json().getString("sessionId");
+    assertThat(TestServers.await(server.sessions().find(id))).as("the session was still created").isNotNull();
+    Http.Response bedrock = http.post("/chat", new JsonObject().put("sessionId", id).put("message", "hi")
+        .put("model", "bedrock"));
+    assertThat(bedrock.json().getString("message")).contains("set AWS_REGION and BEDROCK_MODEL_ID");
   }
 
   @Test
@@ -295,5 +306,238 @@ class AgentLoopTest {
         .transform(ar -> Future.succeededFuture(ar.cause())));
     assertThat(((io.vertx.core.eventbus.ReplyException) bad).failureCode()).isEqualTo(400);
     assertThat(new JsonObject(bad.getMessage()).getString("error")).isEqualTo("Missing_Message");
+  }
+
+  // --- step 5: history under the lock, caps, the deadline's commit point, tool limits ---
+
+  private static JsonObject msg(String role, String text) {
+    return new JsonObject().put("role", role)
+        .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", text)));
+  }
+
+  @Test
+  void aHistorySentDuringAnotherTurnReplacesTheStoredOneOnlyAfterThatTurn() throws Exception {
+    historyReplacedAfterTheRunningTurn();
+  }
+
+  @Test
+  void aHistorySentDuringAnotherTurnReplacesTheStoredOneOnlyAfterThatTurnOnRedis() throws Exception {
+    redis = dev.mcps.testing.RedisServer.start();
+    historyReplacedAfterTheRunningTurn("STORE", "redis", "REDIS_URL", redis.url());
+  }
+
+  private void historyReplacedAfterTheRunningTurn(String... store) throws Exception {
+    CompletableFuture<Void> firstAsked = new CompletableFuture<>();
+    CompletableFuture<Void> letFirstAnswer = new CompletableFuture<>();
+    ScriptedProvider p = start(r -> {
+      if (userText(r).equals("first")) {
+        firstAsked.complete(null);
+        return Future.fromCompletionStage(letFirstAnswer, Vertx.currentContext()).map(x -> text("one"));
+      }
+      return Future.succeededFuture(text("seen " + r.messages().size()));
+    }, store);
+    String id = http.post("/chat", new JsonObject().put("userId", "rep").put("message", "hello"))
+        .json().getString("sessionId");
+    CompletableFuture<Http.Response> first = http.postAsync("/chat",
+        new JsonObject().put("sessionId", id).put("message", "first"));
+    firstAsked.get(30, TimeUnit.SECONDS);
+
+    JsonArray clientHistory = new JsonArray().add(msg("user", "client q")).add(msg("assistant", "client a"));
+    CompletableFuture<Http.Response> second = http.postAsync("/chat", new JsonObject().put("sessionId", id)
+        .put("message", "second").put("history", clientHistory));
+    letFirstAnswer.complete(null);
+
+    assertThat(first.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+    Http.Response replaced = second.get(30, TimeUnit.SECONDS);
+    assertThat(replaced.status()).as(replaced.body()).isEqualTo(200);
+    assertThat(replaced.json().getString("response")).isEqualTo("seen 3");
+    List<JsonObject> stored = TestServers.await(server.sessions().history(id));
+    assertThat(stored).containsExactly(msg("user", "client q"), msg("assistant", "client a"), msg("user", "second"),
+        msg("assistant", "seen 3"));
+    assertThat(p.requests.stream().filter(q -> userText(q).equals("second")).findFirst().orElseThrow().messages())
+        .containsExactly(msg("user", "client q"), msg("assistant", "client a"), msg("user", "second"));
+  }
+
+  @Test
+  void aHistoryWithAToolUseMissingItsResultIsRejectedAndChangesNothing() {
+    start(r -> Future.succeededFuture(text("x")));
+    String id = http.post("/chat", new JsonObject().put("userId", "pairs").put("message", "hello"))
+        .json().getString("sessionId");
+    JsonArray broken = new JsonArray().add(msg("user", "q")).add(new JsonObject().put("role", "assistant")
+        .put("content", new JsonArray().add(new JsonObject().put("type", "tool_use").put("id", "t9")
+            .put("name", "notes_get").put("input", new JsonObject()))));
+
+    Http.Response r = http.post("/chat", new JsonObject().put("sessionId", id).put("message", "again")
+        .put("history", broken));
+
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().getString("error")).isEqualTo("Invalid_History");
+    assertThat(r.json().getString("message")).contains("t9");
+    assertThat(TestServers.await(server.sessions().history(id))).hasSize(2);
+  }
+
+  @Test
+  void aTrimmedSessionsNextTurnSendsTheProviderExactlyTheTrimmedHistory() {
+    trimmedHistoryIsWhatTheNextTurnSends();
+  }
+
+  @Test
+  void aTrimmedSessionsNextTurnSendsTheProviderExactlyTheTrimmedHistoryOnRedis() {
+    redis = dev.mcps.testing.RedisServer.start();
+    trimmedHistoryIsWhatTheNextTurnSends("STORE", "redis", "REDIS_URL", redis.url());
+  }
+
+  private void trimmedHistoryIsWhatTheNextTurnSends(String... store) {
+    List<String> settings = new ArrayList<>(List.of(store));
+    settings.addAll(List.of("HISTORY_MAX_MESSAGES", "4"));
+    List<String> memoMismatches = new ArrayList<>();
+    ScriptedProvider p = start(r -> {
+      // Encode through the turn's memo as a provider adapter does: what it hands back must be the conversation.
+      for (int i = 0; i < r.messages().size(); i++) {
+        JsonObject m = r.messages().get(i);
+        if (!r.memo().message("probe", i, m, JsonObject::toBuffer).equals(m.toBuffer())) {
+          memoMismatches.add(userText(r) + "@" + i);
+        }
+      }
+      return Future.succeededFuture(text("seen " + r.messages().size()));
+    }, settings.toArray(String[]::new));
+    String id = http.post("/chat", new JsonObject().put("userId", "trim").put("message", "one"))
+        .json().getString("sessionId");
+    http.post("/chat", new JsonObject().put("sessionId", id).put("message", "two"));
+
+    Http.Response third = http.post("/chat", new JsonObject().put("sessionId", id).put("message", "three"));
+    Http.Response fourth = http.post("/chat", new JsonObject().put("sessionId", id).put("message", "four"));
+
+    List<JsonObject> afterThird = List.of(msg("user", "two"), msg("assistant", "seen 3"), msg("user", "three"),
+        msg("assistant", "seen 5"));
+    assertThat(third.json().getJsonArray("history").encode()).isEqualTo(new JsonArray(afterThird).encode());
+    List<JsonObject> sentInFourth = new ArrayList<>(afterThird);
+    sentInFourth.add(msg("user", "four"));
+    assertThat(p.requests.stream().filter(q -> userText(q).equals("four")).findFirst().orElseThrow().messages())
+        .containsExactlyElementsOf(sentInFourth);
+    assertThat(fourth.json().getString("response")).isEqualTo("seen 5");
+    assertThat(TestServers.await(server.sessions().history(id))).containsExactly(msg("user", "three"),
+        msg("assistant", "seen 5"), msg("user", "four"), msg("assistant", "seen 5"));
+    assertThat(memoMismatches).isEmpty();
+  }
+
+  @Test
+  void aClientHistoryOverTheCapsIsTrimmedByWholeTurnsBeforeTheModelSeesIt() {
+    ScriptedProvider p = start(r -> Future.succeededFuture(text("seen " + r.messages().size())),
+        "HISTORY_MAX_MESSAGES", "5");
+    JsonArray long_ = new JsonArray();
+    for (int i = 0; i < 10; i++) {
+      long_.add(msg("user", "q" + i)).add(msg("assistant", "a" + i));
+    }
+
+    Http.Response r = http.post("/chat", new JsonObject().put("userId", "longh").put("message", "now")
+        .put("history", long_));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(p.requests.peek().messages()).containsExactly(msg("user", "q8"), msg("assistant", "a8"),
+        msg("user", "q9"), msg("assistant", "a9"), msg("user", "now"));
+    assertThat(r.json().getJsonArray("history")).hasSize(4);
+  }
+
+  @Test
+  void theStoredHistoryStaysWithinTheByteCap() {
+    start(r -> Future.succeededFuture(text("x".repeat(300))), "HISTORY_MAX_BYTES", "2000");
+    String id = null;
+    for (int i = 0; i < 10; i++) {
+      JsonObject body = new JsonObject().put("message", "question " + i);
+      Http.Response r = http.post("/chat", id == null ? body.put("userId", "bytes") : body.put("sessionId", id));
+      id = r.json().getString("sessionId");
+      assertThat(r.json().getJsonArray("history").toBuffer().length()).isLessThanOrEqualTo(2000);
+    }
+    List<JsonObject> stored = TestServers.await(server.sessions().history(id));
+    assertThat(new JsonArray(stored).toBuffer().length()).isLessThanOrEqualTo(2000);
+    assertThat(stored.get(0)).isEqualTo(msg("user", "question " + (10 - stored.size() / 2)));
+    assertThat(stored.get(stored.size() - 2)).isEqualTo(msg("user", "question 9"));
+  }
+
+  @Test
+  void aModelAskingForFortyJiraChangesInOneStepGetsThreeThrough() {
+    start(r -> {
+      if ("text".equals(lastBlock(r).getString("type"))) {
+        String key = userText(r).replaceAll(".*?([A-Z][A-Z0-9]+-[0-9]+).*", "$1");
+        JsonObject[] uses = new JsonObject[40];
+        for (int i = 0; i < 40; i++) {
+          uses[i] = use("c" + i, "jira_add_comment", new JsonObject().put("issueKey", key).put("body", "n" + i));
+        }
+        return Future.succeededFuture(toolUses(uses));
+      }
+      JsonArray results = last(r).getJsonArray("content");
+      long refused = results.stream().filter(b -> ((JsonObject) b).getBoolean("is_error")).count();
+      return Future.succeededFuture(text("refused " + refused + ": "
+          + results.getJsonObject(39).getString("content")));
+    });
+    JsonObject auth = jiraAuth("wr");
+    String key = jira.addIssue("PWR", "Many changes", "d");
+
+    Http.Response r = http.post("/chat", new JsonObject().put("userId", "wr").put("jiraAuth", auth)
+        .put("message", "comment forty times on " + key));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().getString("response")).startsWith("refused 37: Tool jira_add_comment refused: at most 3 "
+        + "Jira changes are allowed in one turn (CHAT_MAX_WRITES_PER_TURN)");
+    assertThat(jira.requests()).hasSize(3).allMatch(q -> q.method().equals("POST"));
+    assertThat(jira.issue(key).getJsonObject("fields").getJsonObject("comment").getInteger("total")).isEqualTo(3);
+  }
+
+  @Test
+  void aToolTheTurnDidNotOfferIsRefusedByName() {
+    start(r -> {
+      if ("text".equals(lastBlock(r).getString("type"))) {
+        return Future.succeededFuture(toolUses(use("a", "jira_get_issue", new JsonObject().put("issueKey", "X-1")),
+            use("b", "no_such_tool", new JsonObject())));
+      }
+      JsonArray results = last(r).getJsonArray("content");
+      return Future.succeededFuture(text(results.getJsonObject(0).getString("content") + " | "
+          + results.getJsonObject(1).getString("content")));
+    });
+
+    // No Jira word in the message: the Jira tools are not offered.
+    Http.Response r = http.post("/chat", new JsonObject().put("userId", "off").put("message", "hello there"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.json().getString("response")).startsWith("Tool jira_get_issue refused: it is not one of the tools "
+        + "offered in this turn (session_info, notes_").endsWith(" | Unknown tool: no_such_tool");
+    assertThat(jira.requests()).isEmpty();
+  }
+
+  @Test
+  void onAReadOnlyServerAJiraChangeTheModelAsksForIsRefusedWithTheReason() {
+    start(r -> {
+      if ("text".equals(lastBlock(r).getString("type"))) {
+        return Future.succeededFuture(toolUse("w", "jira_add_comment", new JsonObject().put("issueKey", "PRO-1")
+            .put("body", "x")));
+      }
+      return Future.succeededFuture(text(lastBlock(r).getString("content")));
+    }, "JIRA_READ_ONLY", "true");
+
+    Http.Response r = http.post("/chat", new JsonObject().put("userId", "ro").put("message", "comment on PRO-1"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.json().getString("response")).isEqualTo("Tool jira_add_comment is refused: this server is "
+        + "read-only (JIRA_READ_ONLY=true) and allows no Jira changes");
+    assertThat(jira.requests()).isEmpty();
+  }
+
+  @Test
+  void aHugeToolResultIsClippedBeforeItEntersTheHistoryAndTheModelRequest() {
+    ScriptedProvider p = start(AgentLoopTest::getThenComment, "TOOL_RESULT_MAX_BYTES", "300");
+    JsonObject auth = jiraAuth("big");
+    String key = jira.addIssue("PBIG", "Large", "é".repeat(20_000));
+
+    Http.Response r = http.post("/chat", new JsonObject().put("userId", "big").put("jiraAuth", auth)
+        .put("message", "look at " + key));
+
+    assertThat(r.status()).isEqualTo(200);
+    String stored = r.json().getJsonArray("history").getJsonObject(2).getJsonArray("content").getJsonObject(0)
+        .getString("content");
+    assertThat(stored.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(300);
+    assertThat(stored).startsWith(key + ": Large").containsPattern("\\n\\[clipped: \\d+ bytes omitted\\]$");
+    assertThat(p.requests.stream().skip(1).findFirst().orElseThrow().messages().get(2).getJsonArray("content")
+        .getJsonObject(0).getString("content")).isEqualTo(stored);
   }
 }

@@ -54,7 +54,8 @@ class TurnMemosTest {
     Vertx vertx = Vertx.vertx();
     try {
       AgentLoop loop = new AgentLoop(vertx, new Sessions(vertx, new MemorySessionStore(600_000, 100,
-          new SessionCodec(CredentialCipher.withRandomKey())), 5_000), Map.of(), null, 5, 10_000);
+          new SessionCodec(CredentialCipher.withRandomKey())), 5_000), Map.of(), null,
+          new TurnLimits(5, 10_000, 200, 524_288, 32_768, 3));
       TurnMemos memos = loop.memos();
       for (String id : List.of("created", "expired", "evicted", "deleted", "reset")) {
         memos.give(id, memoOf(1));

@@ -153,6 +153,29 @@ public abstract class McpServerContract {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aReadOnlyServerNeitherListsNorRunsWriteToolsAndSaysWhy(Kind kind) {
+    Server readOnly = startServer(Map.of("JIRA_READ_ONLY", "true"));
+    extra.add(readOnly);
+    McpSyncClient c = client(readOnly, kind, "userId=" + unique("reader"), Map.of());
+    try {
+      List<String> tools = c.listTools().tools().stream().map(McpSchema.Tool::name).toList();
+      assertThat(tools).contains("jira_get_issue", "notes_get").doesNotContain("jira_create_issue",
+          "jira_update_issue", "jira_add_comment", "jira_transition_issue");
+
+      int jiraCallsBefore = jira.requests().size();
+      McpSchema.CallToolResult refused = call(c, "jira_create_issue", Map.of("projectKey", "P", "summary", "s"));
+
+      assertThat(refused.isError()).isTrue();
+      assertThat(text(refused)).isEqualTo("Tool jira_create_issue is refused: this server is read-only "
+          + "(JIRA_READ_ONLY=true) and allows no Jira changes");
+      assertThat(jira.requests()).as("nothing reached Jira").hasSize(jiraCallsBefore);
+    } finally {
+      c.closeGracefully();
+    }
+  }
+
   @Test
   void aHundredConcurrentClientsOfAHundredUsersOnlyEverReadTheirOwnNotes() throws Exception {
     int users = 100;

@@ -55,6 +55,23 @@ class WireMemoTest {
   }
 
   @Test
+  void aTrimmedConversationKeepsTheEncodingsOfWhatItKeptAtTheirNewPlaces() {
+    JsonObject a = new JsonObject().put("n", 1);
+    JsonObject b = new JsonObject().put("n", 2);
+    JsonObject c = new JsonObject().put("n", 3);
+    WireMemo memo = memoOf(a, b, c);
+    memo.message("other", 0, a, encode);
+    long before = memo.bytes();
+
+    memo.dropOldest(2);
+
+    assertThat(memo.bytes()).isEqualTo(before - 2 * a.toBuffer().length() - b.toBuffer().length());
+    assertThat(memo.message("wire", 0, c, encode).toString()).isEqualTo(c.encode());
+    assertThat(encodings).as("c was not encoded again").hasValue(4);
+    assertThat(memo.message("other", 0, c, encode).toString()).isEqualTo(c.encode());
+  }
+
+  @Test
   void eachTrackKeepsItsOwnEncodingOfTheSameMessage() {
     WireMemo memo = new WireMemo();
     JsonObject message = new JsonObject().put("role", "user").put("n", 1);

@@ -553,4 +553,38 @@ public abstract class SessionStoreContract {
   protected static Set<String> distinct(List<String> values) {
     return new HashSet<>(values);
   }
+
+  // --- Idempotency-Key records ---
+
+  @Test
+  void anIdempotencyKeyIsClaimedOnceAndThenShowsItsRecord() throws Exception {
+    SessionStore store = store(60_000, 100);
+    assertThat(await(store.claimIdempotency("u:k1", "{\"claim\":\"a\"}", 60_000))).isNull();
+    assertThat(await(store.claimIdempotency("u:k1", "{\"claim\":\"b\"}", 60_000))).isEqualTo("{\"claim\":\"a\"}");
+
+    await(store.completeIdempotency("u:k1", "{\"claim\":\"b\"}", "{\"not\":\"mine\"}", 60_000));
+    assertThat(await(store.claimIdempotency("u:k1", "{}", 60_000))).as("only the claim's owner completes it")
+        .isEqualTo("{\"claim\":\"a\"}");
+    await(store.completeIdempotency("u:k1", "{\"claim\":\"a\"}", "{\"done\":1}", 60_000));
+    assertThat(await(store.claimIdempotency("u:k1", "{}", 60_000))).isEqualTo("{\"done\":1}");
+    assertThat(await(store.claimIdempotency("v:k1", "{}", 60_000))).as("another user's key").isNull();
+  }
+
+  @Test
+  void aReleasedOrExpiredIdempotencyClaimCanBeClaimedAgain() throws Exception {
+    SessionStore store = store(60_000, 100);
+    await(store.claimIdempotency("u:k2", "{\"claim\":\"a\"}", 60_000));
+    await(store.releaseIdempotency("u:k2", "{\"claim\":\"other\"}"));
+    assertThat(await(store.claimIdempotency("u:k2", "{}", 60_000))).as("not released by a stranger").isNotNull();
+    await(store.releaseIdempotency("u:k2", "{\"claim\":\"a\"}"));
+    assertThat(await(store.claimIdempotency("u:k2", "{\"claim\":\"c\"}", 50))).isNull();
+
+    long until = System.currentTimeMillis() + 5_000;
+    String found;
+    do {
+      found = await(store.claimIdempotency("u:k2", "{\"claim\":\"d\"}", 60_000));
+      Thread.sleep(10);
+    } while (found != null && System.currentTimeMillis() < until);
+    assertThat(found).as("the 50 ms claim expired and was claimed anew").isNull();
+  }
 }

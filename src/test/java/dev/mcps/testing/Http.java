@@ -43,8 +43,8 @@ public final class Http {
     return post(path, body.encode(), headers);
   }
 
-  public CompletableFuture<Response> postAsync(String path, JsonObject body) {
-    HttpRequest req = builder(path).header("Content-Type", "application/json")
+  public CompletableFuture<Response> postAsync(String path, JsonObject body, String... headers) {
+    HttpRequest req = builder(path, headers).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build();
     return client.sendAsync(req, HttpResponse.BodyHandlers.ofString())
         .thenApply(r -> new Response(r.statusCode(), r.body(), r.headers()));

@@ -142,4 +142,27 @@ class ToolsVerticleTest {
     assertThat(catalog.tools()).extracting(Tool::name).containsExactly("session_info");
     assertThat(catalog.find("jira_write")).isNull();
   }
+
+  @Test
+  void aRefusedToolCallSaysWhichToolAndWhy() {
+    Tool write = new SimpleTool("jira_write", "w", new JsonObject(), false, a -> Future.succeededFuture(null));
+    ToolCatalog catalog = new ToolCatalog(List.of(write, SessionTools.info()), true);
+    TestServers.await(vertx.undeploy(vertx.deploymentIDs().iterator().next()));
+    TestServers.await(vertx.deployVerticle(new ToolsVerticle(sessions, catalog)));
+    String id = TestServers.await(sessions.forUser("gina", null)).sessionId();
+
+    assertThat(refusal(id, "jira_write")).isEqualTo(
+        "Tool jira_write is refused: this server is read-only (JIRA_READ_ONLY=true) and allows no Jira changes");
+    assertThat(refusal(id, "no_such_tool")).isEqualTo("Unknown tool: no_such_tool");
+    assertThat(refusal(id, null)).isEqualTo("The tool call names no tool: give the tool's name");
+    assertThat(refusal(id, "")).isEqualTo("The tool call names no tool: give the tool's name");
+  }
+
+  /** The error message of a call that the tools verticle refused. */
+  private String refusal(String sessionId, String tool) {
+    Throwable failure = TestServers.await(ToolCalls.call(vertx, sessionId, tool, new JsonObject())
+        .transform(ar -> Future.succeededFuture(ar.cause())));
+    assertThat(((ReplyException) failure).failureCode()).isEqualTo(404);
+    return new JsonObject(failure.getMessage()).getString("message");
+  }
 }
