@@ -2,6 +2,7 @@ package dev.mcps.mcp;
 
 import static dev.mcps.testing.Http.admin;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcps.Server;
 import dev.mcps.testing.FakeJira;
@@ -148,6 +149,20 @@ public abstract class McpServerContract {
           Map.of("issueKey", "PROJ-9")));
       assertThat(((McpSchema.TextContent) prompt.messages().get(0).content()).text()).contains("PROJ-9");
       c.ping();
+    } finally {
+      c.closeGracefully();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aCallToAnUnknownToolIsAnErrorNamingThatTool(Kind kind) {
+    McpSyncClient c = client(kind, unique("typo"));
+    try {
+      assertThatThrownBy(() -> c.callTool(new McpSchema.CallToolRequest("jira_get_isue", Map.of("issueKey", "P-1"))))
+          .isInstanceOf(io.modelcontextprotocol.spec.McpError.class)
+          .hasMessageContaining("Unknown tool: jira_get_isue")
+          .hasMessageNotContaining("invalid_tool_name");
     } finally {
       c.closeGracefully();
     }

@@ -24,6 +24,8 @@ final class McpHttp {
   static final String TEXT_EVENT_STREAM = "text/event-stream";
   static final String SESSION_ENDED_MESSAGE = "The MCP session ended before the request completed";
   /** The -32603 messages this server writes itself; every other one is the SDK's and may carry Java text. */
+  private static final String SDK_UNKNOWN_TOOL = "Unknown tool: invalid_tool_name";
+  private static final String SDK_TOOL_NOT_FOUND = "Tool not found: ";
   private static final Set<String> SAFE_INTERNAL_MESSAGES = Set.of("Internal error", SESSION_ENDED_MESSAGE);
 
   private McpHttp() {
@@ -171,6 +173,13 @@ final class McpHttp {
    * as a plain "Internal error", its details stay in the server log.
    */
   static McpSchema.JSONRPCMessage scrubbed(McpSchema.JSONRPCMessage message) {
+    if (message instanceof McpSchema.JSONRPCResponse response && response.error() != null
+        && SDK_UNKNOWN_TOOL.equals(response.error().message())
+        && response.error().data() instanceof String data && data.startsWith(SDK_TOOL_NOT_FOUND)) {
+      // The SDK answers every unknown tool with the specification's example text, naming no tool at all.
+      return McpSchema.JSONRPCResponse.error(response.id(), new McpSchema.JSONRPCResponse.JSONRPCError(
+          response.error().code(), "Unknown tool: " + data.substring(SDK_TOOL_NOT_FOUND.length()), null));
+    }
     if (message instanceof McpSchema.JSONRPCResponse response && response.error() != null
         && response.error().code() == McpSchema.ErrorCodes.INTERNAL_ERROR
         && !SAFE_INTERNAL_MESSAGES.contains(response.error().message())) {
