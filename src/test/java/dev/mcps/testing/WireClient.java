@@ -33,6 +33,8 @@ public final class WireClient implements AutoCloseable {
 
   private final Vertx vertx;
   private final HttpClient client;
+  /** One connection per request: a retry after a closed pooled connection must not meet the same race again. */
+  private final HttpClient fresh;
   private final int port;
 
   public WireClient(int port, int poolSize) {
@@ -40,18 +42,32 @@ public final class WireClient implements AutoCloseable {
     this.port = port;
     this.client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
         .setKeepAlive(true).setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(poolSize));
+    this.fresh = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+        .setKeepAlive(false).setConnectTimeout(5000), new PoolOptions().setHttp1MaxSize(poolSize));
   }
 
   public int port() {
     return port;
   }
 
-  /** Sends the request and waits for the whole answer (at most 30 s); {@code body} may be null. */
+  /**
+   * Sends the request and waits for the whole answer (at most 30 s); {@code body} may be null. A pooled connection the
+   * server closed just as the request went out (the keep-alive race every HTTP client has) is retried once on a
+   * connection of its own, so a connection closed without an answer there is the server's doing.
+   */
   public Response send(HttpMethod method, String target, MultiMap headers, Buffer body) {
-    return TestServers.await(sendAsync(method, target, headers, body).timeout(30, TimeUnit.SECONDS));
+    return TestServers.await(send(client, method, target, headers, body)
+        .recover(err -> err instanceof io.vertx.core.http.HttpClosedException
+            ? send(fresh, method, target, headers, body) : Future.failedFuture(err))
+        .timeout(30, TimeUnit.SECONDS));
   }
 
   public Future<Response> sendAsync(HttpMethod method, String target, MultiMap headers, Buffer body) {
+    return send(client, method, target, headers, body);
+  }
+
+  private static Future<Response> send(HttpClient client, HttpMethod method, String target, MultiMap headers,
+                                       Buffer body) {
     RequestOptions options = new RequestOptions().setMethod(method).setURI(target).setIdleTimeout(30_000);
     if (headers != null) {
       options.setHeaders(headers);
@@ -61,11 +77,65 @@ public final class WireClient implements AutoCloseable {
       if (type != null && type.startsWith("text/event-stream")) {
         // An open stream never ends by itself: what the test wants is its status and headers.
         Response r = new Response(resp.statusCode(), MultiMap.caseInsensitiveMultiMap().addAll(resp.headers()), "");
+        resp.exceptionHandler(closedByUs -> { });
         return req.connection().close().transform(v -> Future.succeededFuture(r));
       }
       return resp.body().map(b -> new Response(resp.statusCode(),
           MultiMap.caseInsensitiveMultiMap().addAll(resp.headers()), b.toString()));
     }));
+  }
+
+  /** An event stream kept open and read to the end, so the server never waits on it; keeps the latest text only. */
+  public static final class EventStream {
+    private final StringBuilder seen = new StringBuilder();
+    private io.vertx.core.http.HttpConnection connection;
+
+    private synchronized void append(String text) {
+      seen.append(text);
+      if (seen.length() > 65_536) {
+        seen.delete(0, seen.length() - 16_384);
+      }
+    }
+
+    /** The first group of {@code pattern} in the text seen, waiting up to 10 s for it. */
+    public String await(java.util.regex.Pattern pattern) throws InterruptedException {
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (System.currentTimeMillis() < deadline) {
+        synchronized (this) {
+          java.util.regex.Matcher m = pattern.matcher(seen);
+          if (m.find()) {
+            return m.group(1);
+          }
+        }
+        Thread.sleep(10);
+      }
+      throw new IllegalStateException("the stream never carried " + pattern);
+    }
+
+    public void close() {
+      if (connection != null) {
+        connection.close();
+      }
+    }
+  }
+
+  /** Opens {@code target} as an event stream (status 200 expected) and keeps draining it. */
+  public EventStream openEventStream(String target, MultiMap headers) {
+    EventStream stream = new EventStream();
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(target);
+    if (headers != null) {
+      options.setHeaders(headers);
+    }
+    TestServers.await(client.request(options).compose(req -> req.send().map(resp -> {
+      if (resp.statusCode() != 200) {
+        throw new IllegalStateException("event stream " + target + " answered " + resp.statusCode());
+      }
+      stream.connection = req.connection();
+      resp.handler(b -> stream.append(b.toString()));
+      resp.exceptionHandler(closedByUs -> { });
+      return stream;
+    })));
+    return stream;
   }
 
   @Override
