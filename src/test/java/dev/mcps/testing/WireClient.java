@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class WireClient implements AutoCloseable {
 
-  /** A response; {@code body} is empty for an event stream. */
+  /** A response; {@code body} is empty for a GET event stream (never read: it does not end). */
   public record Response(int status, MultiMap headers, String body) {
     public JsonObject json() {
       return new JsonObject(body);
@@ -74,7 +75,8 @@ public final class WireClient implements AutoCloseable {
     }
     return client.request(options).compose(req -> (body == null ? req.send() : req.send(body)).compose(resp -> {
       String type = resp.getHeader("Content-Type");
-      if (type != null && type.startsWith("text/event-stream")) {
+      // A GET stream stays open for server pushes; any other request's stream carries its answers and then ends.
+      if (type != null && type.startsWith("text/event-stream") && method == HttpMethod.GET) {
         // An open stream never ends by itself: what the test wants is its status and headers.
         Response r = new Response(resp.statusCode(), MultiMap.caseInsensitiveMultiMap().addAll(resp.headers()), "");
         resp.exceptionHandler(closedByUs -> { });
@@ -90,7 +92,22 @@ public final class WireClient implements AutoCloseable {
     private final StringBuilder seen = new StringBuilder();
     private io.vertx.core.http.HttpConnection connection;
 
+    private final List<String> leaks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> forbidden;
+
+    EventStream(List<String> forbidden) {
+      this.forbidden = forbidden;
+    }
+
+    /** The chunks of the stream (first few) that contained one of the forbidden marks. */
+    public List<String> leaks() {
+      return List.copyOf(leaks);
+    }
+
     private synchronized void append(String text) {
+      if (leaks.size() < 5 && forbidden.stream().anyMatch(text::contains)) {
+        leaks.add(text.length() > 500 ? text.substring(0, 500) : text);
+      }
       seen.append(text);
       if (seen.length() > 65_536) {
         seen.delete(0, seen.length() - 16_384);
@@ -119,9 +136,12 @@ public final class WireClient implements AutoCloseable {
     }
   }
 
-  /** Opens {@code target} as an event stream (status 200 expected) and keeps draining it. */
-  public EventStream openEventStream(String target, MultiMap headers) {
-    EventStream stream = new EventStream();
+  /**
+   * Opens {@code target} as an event stream (status 200 expected) and keeps draining it, noting any chunk that
+   * contains one of {@code forbidden}.
+   */
+  public EventStream openEventStream(String target, MultiMap headers, List<String> forbidden) {
+    EventStream stream = new EventStream(forbidden);
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(target);
     if (headers != null) {
       options.setHeaders(headers);
