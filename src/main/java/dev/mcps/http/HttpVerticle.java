@@ -71,7 +71,9 @@ public final class HttpVerticle extends VerticleBase {
         // HTTP/1.1 (an h2c upgrade request is simply answered in HTTP/1.1).
         .setHttp2ClearTextEnabled(false));
     idle.start();
-    return server.connectionHandler(idle::opened).requestHandler(idle.tracking(router)).listen();
+    return server.connectionHandler(idle::opened)
+        .requestHandler(idle.tracking(RouterEntry.guarding(router)))
+        .listen();
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes what is left. */

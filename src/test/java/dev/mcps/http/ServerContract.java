@@ -311,6 +311,23 @@ public abstract class ServerContract {
     assertThat(events).anyMatch(e -> e.getString("type").equals("created") && "cap-new".equals(e.getString("userId")));
   }
 
+  @Test
+  void atAFullCapAnAnonymousMcpClientIsRefusedWith503AndNoUsersSessionIsEvicted() {
+    Server s = startExtra("SESSION_MAX", "2");
+    Http h = new Http(s.port());
+    String first = h.post("/chat", chat("full-a", "hi")).json().getString("sessionId");
+    String second = h.post("/chat", chat("full-b", "hi")).json().getString("sessionId");
+    JsonObject initialize = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "initialize")
+        .put("params", new JsonObject().put("protocolVersion", "2025-06-18").put("capabilities", new JsonObject())
+            .put("clientInfo", new JsonObject().put("name", "anon").put("version", "1")));
+
+    Http.Response anonymous = h.post("/mcp", initialize, "Accept", "application/json, text/event-stream");
+
+    assertError(anonymous, 503, "Session_Limit_Reached");
+    assertThat(h.get("/admin/sessions/" + first, admin()).status()).isEqualTo(200);
+    assertThat(h.get("/admin/sessions/" + second, admin()).status()).isEqualTo(200);
+  }
+
   // --- /health, /metrics ---
 
   @Test
