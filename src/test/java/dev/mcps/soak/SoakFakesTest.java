@@ -33,7 +33,8 @@ class SoakFakesTest {
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
-    client = vertx.createHttpClient();
+    // A fresh connection per request: the fakes are checked one exchange at a time, never through a reused socket.
+    client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setKeepAlive(false));
     jira = new FakeJira(IDS);
     provider = new FakeAnthropic("k");
     jiraPort = await(jira.listen(vertx, "127.0.0.1", 0)).actualPort();
