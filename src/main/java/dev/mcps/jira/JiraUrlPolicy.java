@@ -23,22 +23,27 @@ public final class JiraUrlPolicy {
 
   /** The normalised URL (no trailing slash), or a 400 Invalid_Jira_Base_Url naming what is wrong. */
   public String check(String baseUrl) {
+    return check(baseUrl, "jiraAuth.baseUrl");
+  }
+
+  /** As {@link #check(String)}; the error names {@code source}, where the caller took the URL from. */
+  public String check(String baseUrl, String source) {
     URI uri;
     try {
       uri = new URI(baseUrl.trim());
     } catch (URISyntaxException e) {
-      throw invalid("jiraAuth.baseUrl is not a valid URL");
+      throw invalid(source + " is not a valid URL");
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("https") && !(allowHttp && scheme.equals("http"))) {
-      throw invalid(allowHttp ? "jiraAuth.baseUrl must be an http(s) URL" : "jiraAuth.baseUrl must use https");
+      throw invalid(source + (allowHttp ? " must be an http(s) URL" : " must use https"));
     }
     if (uri.getHost() == null || uri.getRawUserInfo() != null || uri.getRawQuery() != null
         || uri.getRawFragment() != null) {
-      throw invalid("jiraAuth.baseUrl must be a plain base URL such as https://your-site.atlassian.net");
+      throw invalid(source + " must be a plain base URL such as https://your-site.atlassian.net");
     }
     if (!isAllowedHost(uri.getHost())) {
-      throw invalid("jiraAuth.baseUrl host " + uri.getHost() + " is not allowed (JIRA_ALLOWED_HOSTS)");
+      throw invalid(source + " host " + uri.getHost() + " is not allowed (JIRA_ALLOWED_HOSTS)");
     }
     String s = uri.toString();
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;

@@ -94,7 +94,7 @@ public final class McpBinding implements McpSessionBinder {
       throw ApiException.badRequest("Invalid_Jira_Auth",
           "X-Jira-Base-Url, X-Jira-Email and X-Jira-Api-Token must be sent together");
     }
-    return new JiraCredentials(jiraPolicy.check(baseUrl), email.trim(), token.trim());
+    return new JiraCredentials(jiraPolicy.check(baseUrl, "X-Jira-Base-Url"), email.trim(), token.trim());
   }
 
   private static boolean isBlank(String s) {

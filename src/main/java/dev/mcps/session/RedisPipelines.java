@@ -93,7 +93,14 @@ final class RedisPipelines {
       if (err instanceof RedisFault fault && !closed && (!fault.mayHaveRun()
           || (retry != Retry.ONLY_IF_UNSENT && fault.connectionReplaced()) || retry == Retry.SETTLE)) {
         // A dropped connection is gone by now, so this goes to a fresh one.
-        lane.send(request).onComplete(answer);
+        lane.send(request).onComplete((again, stillFailing) -> {
+          if (stillFailing instanceof RedisFault second && fault.mayHaveRun() && !second.mayHaveRun()) {
+            // The repeat never left, but the first attempt may have run: the caller must still hear that.
+            answer.fail(new RedisFault(second.getMessage(), true, second.connectionReplaced()));
+          } else {
+            answer.complete(again, stillFailing);
+          }
+        });
       } else {
         answer.complete(reply, err);
       }

@@ -497,21 +497,25 @@ public final class RedisSessionStore implements SessionStore {
    */
   @Override
   public Future<Void> unlock(String sessionId, String token) {
-    Future<Void> first = runUnlock(sessionId, token);
-    first.onFailure(err -> releaseLater(sessionId, token, now() + RELEASE_PERSIST_MILLIS, RELEASE_FIRST_BACKOFF_MILLIS));
+    return untilReleased(() -> run(UNLOCK, now(), prefix + "lock:" + sessionId, token).mapEmpty());
+  }
+
+  /**
+   * Runs {@code release} (a script that deletes only what the caller holds, so running it late or twice is
+   * harmless); when it fails it goes on in the background, with backoff, for a few minutes until it lands.
+   */
+  private Future<Void> untilReleased(Supplier<Future<Void>> release) {
+    Future<Void> first = release.get();
+    first.onFailure(err -> releaseLater(release, now() + RELEASE_PERSIST_MILLIS, RELEASE_FIRST_BACKOFF_MILLIS));
     return first;
   }
 
-  private Future<Void> runUnlock(String sessionId, String token) {
-    return run(UNLOCK, now(), prefix + "lock:" + sessionId, token).mapEmpty();
-  }
-
-  private void releaseLater(String sessionId, String token, long until, long backoff) {
+  private void releaseLater(Supplier<Future<Void>> release, long until, long backoff) {
     if (redis.isClosed() || now() + backoff > until) {
       return;
     }
-    vertx.timer(backoff, TimeUnit.MILLISECONDS).compose(v -> runUnlock(sessionId, token))
-        .onFailure(err -> releaseLater(sessionId, token, until, Math.min(RELEASE_MAX_BACKOFF_MILLIS, backoff * 2)));
+    vertx.timer(backoff, TimeUnit.MILLISECONDS).compose(v -> release.get())
+        .onFailure(err -> releaseLater(release, until, Math.min(RELEASE_MAX_BACKOFF_MILLIS, backoff * 2)));
   }
 
   @Override
@@ -718,7 +722,15 @@ public final class RedisSessionStore implements SessionStore {
   @Override
   public Future<String> claimIdempotency(String scopedKey, String pending, long ttlMillis) {
     return run(IDEM_CLAIM, now(), prefix + "idem:" + scopedKey, pending, String.valueOf(ttlMillis))
-        .map(reply -> reply == null ? null : reply.toString());
+        .map(reply -> reply == null ? null : reply.toString())
+        .recover(err -> {
+          if (err instanceof RedisPipelines.RedisFault fault && fault.mayHaveRun()) {
+            // The claim may have landed; the caller answers 503, so a retry of the request (with a claim of its
+            // own) would wait for a turn that never runs: only this claim's holder can release it.
+            releaseIdempotency(scopedKey, pending);
+          }
+          return Future.failedFuture(err);
+        });
   }
 
   @Override
@@ -729,6 +741,8 @@ public final class RedisSessionStore implements SessionStore {
 
   @Override
   public Future<Void> releaseIdempotency(String scopedKey, String pending) {
-    return run(IDEM_RELEASE, now(), prefix + "idem:" + scopedKey, pending).mapEmpty();
+    // A release lost in an outage would leave the claim "running" for its whole expiry, and every retry of that
+    // request would wait for it.
+    return untilReleased(() -> run(IDEM_RELEASE, now(), prefix + "idem:" + scopedKey, pending).mapEmpty());
   }
 }

@@ -316,7 +316,16 @@ public final class Sessions {
   // --- Idempotency-Key records (see SessionStore) ---
 
   public Future<String> claimIdempotency(String scopedKey, String pending, long ttlMillis) {
-    return guard(store.claimIdempotency(scopedKey, pending, ttlMillis));
+    Future<String> attempt = store.claimIdempotency(scopedKey, pending, ttlMillis);
+    return guard(attempt).recover(err -> {
+      // As with the turn lock: a claim given up on may still land, and only this claim can release it.
+      attempt.onSuccess(found -> {
+        if (found == null) {
+          store.releaseIdempotency(scopedKey, pending);
+        }
+      });
+      return Future.failedFuture(err);
+    });
   }
 
   public Future<Void> completeIdempotency(String scopedKey, String pending, String record, long ttlMillis) {

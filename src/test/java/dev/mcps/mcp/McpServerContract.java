@@ -394,6 +394,8 @@ public abstract class McpServerContract {
         HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("Invalid_Jira_Base_Url");
+    assertThat(new JsonObject(r.body()).getString("message"))
+        .isEqualTo("X-Jira-Base-Url host attacker.example.com is not allowed (JIRA_ALLOWED_HOSTS)");
     assertThat(jira.requests()).hasSize(before);
   }
 

@@ -140,6 +140,43 @@ class RedisStoreFaultsTest {
   }
 
   @Test
+  void anIdempotencyClaimReleasedDuringAnOutageIsGoneOnceRedisAnswersAgain() {
+    RedisSessionStore store = store(DEADLINE_MS);
+    String claimKey = PREFIX + "idem:releaser:key-1";
+    String claim = "{\"state\":\"running\",\"claim\":\"c1\"}";
+    assertThat(await(store.claimIdempotency("releaser:key-1", claim, 270_000))).as("claimed").isNull();
+
+    // The turn failed in the outage and releases its claim: otherwise every retry of the request would wait for a
+    // turn that never runs, for the claim's whole expiry.
+    proxy.blackhole();
+    assertThat(awaitFailure(store.releaseIdempotency("releaser:key-1", claim)))
+        .isInstanceOf(RedisPipelines.RedisFault.class);
+    assertThat(redis.call("EXISTS", claimKey)).as("Redis never heard the release").isEqualTo(1L);
+
+    proxy.restore();
+    awaitCondition(() -> redis.call("EXISTS", claimKey).equals(0L));
+  }
+
+  @Test
+  void anIdempotencyClaimWhoseAnswerIsLostIsReleasedByItsHolder() {
+    // A longer deadline: the test must see the claim land before the store gives up on it and releases it.
+    RedisSessionStore store = store(3_000);
+    String claimKey = PREFIX + "idem:claimer:key-2";
+    String claim = "{\"state\":\"running\",\"claim\":\"c2\"}";
+    // Redis knows the script before its replies stop (else the EVALSHA's NOSCRIPT answer is what gets delayed).
+    assertThat(await(store.claimIdempotency("claimer:warm-up", claim, 1_000))).isNull();
+
+    // The claim reaches Redis but its answer never comes back: the caller answers 503 and will not run the turn.
+    proxy.delayReplies(60_000);
+    Future<String> claimed = store.claimIdempotency("claimer:key-2", claim, 270_000);
+    awaitCondition(() -> redis.call("EXISTS", claimKey).equals(1L));
+    assertThat(awaitFailure(claimed)).isInstanceOf(RedisPipelines.RedisFault.class);
+
+    proxy.restore();
+    awaitCondition(() -> redis.call("EXISTS", claimKey).equals(0L));
+  }
+
+  @Test
   void anAppendWhoseReplyIsLostIsSettledOnAFreshConnectionAndLandsOnce() {
     // A longer deadline here: the test must see the append land and lift the delay before the first attempt gives up.
     RedisSessionStore store = store(3_000);
