@@ -1,5 +1,6 @@
 package dev.mcps.session;
 
+import static dev.mcps.testing.TestServers.awaitCondition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.ApiException;
@@ -11,7 +12,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -296,20 +296,5 @@ class RedisStoreFaultsTest {
 
   private static Throwable awaitFailure(Future<?> f) {
     return await(f.transform(ar -> Future.succeededFuture(ar.cause())));
-  }
-
-  private static void awaitCondition(BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not reached in 20 s");
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 }
