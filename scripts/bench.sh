@@ -40,7 +40,11 @@ BENCH_DIR=.build/bench
 JAR=target/mcp-session-server.jar
 CLASSPATH_FILE=$BENCH_DIR/classpath.txt
 # The mains the sections run from the test classes; a build without one of them is stale.
-BENCH_CLASSES=(McpLoadClient ChatLoadClient ZeroDelayAnthropic)
+BENCH_CLASSES=(dev/mcps/bench/McpLoadClient dev/mcps/bench/ChatLoadClient dev/mcps/bench/ZeroDelayAnthropic)
+LOG_TAG=bench
+STOP_WAIT_SECONDS=5
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 SESSIONS=${BENCH_SESSIONS:-32}
 CHAT_USERS=${BENCH_CHAT_USERS:-64}
@@ -69,49 +73,7 @@ RUN_DIR=$BENCH_DIR/run-$(date +%Y%m%d-%H%M%S)
 RESULTS=
 FAILED_RUNS=0
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
-
-# --- processes: every one this script starts is tracked by pid and stopped on exit ---
-
-STARTED_PIDS=()
-
-stop_pid() {
-  local pid=$1 p
-  local -a keep=()
-  # Forget it first: a pid stopped here must not be signalled again at exit, when it may belong to someone else.
-  for p in "${STARTED_PIDS[@]}"; do
-    [ "$p" = "$pid" ] || keep+=("$p")
-  done
-  STARTED_PIDS=("${keep[@]}")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-  local pid
-  for pid in "${STARTED_PIDS[@]}"; do
-    stop_pid "$pid"
-  done
-}
-trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# The processes of the current run, stopped by stop_run.
-SERVER_PID=
-SERVER_PORT=
-REDIS_PID=
-REDIS_PORT=
+# The processes of the current run, stopped by stop_run: SERVER_PID, REDIS_PID (lib.sh) and the fake provider.
 PROVIDER_PID=
 PROVIDER_PORT=
 # The load client's --cpu-pid for the run's redis-server, if any.
@@ -134,34 +96,6 @@ stop_run() {
 }
 
 # --- helpers ---
-
-# A port nothing listens on. The range starts well above 6379, so a Redis someone runs there is never touched; a
-# Redis this script started is already listening when the server's port is chosen, so the two never collide.
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-
-# Polls until the URL answers with HTTP status $2 ("any" = any HTTP answer), or the process $3 dies, or $4 seconds pass.
-wait_http() {
-  local url=$1 want=$2 pid=$3 code deadline=$((SECONDS + $4))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    kill -0 "$pid" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
-    if [ -n "$code" ] && [ "$code" != 000 ] && { [ "$want" = any ] || [ "$code" = "$want" ]; }; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  return 1
-}
 
 # Busy CPU of the whole machine over one second, in % of one core (USER_HZ is 100 ticks a second on Linux).
 machine_busy_pct() {
@@ -188,30 +122,15 @@ wait_for_quiet() {
   done
 }
 
-needs_build() {
-  local class
-  [ -f "$JAR" ] && [ -f "$CLASSPATH_FILE" ] && [ -f "$BENCH_DIR/build.stamp" ] || return 0
-  for class in "${BENCH_CLASSES[@]}"; do
-    [ -f "target/test-classes/dev/mcps/bench/$class.class" ] || return 0
-  done
-  [ -n "$(find pom.xml conf src -newer "$BENCH_DIR/build.stamp" -print -quit 2>/dev/null)" ]
-}
-
 # The JVM of the load clients and the fake provider: CLIENT_JAVA_OPTS and the test classpath. An array, so that a
 # process started with "${BENCH_JAVA[@]}" ... & is the JVM itself and $! its pid.
 BENCH_JAVA=()
 
-build_if_needed() {
-  mkdir -p "$BENCH_DIR"
-  if needs_build; then
-    log "building $JAR and the load client ..."
-    mvn -B -q package -DskipTests
-    mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE"
-    touch "$BENCH_DIR/build.stamp"
-  fi
+build_bench() {
+  build_if_needed "$BENCH_DIR" "the load client" "${BENCH_CLASSES[@]}"
   local -a opts
   read -r -a opts <<<"$CLIENT_JAVA_OPTS"
-  BENCH_JAVA=(java "${opts[@]}" -cp "target/test-classes:target/classes:$(cat "$CLASSPATH_FILE")")
+  BENCH_JAVA=(java "${opts[@]}" -cp "$TEST_CP")
 }
 
 NODE_BIN=
@@ -270,14 +189,8 @@ start_redis() {
   command -v redis-server >/dev/null 2>&1 || { FAILURE="redis-server is not installed"; return 1; }
   REDIS_PORT=$(free_port)
   mkdir -p "$RUN_DIR/$name.redis"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN_DIR/$name.redis" \
-    --daemonize no >"$RUN_DIR/$name.redis.log" 2>&1 &
-  REDIS_PID=$!
-  STARTED_PIDS+=("$REDIS_PID")
-  for _ in $(seq 1 50); do
-    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true)" = PONG ] && return 0
-    sleep 0.1
-  done
+  start_redis_server "$RUN_DIR/$name.redis.log" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$RUN_DIR/$name.redis" --daemonize no && return 0
   FAILURE="redis-server on port $REDIS_PORT did not start (see $RUN_DIR/$name.redis.log)"
   return 1
 }
@@ -287,7 +200,7 @@ start_redis() {
 start_ours() {
   local name=$1 store=$2
   shift 2
-  local -a env_vars=(HTTP_HOST=127.0.0.1 SHUTDOWN_GRACE_SECONDS=1 "$@")
+  local -a env_vars=("$@")
   [ -f "$JAR" ] || { FAILURE="$JAR is missing"; return 1; }
   if [ "$store" = redis ]; then
     start_redis "$name" || return 1
@@ -299,11 +212,7 @@ start_ours() {
   fi
   SERVER_PORT=$(free_port)
   log "our server ($store store) on port $SERVER_PORT for $name ..."
-  # shellcheck disable=SC2086 # SERVER_JAVA_OPTS is a list of JVM flags
-  env "${env_vars[@]}" HTTP_PORT="$SERVER_PORT" java $SERVER_JAVA_OPTS -jar "$JAR" >"$RUN_DIR/$name.server.log" 2>&1 &
-  SERVER_PID=$!
-  STARTED_PIDS+=("$SERVER_PID")
-  wait_http "http://127.0.0.1:$SERVER_PORT/health" 200 "$SERVER_PID" 60 && return 0
+  start_server "$RUN_DIR/$name.server.log" 60 "$SERVER_JAVA_OPTS" "${env_vars[@]}" && return 0
   FAILURE="our server did not become ready on /health (see $RUN_DIR/$name.server.log)"
   return 1
 }
@@ -451,7 +360,7 @@ print_mcp_table() {
 }
 
 section_mcp() {
-  build_if_needed
+  build_bench
   install_node_reference
   mkdir -p "$RUN_DIR"
   RESULTS=$RUN_DIR/mcp-results.txt
@@ -545,7 +454,7 @@ print_chat_table() {
 }
 
 section_chat() {
-  build_if_needed
+  build_bench
   mkdir -p "$RUN_DIR"
   RESULTS=$RUN_DIR/chat-results.txt
   : >"$RESULTS"

@@ -37,7 +37,11 @@ cd "$(dirname "$0")/.."
 SOAK_DIR=.build/soak
 JAR=target/mcp-session-server.jar
 CLASSPATH_FILE=$SOAK_DIR/classpath.txt
-SOAK_CLASSES=(SoakDriver SoakFakes)
+SOAK_CLASSES=(dev/mcps/soak/SoakDriver dev/mcps/soak/SoakFakes)
+LOG_TAG=soak
+STOP_WAIT_SECONDS=10
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 USERS=${SOAK_USERS:-200}
 DURATION=${SOAK_SECONDS:-600}
@@ -55,124 +59,18 @@ KEY_PREFIX=${REDIS_KEY_PREFIX:-mcps:}
 
 RUN_DIR=$SOAK_DIR/run-$(date +%Y%m%d-%H%M%S)
 
-log() { printf '[soak] %s\n' "$*" >&2; }
-die() { printf '[soak] ERROR: %s\n' "$*" >&2; exit 1; }
-
 for v in USERS DURATION THINK_MS TURNS_PER_SESSION MAX_ATTEMPTS TIMEOUT_MS WARMUP_PCT SEED; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
 done
 [ "$USERS" -ge 1 ] && [ "$DURATION" -ge 1 ] || die "SOAK_USERS and SOAK_SECONDS must be at least 1"
 [ "$WARMUP_PCT" -ge 1 ] && [ "$WARMUP_PCT" -le 40 ] || die "SOAK_WARMUP_PCT must be within 1..40 (before the restart)"
 
-# --- processes: every one this script starts is tracked by pid and stopped on exit ---
-
-STARTED_PIDS=()
-
-forget_pid() {
-  local pid=$1 p
-  local -a keep=()
-  for p in "${STARTED_PIDS[@]}"; do
-    [ "$p" = "$pid" ] || keep+=("$p")
-  done
-  STARTED_PIDS=("${keep[@]}")
-}
-
-stop_pid() {
-  local pid=$1
-  # Forget it first: a pid stopped here must not be signalled again at exit, when it may belong to someone else.
-  forget_pid "$pid"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-  local i
-  # The newest first: the driver, then the server, then its store and the fakes.
-  for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
-    stop_pid "${STARTED_PIDS[$i]}"
-  done
-}
-trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# --- helpers ---
-
-# A port nothing listens on, well above 6379 so a Redis someone runs there is never touched.
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-
-# Polls until the URL answers HTTP $2, or process $3 dies, or $4 seconds pass.
-wait_http() {
-  local url=$1 want=$2 pid=$3 code deadline=$((SECONDS + $4))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    kill -0 "$pid" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
-    [ "$code" = "$want" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
-
-needs_build() {
-  local class
-  [ -f "$JAR" ] && [ -f "$CLASSPATH_FILE" ] || return 0
-  for class in "${SOAK_CLASSES[@]}"; do
-    [ -f "target/test-classes/dev/mcps/soak/$class.class" ] || return 0
-  done
-  [ -n "$(find pom.xml conf src -newer "$JAR" -print -quit 2>/dev/null)" ]
-}
-
-JAVA_CP=
-build_if_needed() {
-  mkdir -p "$SOAK_DIR"
-  if needs_build; then
-    log "building $JAR and the soak driver (mvn -B -q package -DskipTests) ..."
-    # package compiles the test sources too (-DskipTests only skips running them).
-    mvn -B -q package -DskipTests >&2
-    if [ ! -f "$CLASSPATH_FILE" ] || [ pom.xml -nt "$CLASSPATH_FILE" ]; then
-      mvn -B -q dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE" >&2
-    fi
-    # The shaded jar may keep its time when nothing changed; mark it as built from the current sources.
-    touch "$JAR"
-  fi
-  JAVA_CP="target/test-classes:target/classes:$(cat "$CLASSPATH_FILE")"
-}
-
 # --- redis ---
 
-REDIS_PID=
-REDIS_PORT=
 REDIS_ARGS=()
 
 start_redis() {
-  "redis-server" "${REDIS_ARGS[@]}" >>"$RUN_DIR/redis.log" 2>&1 &
-  REDIS_PID=$!
-  STARTED_PIDS+=("$REDIS_PID")
-  for _ in $(seq 1 150); do
-    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true)" = PONG ] && return 0
-    kill -0 "$REDIS_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  return 1
+  start_redis_server "$RUN_DIR/redis.log" "${REDIS_ARGS[@]}"
 }
 
 redis_keys() {
@@ -204,7 +102,7 @@ restart_redis() {
 command -v redis-server >/dev/null 2>&1 || die "redis-server is not installed"
 command -v redis-cli >/dev/null 2>&1 || die "redis-cli is not installed"
 command -v jcmd >/dev/null 2>&1 || die "jcmd (from the JDK) is needed to run a full GC of the server"
-build_if_needed
+build_if_needed "$SOAK_DIR" "the soak driver (mvn -B -q package -DskipTests)" "${SOAK_CLASSES[@]}"
 mkdir -p "$RUN_DIR/redis"
 log "run directory: $RUN_DIR"
 
@@ -218,7 +116,7 @@ start_redis || die "redis-server did not start on port $REDIS_PORT (see $RUN_DIR
 log "redis-server on port $REDIS_PORT (appendonly)"
 
 # shellcheck disable=SC2086 # the JVM options are a list of flags
-java $FAKES_JAVA_OPTS -cp "$JAVA_CP" dev.mcps.soak.SoakFakes --secret="$SECRET" --api-key="$API_KEY" \
+java $FAKES_JAVA_OPTS -cp "$TEST_CP" dev.mcps.soak.SoakFakes --secret="$SECRET" --api-key="$API_KEY" \
   --ports-file="$RUN_DIR/fakes.ports" >"$RUN_DIR/fakes.log" 2>&1 &
 FAKES_PID=$!
 STARTED_PIDS+=("$FAKES_PID")
@@ -233,24 +131,19 @@ JIRA_PORT=$(sed -n 's/^jira=//p' "$RUN_DIR/fakes.ports")
 log "fake provider on port $PROVIDER_PORT, fake Jira on port $JIRA_PORT"
 
 SERVER_PORT=$(free_port)
-# shellcheck disable=SC2086 # the JVM options are a list of flags
-env HTTP_HOST=127.0.0.1 HTTP_PORT="$SERVER_PORT" SHUTDOWN_GRACE_SECONDS=1 \
+start_server "$RUN_DIR/server.log" 120 "$SERVER_JAVA_OPTS" \
   STORE=redis REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" REDIS_KEY_PREFIX="$KEY_PREFIX" \
   SESSION_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" \
   CHAT_DEFAULT_MODEL=anthropic ANTHROPIC_BASE_URL="http://127.0.0.1:$PROVIDER_PORT" ANTHROPIC_API_KEY="$API_KEY" \
   JIRA_ALLOWED_HOSTS=127.0.0.1 JIRA_ALLOW_HTTP=true \
   HISTORY_MAX_MESSAGES=100000 HISTORY_MAX_BYTES=1073741824 SESSION_MAX=1000000 \
-  java $SERVER_JAVA_OPTS -jar "$JAR" >"$RUN_DIR/server.log" 2>&1 &
-SERVER_PID=$!
-STARTED_PIDS+=("$SERVER_PID")
-wait_http "http://127.0.0.1:$SERVER_PORT/health" 200 "$SERVER_PID" 120 \
   || die "our server did not become ready on /health (see $RUN_DIR/server.log)"
 log "our server (pid $SERVER_PID, $SERVER_JAVA_OPTS) on port $SERVER_PORT"
 
 SIGNAL=$RUN_DIR/restart.request
 DONE=$RUN_DIR/restart.done
 # shellcheck disable=SC2086 # the JVM options are a list of flags
-java $CLIENT_JAVA_OPTS -cp "$JAVA_CP" dev.mcps.soak.SoakDriver \
+java $CLIENT_JAVA_OPTS -cp "$TEST_CP" dev.mcps.soak.SoakDriver \
   --url="http://127.0.0.1:$SERVER_PORT" --users="$USERS" --seconds="$DURATION" --think-ms="$THINK_MS" \
   --turns-per-session="$TURNS_PER_SESSION" --max-attempts="$MAX_ATTEMPTS" --timeout-ms="$TIMEOUT_MS" \
   --warmup-pct="$WARMUP_PCT" --secret="$SECRET" --run-id="$RUN_ID" --seed="$SEED" \

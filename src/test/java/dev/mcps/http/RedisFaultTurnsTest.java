@@ -1,5 +1,6 @@
 package dev.mcps.http;
 
+import static dev.mcps.testing.TestServers.awaitCondition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.Server;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -202,20 +202,5 @@ class RedisFaultTurnsTest {
     healthyTurn(session(fresh), "after restart 2");
     statuses.remove("before");
     assertHistoryHoldsEveryAnsweredTurnOnce(fresh);
-  }
-
-  private static void awaitCondition(BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not reached in 20 s");
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 }

@@ -4,19 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.config.ServerConfig;
 import dev.mcps.outbound.BoundedHttpClient;
-import dev.mcps.session.CredentialCipher;
 import dev.mcps.session.JiraCredentials;
-import dev.mcps.session.MemorySessionStore;
-import dev.mcps.session.SessionCodec;
-import dev.mcps.session.Sessions;
 import dev.mcps.testing.FakeJira;
 import dev.mcps.testing.HostileUpstream;
 import dev.mcps.testing.TestServers;
 import dev.mcps.tools.ToolCalls;
-import dev.mcps.tools.ToolCatalog;
 import dev.mcps.tools.ToolResult;
-import dev.mcps.tools.ToolsVerticle;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -43,17 +36,14 @@ class JiraOutboundTest {
       .encodeToString((EMAIL + ":" + TOKEN).getBytes(StandardCharsets.UTF_8));
 
   private Vertx vertx;
-  private Sessions sessions;
+  private JiraToolsHarness harness;
   private HostileUpstream hostile;
   private FakeJira jira;
-  private String deployment;
-  private JiraClient client;
 
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
-    sessions = new Sessions(vertx, new MemorySessionStore(600_000, 10_000,
-        new SessionCodec(CredentialCipher.withRandomKey())), 5_000);
+    harness = new JiraToolsHarness(vertx);
     hostile = HostileUpstream.start();
     jira = FakeJira.start(vertx);
     deploy(10_000, 2 * 1024 * 1024, List.of());
@@ -70,24 +60,14 @@ class JiraOutboundTest {
     deploy(new JiraClient(vertx, timeoutMs, 3, 1500, maxResponseBytes), projects);
   }
 
-  private void deploy(JiraClient jiraClient, List<String> projects) {
-    if (deployment != null) {
-      TestServers.await(vertx.undeploy(deployment));
-      client.close();
-    }
+  private void deploy(JiraClient client, List<String> projects) {
     ServerConfig.Jira config = new ServerConfig.Jira(List.of("127.0.0.1"), false, null, null, null, true, false,
         10_000, 3, 1500);
-    client = jiraClient;
-    ToolCatalog catalog = new ToolCatalog(new JiraTools(client, new JiraCredentialsSource(config), projects).all(),
-        false);
-    deployment = TestServers.await(vertx.deployVerticle(() -> new ToolsVerticle(sessions, catalog),
-        new DeploymentOptions().setInstances(2)));
+    harness.deploy(client, new JiraTools(client, new JiraCredentialsSource(config), projects).all(), false);
   }
 
   private String sessionAt(String user, String baseUrl, String email, String token) {
-    String id = TestServers.await(sessions.forUser(user, null)).sessionId();
-    TestServers.await(sessions.update(id, s -> s.setJiraCredentials(new JiraCredentials(baseUrl, email, token))));
-    return id;
+    return harness.session(user, new JiraCredentials(baseUrl, email, token));
   }
 
   private String victimAt(String behaviour) {
@@ -95,7 +75,7 @@ class JiraOutboundTest {
   }
 
   private ToolResult call(String sessionId, String tool, JsonObject args) {
-    return TestServers.await(ToolCalls.call(vertx, sessionId, tool, args));
+    return harness.call(sessionId, tool, args);
   }
 
   private static JsonObject issue(String key) {

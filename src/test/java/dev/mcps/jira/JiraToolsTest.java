@@ -3,11 +3,7 @@ package dev.mcps.jira;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.config.ServerConfig;
-import dev.mcps.session.CredentialCipher;
 import dev.mcps.session.JiraCredentials;
-import dev.mcps.session.MemorySessionStore;
-import dev.mcps.session.SessionCodec;
-import dev.mcps.session.Sessions;
 import dev.mcps.testing.FakeJira;
 import dev.mcps.testing.TestServers;
 import dev.mcps.tools.SessionTools;
@@ -15,8 +11,6 @@ import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCalls;
 import dev.mcps.tools.ToolCatalog;
 import dev.mcps.tools.ToolResult;
-import dev.mcps.tools.ToolsVerticle;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -34,16 +28,14 @@ import org.junit.jupiter.api.Test;
 class JiraToolsTest {
 
   private Vertx vertx;
-  private Sessions sessions;
+  private JiraToolsHarness harness;
   private FakeJira jira;
-  private String deployment;
   private JiraClient client;
 
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
-    sessions = new Sessions(vertx, new MemorySessionStore(600_000, 10_000,
-        new SessionCodec(CredentialCipher.withRandomKey())), 5_000);
+    harness = new JiraToolsHarness(vertx);
     jira = FakeJira.start(vertx);
     deploy(config(false, false));
   }
@@ -65,25 +57,16 @@ class JiraToolsTest {
   }
 
   private void deploy(ServerConfig.Jira config) {
-    if (deployment != null) {
-      TestServers.await(vertx.undeploy(deployment));
-      client.close();
-    }
     client = new JiraClient(vertx, config.timeoutMs(), config.maxAttempts(), config.maxRetryDelayMs());
     JiraTools tools = new JiraTools(client, new JiraCredentialsSource(config));
-    ToolCatalog catalog = new ToolCatalog(Stream.concat(SessionTools.all(sessions).stream(), tools.all().stream())
-        .toList(), config.readOnly());
-    deployment = TestServers.await(vertx.deployVerticle(() -> new ToolsVerticle(sessions, catalog),
-        new DeploymentOptions().setInstances(2)));
+    harness.deploy(client, Stream.concat(SessionTools.all(harness.sessions).stream(), tools.all().stream()).toList(),
+        config.readOnly());
   }
 
   /** A session of {@code user} holding that user's Jira credentials for the fake. */
   private String session(String user) {
     jira.addUser(user + "@example.com", "token-" + user, project(user));
-    String id = TestServers.await(sessions.forUser(user, null)).sessionId();
-    TestServers.await(sessions.update(id, s -> s.setJiraCredentials(
-        new JiraCredentials(jira.baseUrl(), user + "@example.com", "token-" + user))));
-    return id;
+    return harness.session(user, new JiraCredentials(jira.baseUrl(), user + "@example.com", "token-" + user));
   }
 
   private static String project(String user) {
@@ -91,7 +74,7 @@ class JiraToolsTest {
   }
 
   private ToolResult call(String sessionId, String tool, JsonObject args) {
-    return TestServers.await(ToolCalls.call(vertx, sessionId, tool, args));
+    return harness.call(sessionId, tool, args);
   }
 
   @Test
@@ -267,7 +250,7 @@ class JiraToolsTest {
   @Test
   void rejectedCredentialsAreReportedWithoutTheToken() {
     String id = session("wrongpw");
-    TestServers.await(sessions.update(id, s -> s.setJiraCredentials(
+    TestServers.await(harness.sessions.update(id, s -> s.setJiraCredentials(
         new JiraCredentials(jira.baseUrl(), "wrongpw@example.com", "not-the-SECRET"))));
 
     ToolResult r = call(id, "jira_get_issue", new JsonObject().put("issueKey", "PWRONGPW-1"));
@@ -313,7 +296,7 @@ class JiraToolsTest {
 
   @Test
   void withoutSessionCredentialsTheEnvironmentIsUsedOnlyWhenEnabled() {
-    String id = TestServers.await(sessions.forUser("nocreds", null)).sessionId();
+    String id = TestServers.await(harness.sessions.forUser("nocreds", null)).sessionId();
     jira.addUser("env@example.com", "env-token", "PENV");
     String key = jira.addIssue("PENV", "env issue", "d");
 

@@ -7,15 +7,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.config.ServerConfig;
 import dev.mcps.provider.bedrock.BedrockProvider;
+import dev.mcps.testing.DummyAwsCredentials;
 import dev.mcps.testing.FakeBedrock;
 import dev.mcps.testing.FakeLlmServer;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The real {@code BedrockRuntimeAsyncClient} (SigV4, Converse JSON, its Netty HTTP client) against FakeBedrock. */
 class BedrockProviderTest extends ProviderContract {
@@ -23,23 +23,11 @@ class BedrockProviderTest extends ProviderContract {
   private static final String ACCESS_KEY = "AKIAFAKETESTKEY12345";
   private static final String MODEL = "anthropic.claude-test-v1:0";
 
-  /** The AWS default chain reads these first, so it never looks further (no profile file, no instance metadata). */
+  @RegisterExtension
+  static final DummyAwsCredentials AWS = new DummyAwsCredentials(ACCESS_KEY);
+
   BedrockProviderTest() {
     super("Bedrock", ACCESS_KEY, "AWS credentials", 403);
-  }
-
-  @BeforeAll
-  static void dummyAwsCredentials() {
-    System.setProperty("aws.accessKeyId", ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", "fake-secret-key-for-tests-only");
-    System.setProperty("aws.disableEc2Metadata", "true");
-  }
-
-  @AfterAll
-  static void clearAwsCredentials() {
-    System.clearProperty("aws.accessKeyId");
-    System.clearProperty("aws.secretAccessKey");
-    System.clearProperty("aws.disableEc2Metadata");
   }
 
   @Override

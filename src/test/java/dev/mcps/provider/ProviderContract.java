@@ -114,7 +114,14 @@ abstract class ProviderContract {
     return error ? r.put("is_error", true) : r;
   }
 
-  protected ProviderException failure(Future<?> call) {
+  /** A one-message call, for the tests in which what is asked does not matter. */
+  static Future<ProviderReply> ask(LlmProvider provider) {
+    return provider.complete(new ProviderRequest("system", List.of(new JsonObject().put("role", "user")
+        .put("content", "hello")), List.of(), "u-1", null, new WireMemo()));
+  }
+
+  /** How {@code call} failed, within 30 s: a {@link ProviderException}, else the test fails. */
+  static ProviderException failure(Future<?> call) {
     try {
       call.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {

@@ -1,5 +1,7 @@
 package dev.mcps.provider;
 
+import static dev.mcps.provider.ProviderContract.ask;
+import static dev.mcps.provider.ProviderContract.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.config.ServerConfig;
@@ -12,10 +14,8 @@ import dev.mcps.testing.TestServers;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,23 +72,6 @@ class ProviderOutboundTest {
 
   private static String display(String name) {
     return name.equals("anthropic") ? "Anthropic" : "OpenAI";
-  }
-
-  private static Future<ProviderReply> ask(LlmProvider provider) {
-    return provider.complete(new ProviderRequest("system", List.of(new JsonObject().put("role", "user")
-        .put("content", "hello")), List.of(), "u-1", null, new WireMemo()));
-  }
-
-  private static ProviderException failure(Future<?> call) {
-    try {
-      call.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      assertThat(e.getCause()).isInstanceOf(ProviderException.class);
-      return (ProviderException) e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    throw new AssertionError("the call succeeded");
   }
 
   private static void assertNoKeyIn(String text) {

@@ -1,5 +1,6 @@
 package dev.mcps.session;
 
+import static dev.mcps.testing.TestServers.awaitCondition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.ApiException;
@@ -11,7 +12,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -74,6 +74,21 @@ class RedisStoreFaultsTest {
 
   private SessionEnv newSession(RedisSessionStore store, String user) {
     return await(store.create(SessionEnv.newSession(user, null, System.currentTimeMillis()))).session();
+  }
+
+  private static String historyKey(SessionEnv s) {
+    return PREFIX + "session:" + s.sessionId() + ":history";
+  }
+
+  /**
+   * Starts {@code append} with Redis's replies held back, and returns once the session's history has {@code length}
+   * entries: the append has landed, its reply has not come.
+   */
+  private Future<Integer> landedButUnanswered(SessionEnv s, long length, Supplier<Future<Integer>> append) {
+    proxy.delayReplies(60_000);
+    Future<Integer> pending = append.get();
+    awaitCondition(() -> redis.call("LLEN", historyKey(s)).equals(length));
+    return pending;
   }
 
   @Test
@@ -181,16 +196,13 @@ class RedisStoreFaultsTest {
     // A longer deadline here: the test must see the append land and lift the delay before the first attempt gives up.
     RedisSessionStore store = store(3_000);
     SessionEnv s = newSession(store, "appender");
-    String historyKey = PREFIX + "session:" + s.sessionId() + ":history";
 
-    proxy.delayReplies(60_000);
-    Future<Integer> append = SessionContext.runWith(vertx, s, () ->
-        store.appendTurn(s.sessionId(), "turn-x", 0, List.of(msg("user", "q"), msg("assistant", "a"))));
-    awaitCondition(() -> redis.call("LLEN", historyKey).equals(2L));
+    Future<Integer> append = landedButUnanswered(s, 2, () -> SessionContext.runWith(vertx, s, () ->
+        store.appendTurn(s.sessionId(), "turn-x", 0, List.of(msg("user", "q"), msg("assistant", "a")))));
     proxy.restore();
 
     assertThat(await(append)).isEqualTo(2);
-    assertThat(redis.call("LRANGE", historyKey, "0", "-1"))
+    assertThat(redis.call("LRANGE", historyKey(s), "0", "-1"))
         .isEqualTo(List.of(msg("user", "q").encode(), msg("assistant", "a").encode()));
   }
 
@@ -198,25 +210,21 @@ class RedisStoreFaultsTest {
   void aConnectionResetMidAppendIsSettledByTheRepeatAndAPlainAppendIsNeverSentTwice() {
     RedisSessionStore store = store(10_000);
     SessionEnv s = newSession(store, "resetter");
-    String historyKey = PREFIX + "session:" + s.sessionId() + ":history";
 
-    proxy.delayReplies(60_000);
-    Future<Integer> turn = SessionContext.runWith(vertx, s, () ->
-        store.appendTurn(s.sessionId(), "turn-r", 0, List.of(msg("user", "r1"))));
-    awaitCondition(() -> redis.call("LLEN", historyKey).equals(1L));
+    Future<Integer> turn = landedButUnanswered(s, 1, () -> SessionContext.runWith(vertx, s, () ->
+        store.appendTurn(s.sessionId(), "turn-r", 0, List.of(msg("user", "r1")))));
     proxy.resetAll();
     proxy.restore();
     assertThat(await(turn)).as("the repeat found the turn landed").isEqualTo(1);
 
-    proxy.delayReplies(60_000);
-    Future<Integer> plain = store.appendHistory(s.sessionId(), List.of(msg("user", "r2")));
-    awaitCondition(() -> redis.call("LLEN", historyKey).equals(2L));
+    Future<Integer> plain = landedButUnanswered(s, 2, () -> store.appendHistory(s.sessionId(),
+        List.of(msg("user", "r2"))));
     proxy.resetAll();
     proxy.restore();
     Throwable failure = awaitFailure(plain);
 
     assertThat(failure).isInstanceOf(RedisPipelines.RedisFault.class);
-    assertThat(redis.call("LRANGE", historyKey, "0", "-1"))
+    assertThat(redis.call("LRANGE", historyKey(s), "0", "-1"))
         .isEqualTo(List.of(msg("user", "r1").encode(), msg("user", "r2").encode()));
     assertThat(await(store.history(s.sessionId()))).hasSize(2);
   }
@@ -333,20 +341,5 @@ class RedisStoreFaultsTest {
 
   private static Throwable awaitFailure(Future<?> f) {
     return await(f.transform(ar -> Future.succeededFuture(ar.cause())));
-  }
-
-  private static void awaitCondition(BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not reached in 20 s");
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 }

@@ -1,16 +1,10 @@
 package dev.mcps.soak;
 
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
@@ -33,61 +27,32 @@ import java.util.regex.Pattern;
  * no messages → 400, in the API's error shape. {@code "stream": true} gets the same answer as the API's event stream.
  * {@code GET /_soak/stats} reports the counters.
  */
-final class FakeAnthropic {
+final class FakeAnthropic extends SoakFake {
 
   private static final Pattern TURN_USER = Pattern.compile("soak-u([0-9]{1,6})-turn-");
   private static final Pattern NOTE = Pattern.compile("remember note=(\\S+)");
-  private static final int MAX_DETAILS = 20;
   private static final int QUOTE_CHARS = 300;
 
   private final String apiKey;
   private final AtomicLong ids = new AtomicLong();
-  final LongAdder requests = new LongAdder();
-  final LongAdder toolUses = new LongAdder();
-  final LongAdder finals = new LongAdder();
-  final LongAdder leaks = new LongAdder();
-  final LongAdder rejected = new LongAdder();
-  final LongAdder toolNotOffered = new LongAdder();
-  final LongAdder unattributed = new LongAdder();
-  private final AtomicInteger detailCount = new AtomicInteger();
-  private final ConcurrentLinkedQueue<String> details = new ConcurrentLinkedQueue<>();
+  final LongAdder requests = counter("requests");
+  final LongAdder toolUses = counter("toolUse");
+  final LongAdder finals = counter("final");
+  final LongAdder rejected = counter("rejected");
+  final LongAdder toolNotOffered = counter("toolNotOffered");
+  final LongAdder unattributed = counter("unattributed");
+  final LongAdder leaks = counter("leaks");
 
   FakeAnthropic(String apiKey) {
     this.apiKey = apiKey;
   }
 
-  Future<HttpServer> listen(Vertx vertx, String host, int port) {
-    return vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
-        .requestHandler(this::handle)
-        .listen(port, host);
-  }
-
-  JsonObject stats() {
-    return new JsonObject()
-        .put("requests", requests.sum())
-        .put("toolUse", toolUses.sum())
-        .put("final", finals.sum())
-        .put("rejected", rejected.sum())
-        .put("toolNotOffered", toolNotOffered.sum())
-        .put("unattributed", unattributed.sum())
-        .put("leaks", leaks.sum())
-        .put("details", new JsonArray(details.stream().toList()));
-  }
-
-  private void detail(String text) {
-    if (detailCount.incrementAndGet() <= MAX_DETAILS) {
-      details.add(text);
-    }
-  }
-
-  private void handle(HttpServerRequest req) {
-    String path = req.path();
-    if (req.method() == HttpMethod.POST && "/v1/messages".equals(path)) {
+  @Override
+  void handle(HttpServerRequest req) {
+    if (req.method() == HttpMethod.POST && "/v1/messages".equals(req.path())) {
       req.body().onSuccess(body -> messages(req, body));
-    } else if (req.method() == HttpMethod.GET && "/_soak/stats".equals(path)) {
-      req.response().putHeader("Content-Type", "application/json").end(stats().encode());
     } else {
-      error(req, 404, "not_found_error", "No route " + req.method() + " " + path);
+      error(req, 404, "not_found_error", "No route " + req.method() + " " + req.path());
     }
   }
 
@@ -136,7 +101,7 @@ final class FakeAnthropic {
     JsonObject lastBlock = lastBlocks.isEmpty() ? null : lastBlocks.getJsonObject(lastBlocks.size() - 1);
     if (lastBlock != null && "tool_result".equals(lastBlock.getString("type"))) {
       finals.increment();
-      String quoted = text(lastBlock.getValue("content"));
+      String quoted = SoakDriver.text(lastBlock.getValue("content"));
       if (quoted.length() > QUOTE_CHARS) {
         quoted = quoted.substring(0, QUOTE_CHARS) + "…";
       }
@@ -232,22 +197,6 @@ final class FakeAnthropic {
       return new JsonArray().add(textBlock(s));
     }
     return content instanceof JsonArray a ? a : new JsonArray();
-  }
-
-  /** A tool result's content as text: a string, or the text blocks of an array. */
-  private static String text(Object content) {
-    if (content instanceof String s) {
-      return s;
-    }
-    StringBuilder out = new StringBuilder();
-    if (content instanceof JsonArray a) {
-      for (Object o : a) {
-        if (o instanceof JsonObject b && b.getValue("text") instanceof String s) {
-          out.append(s);
-        }
-      }
-    }
-    return out.toString();
   }
 
   private static JsonObject textBlock(String text) {

@@ -1,17 +1,11 @@
 package dev.mcps.soak;
 
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,55 +23,26 @@ import java.util.regex.Pattern;
  * Jira's {@code {"errorMessages": [...], "errors": {}}} shape: 401 without valid credentials, 404 for anything else.
  * {@code GET /_soak/stats} (no auth) reports the counters.
  */
-final class FakeJira {
+final class FakeJira extends SoakFake {
 
   private static final Pattern ISSUE_PATH = Pattern.compile("/rest/api/3/issue/([A-Za-z0-9_-]+)(/transitions)?");
-  private static final int MAX_DETAILS = 20;
 
   private final SoakIdentity identity;
-  final LongAdder requests = new LongAdder();
-  final LongAdder answered = new LongAdder();
-  final LongAdder unauthorized = new LongAdder();
-  final LongAdder notFound = new LongAdder();
-  final LongAdder leaks = new LongAdder();
+  final LongAdder requests = counter("requests");
+  final LongAdder answered = counter("answered");
+  final LongAdder unauthorized = counter("unauthorized");
+  final LongAdder notFound = counter("notFound");
   /** Requests whose intended user could not be told (no key, no JQL project): credentials checked only. */
-  final LongAdder unattributed = new LongAdder();
-  private final AtomicInteger detailCount = new AtomicInteger();
-  private final ConcurrentLinkedQueue<String> details = new ConcurrentLinkedQueue<>();
+  final LongAdder unattributed = counter("unattributed");
+  final LongAdder leaks = counter("leaks");
 
   FakeJira(SoakIdentity identity) {
     this.identity = identity;
   }
 
-  Future<HttpServer> listen(Vertx vertx, String host, int port) {
-    return vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
-        .requestHandler(this::handle)
-        .listen(port, host);
-  }
-
-  JsonObject stats() {
-    return new JsonObject()
-        .put("requests", requests.sum())
-        .put("answered", answered.sum())
-        .put("unauthorized", unauthorized.sum())
-        .put("notFound", notFound.sum())
-        .put("unattributed", unattributed.sum())
-        .put("leaks", leaks.sum())
-        .put("details", new JsonArray(details.stream().toList()));
-  }
-
-  private void detail(String text) {
-    if (detailCount.incrementAndGet() <= MAX_DETAILS) {
-      details.add(text);
-    }
-  }
-
-  private void handle(HttpServerRequest req) {
+  @Override
+  void handle(HttpServerRequest req) {
     String path = req.path();
-    if (req.method() == HttpMethod.GET && "/_soak/stats".equals(path)) {
-      req.response().putHeader("Content-Type", "application/json").end(stats().encode());
-      return;
-    }
     requests.increment();
     int caller = caller(req.getHeader("Authorization"));
     if (caller < 0) {

@@ -186,6 +186,22 @@ class SoakFakesTest {
   }
 
   @Test
+  void statsReportTheCountersInOrderAndTheLeaks() throws Exception {
+    assertThat(send(jiraPort, HttpMethod.GET, "/rest/api/3/issue/U5-45", basic(6), null, null).status())
+        .isEqualTo(404);
+    JsonObject jiraStats = send(jiraPort, HttpMethod.GET, "/_soak/stats", null, null, null).json();
+    assertThat(jiraStats.fieldNames()).containsExactly("requests", "answered", "unauthorized", "notFound",
+        "unattributed", "leaks", "details");
+    assertThat(jiraStats.getLong("leaks")).isPositive().isEqualTo(jira.leaks.sum());
+    assertThat(jiraStats.getJsonArray("details").encode()).contains("LEAK GET /rest/api/3/issue/U5-45");
+
+    JsonObject providerStats = send(providerPort, HttpMethod.GET, "/_soak/stats", null, null, null).json();
+    assertThat(providerStats.fieldNames()).containsExactly("requests", "toolUse", "final", "rejected",
+        "toolNotOffered", "unattributed", "leaks", "details");
+    assertThat(providerStats.getLong("requests")).isEqualTo(provider.requests.sum());
+  }
+
+  @Test
   void providerStreamsWhenAsked() {
     JsonObject message = new JsonObject().put("id", "m").put("type", "message").put("role", "assistant")
         .put("model", "x").put("stop_reason", "tool_use").put("content", new JsonArray().add(new JsonObject()

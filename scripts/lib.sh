@@ -1,0 +1,150 @@
+# Shell functions shared by scripts/soak.sh and scripts/bench.sh; sourced, not run.
+#
+# The sourcing script sets, before it calls them: LOG_TAG (the prefix of log lines: soak, bench), JAR (our server's
+# jar), CLASSPATH_FILE (where the test classpath is written), STOP_WAIT_SECONDS (how long stop_pid waits after TERM
+# before KILL). It runs from the repository's root.
+
+log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$LOG_TAG" "$*" >&2; exit 1; }
+
+# --- processes: every one the script starts is tracked by pid and stopped on exit ---
+
+STARTED_PIDS=()
+
+forget_pid() {
+  local pid=$1 p
+  local -a keep=()
+  for p in "${STARTED_PIDS[@]}"; do
+    [ "$p" = "$pid" ] || keep+=("$p")
+  done
+  STARTED_PIDS=("${keep[@]}")
+}
+
+stop_pid() {
+  local pid=$1
+  # Forget it first: a pid stopped here must not be signalled again at exit, when it may belong to someone else.
+  forget_pid "$pid"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 $((STOP_WAIT_SECONDS * 10))); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_all() {
+  local i
+  # The newest first: a server before the store and the fakes it uses.
+  for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
+    stop_pid "${STARTED_PIDS[$i]}"
+  done
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- helpers ---
+
+# A port nothing listens on. The range starts well above 6379, so a Redis someone runs there is never touched; a
+# Redis the script started is already listening when the server's port is chosen, so the two never collide.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  die "no free port found"
+}
+
+# Polls until the URL answers with HTTP status $2 ("any" = any HTTP answer), or the process $3 dies, or $4 seconds pass.
+wait_http() {
+  local url=$1 want=$2 pid=$3 code deadline=$((SECONDS + $4))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
+    if [ -n "$code" ] && [ "$code" != 000 ] && { [ "$want" = any ] || [ "$code" = "$want" ]; }; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# build_if_needed DIR WHAT CLASS...: builds $JAR and the test classes (mvn -B -q package -DskipTests; package
+# compiles the test sources too) and writes the test classpath to $CLASSPATH_FILE, when one of them or one of the
+# test classes CLASS (paths below target/test-classes, without .class) is missing or a source is newer than the last
+# build (DIR/build.stamp). Logs "building $JAR and WHAT ...". Sets TEST_CP: the test classes, the classes and the
+# dependencies. Maven's output goes to stderr.
+TEST_CP=
+build_if_needed() {
+  local dir=$1 what=$2
+  shift 2
+  mkdir -p "$dir"
+  if needs_build "$dir/build.stamp" "$@"; then
+    log "building $JAR and $what ..."
+    mvn -B -q package -DskipTests >&2
+    if [ ! -f "$CLASSPATH_FILE" ] || [ pom.xml -nt "$CLASSPATH_FILE" ]; then
+      mvn -B -q dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE" >&2
+    fi
+    touch "$dir/build.stamp"
+  fi
+  TEST_CP="target/test-classes:target/classes:$(cat "$CLASSPATH_FILE")"
+}
+
+needs_build() {
+  local stamp=$1 class
+  shift
+  [ -f "$JAR" ] && [ -f "$CLASSPATH_FILE" ] && [ -f "$stamp" ] || return 0
+  for class in "$@"; do
+    [ -f "target/test-classes/$class.class" ] || return 0
+  done
+  [ -n "$(find pom.xml conf src -newer "$stamp" -print -quit 2>/dev/null)" ]
+}
+
+# --- redis ---
+
+REDIS_PID=
+REDIS_PORT=
+
+# start_redis_server LOG ARG...: redis-server ARG... (which listen on 127.0.0.1:$REDIS_PORT), its output appended to
+# LOG; sets REDIS_PID and waits up to 30 s for a PONG. Fails when it exits or does not answer in time.
+start_redis_server() {
+  local log_file=$1
+  shift
+  redis-server "$@" >>"$log_file" 2>&1 &
+  REDIS_PID=$!
+  STARTED_PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 150); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true)" = PONG ] && return 0
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  return 1
+}
+
+# --- our server ---
+
+SERVER_PID=
+SERVER_PORT=
+
+# start_server LOG TIMEOUT JAVA_OPTS ENV...: our server from $JAR on 127.0.0.1:$SERVER_PORT, with the caller's
+# environment plus ENV... and the JVM flags JAVA_OPTS (one string), its output in LOG; sets SERVER_PID and waits up to
+# TIMEOUT seconds for GET /health to answer 200. Fails when it exits or does not get ready in time.
+start_server() {
+  local log_file=$1 timeout=$2 java_opts=$3
+  shift 3
+  # shellcheck disable=SC2086 # the JVM options are a list of flags
+  env HTTP_HOST=127.0.0.1 HTTP_PORT="$SERVER_PORT" SHUTDOWN_GRACE_SECONDS=1 "$@" \
+    java $java_opts -jar "$JAR" >"$log_file" 2>&1 &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+  wait_http "http://127.0.0.1:$SERVER_PORT/health" 200 "$SERVER_PID" "$timeout"
+}
