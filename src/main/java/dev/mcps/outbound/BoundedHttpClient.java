@@ -101,18 +101,31 @@ public final class BoundedHttpClient implements AutoCloseable {
       exchange.fail(UpstreamFailure.transport(badUrl));
       return exchange.future();
     }
-    client.request(options)
-        .compose(request -> {
-          exchange.attach(request);
-          return body == null ? request.send() : request.send(body);
-        })
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            exchange.read(ar.result());
-          } else {
-            exchange.fail(UpstreamFailure.transport(ar.cause()));
-          }
-        });
+    // The response handlers must be in place before the thread that delivers the response can deliver its body.
+    // Vert.x neither pauses nor buffers an HttpClientResponse: chunks and the end that arrive before handler() and
+    // endHandler() are set are dropped, and a later handler setter throws IllegalStateException (a later body()
+    // never completes). So the response listener is attached here, in the listener of request(), which Vert.x runs
+    // on the request's context thread: the thread, or the ordered task queue, that the response head and body are
+    // delivered through later. Chaining it from the caller instead (request(o).compose(send).onComplete(read), as
+    // before) raced when the caller is not that context's thread (a test thread, a worker, another event loop): on
+    // a kept-alive connection the whole exchange could complete between compose() and onComplete(), the listener
+    // then ran a task later, found the response over and the exchange hung until the deadline.
+    client.request(options).onComplete(requested -> {
+      if (requested.failed()) {
+        exchange.fail(UpstreamFailure.transport(requested.cause()));
+        return;
+      }
+      HttpClientRequest request = requested.result();
+      exchange.attach(request);
+      Future<HttpClientResponse> answered = body == null ? request.send() : request.send(body);
+      answered.onComplete(ar -> {
+        if (ar.succeeded()) {
+          exchange.read(ar.result());
+        } else {
+          exchange.fail(UpstreamFailure.transport(ar.cause()));
+        }
+      });
+    });
     return exchange.future();
   }
 
@@ -154,10 +167,16 @@ public final class BoundedHttpClient implements AutoCloseable {
       }
     }
 
-    /** Called as soon as the headers are in, before any body chunk is delivered. */
+    /** Called as soon as the headers are in, before any body chunk is delivered (see {@link #send}). */
     void read(HttpClientResponse response) {
-      // First, so that the reset of an answer we refuse ends here instead of in Vert.x's "unhandled" error log.
-      response.exceptionHandler(e -> fail(UpstreamFailure.transport(e)));
+      try {
+        // First, so that the reset of an answer we refuse ends here instead of in Vert.x's "unhandled" error log.
+        response.exceptionHandler(e -> fail(UpstreamFailure.transport(e)));
+      } catch (IllegalStateException alreadyEnded) {
+        // The body went by unread (the race described in send): fail now rather than wait for the deadline.
+        fail(UpstreamFailure.transport(alreadyEnded));
+        return;
+      }
       int status = response.statusCode();
       if (status >= 300 && status < 400) {
         fail(UpstreamFailure.redirect(status, url, response.getHeader("Location")));
