@@ -276,9 +276,11 @@ abstract class McpSession {
   }
 
   static Future<Reply> exchange(HttpClient client, RequestOptions request, Buffer body) {
+    // The body is asked for inside the request's own callback, on the connection's context: chained from another
+    // thread, a fast answer on a kept-alive connection can end before body() is called, which then never completes.
     return client.request(request)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b)));
+        .compose(req -> (body == null ? req.send() : req.send(body))
+            .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b))));
   }
 
   RequestOptions request(HttpMethod method, String uri) {

@@ -568,16 +568,14 @@ public final class SoakDriver {
   private Future<Buffer> get(String path) {
     return http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port).setURI(path)
             .setIdleTimeout(timeoutMs))
-        .compose(req -> req.send())
-        .compose(resp -> resp.body());
+        .compose(req -> req.send().compose(resp -> resp.body()));
   }
 
   private Future<JsonObject> stats(String url) {
     URI u = URI.create(url);
     return http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(u.getHost()).setPort(u.getPort())
             .setURI(u.getRawPath()).setIdleTimeout(timeoutMs))
-        .compose(req -> req.send())
-        .compose(resp -> resp.body())
+        .compose(req -> req.send().compose(resp -> resp.body()))
         .map(Buffer::toJsonObject)
         .otherwise(e -> {
           log("cannot read " + url + ": " + e);
@@ -850,8 +848,8 @@ public final class SoakDriver {
       String sentSession = chatSessionId;
       long sentAt = System.nanoTime();
       http.request(post)
-          .compose(req -> req.send(body.toBuffer()))
-          .compose(resp -> resp.body().map(b -> new SoakMcp.Reply(resp.statusCode(), resp.headers(), b)))
+          .compose(req -> req.send(body.toBuffer())
+              .compose(resp -> resp.body().map(b -> new SoakMcp.Reply(resp.statusCode(), resp.headers(), b))))
           .timeout(timeoutMs + 5_000, TimeUnit.MILLISECONDS)
           .onComplete(ar -> {
             String retryKind;

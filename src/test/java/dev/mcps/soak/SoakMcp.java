@@ -141,9 +141,10 @@ abstract class SoakMcp {
   }
 
   Future<Reply> exchange(RequestOptions options, Buffer body) {
+    // body() inside the request's callback, as in bench.McpSession.exchange (a late body() may never complete).
     return calls.request(options)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b)));
+        .compose(req -> (body == null ? req.send() : req.send(body))
+            .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b))));
   }
 
   static String describe(Throwable e) {
