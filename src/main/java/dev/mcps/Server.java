@@ -1,5 +1,7 @@
 package dev.mcps;
 
+import dev.mcps.cluster.Hazelcast;
+import dev.mcps.cluster.Node;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.chat.AgentLoop;
 import dev.mcps.chat.ChatService;
@@ -32,7 +34,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -55,6 +59,7 @@ public final class Server {
   private final ServerConfig config;
   private final Vertx vertx;
   private final Sessions sessions;
+  private final Node node;
   private String httpDeployment;
   private String toolsDeployment;
   private String chatDeployment;
@@ -63,7 +68,8 @@ public final class Server {
   private McpEndpoints mcp;
   private Providers providers;
 
-  private Server(ServerConfig config, Vertx vertx, Sessions sessions) {
+  private Server(ServerConfig config, Vertx vertx, Sessions sessions, Node node) {
+    this.node = node;
     this.config = config;
     this.vertx = vertx;
     this.sessions = sessions;
@@ -80,21 +86,48 @@ public final class Server {
    */
   public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions()
-            // At least one event loop per HTTP instance, so that HTTP_INSTANCES=N really spreads over N loops.
-            .setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, config.http().instances()))
-            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-                .setJvmMetricsEnabled(true)
-                // Per-message event-bus meters cost more than the hops they measure (every tool call and turn
-                // crosses the bus twice); HTTP, pool and JVM metrics stay.
-                .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
+    VertxOptions options = new VertxOptions()
+        // At least one event loop per HTTP instance, so that HTTP_INSTANCES=N really spreads over N loops.
+        .setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, config.http().instances()))
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .setJvmMetricsEnabled(true)
+            // Per-message event-bus meters cost more than the hops they measure (every tool call and turn
+            // crosses the bus twice); HTTP, pool and JVM metrics stay.
+            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS));
+    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    ServerConfig.Cluster cluster = config.cluster();
+    if (!cluster.enabled()) {
+      return start(config, providers, registry, builder.build());
+    }
+    EventBusOptions bus = options.getEventBusOptions();
+    if (cluster.host() != null) {
+      bus.setHost(cluster.host());
+    }
+    if (cluster.publicHost() != null) {
+      bus.setClusterPublicHost(cluster.publicHost());
+    }
+    bus.setPort(cluster.port());
+    // Completed outside Vert.x, as below: a failed join leaves no Vert.x to run callbacks on.
+    CompletableFuture<Server> started = new CompletableFuture<>();
+    builder.withClusterManager(Hazelcast.clusterManager(cluster)).buildClustered()
+        .onFailure(err -> started.completeExceptionally(
+            new IllegalStateException("Cannot join the cluster '" + cluster.name() + "': " + err.getMessage(), err)))
+        .onSuccess(vertx -> start(config, providers, registry, vertx).onComplete(ar -> {
+          if (ar.succeeded()) {
+            started.complete(ar.result());
+          } else {
+            started.completeExceptionally(ar.cause());
+          }
+        }));
+    return Future.fromCompletionStage(started);
+  }
+
+  private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers,
+                                      PrometheusMeterRegistry registry, Vertx vertx) {
     Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs());
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
-    Server server = new Server(config, vertx, sessions);
+    Server server = new Server(config, vertx, sessions, new Node(vertx));
     ServerConfig.Chat chat = config.chat();
     if (providers == null) {
       server.providers = Providers.create(vertx, chat, new CallPolicy(chat.providerTimeoutMs(),
@@ -136,12 +169,13 @@ public final class Server {
               .withMaxConnectionsPerUser(config.limits().mcpMaxConnectionsPerUser()),
               Duration.ofSeconds(config.mcp().sessionIdleSeconds()));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
-              server.mcp), new DeploymentOptions().setInstances(config.http().instances()));
+              server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));
         })
         .map(id -> {
           server.httpDeployment = id;
-          LOG.info("mcp-session-server {} listening on {}:{} (store={}, http instances={})", version(),
-              config.http().host(), config.http().port(), sessions.storeType(), config.http().instances());
+          LOG.info("mcp-session-server {} listening on {}:{} (store={}, http instances={}, cluster={})", version(),
+              config.http().host(), config.http().port(), sessions.storeType(), config.http().instances(),
+              server.node.clustered() ? server.node.members() + " member(s), node " + server.node.id() : "off");
           return server;
         })
         .onSuccess(started::complete)
@@ -190,6 +224,24 @@ public final class Server {
           LOG.debug("Undeployed; closing Vert.x");
           vertx.close().onComplete(v -> closed.complete(null));
         });
+    return Future.fromCompletionStage(closed);
+  }
+
+  /** This instance in the cluster (its node id, the member count). */
+  public Node node() {
+    return node;
+  }
+
+  /**
+   * Stops as a crash would look to clients and to the other instances: no drain, no MCP goodbye, nothing cleaned up
+   * in the store; the connections simply drop. For tests of an instance dying mid-request.
+   */
+  public Future<Void> halt() {
+    if (providers != null) {
+      providers.close();
+    }
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    vertx.close().onComplete(v -> closed.complete(null));
     return Future.fromCompletionStage(closed);
   }
 

@@ -39,6 +39,24 @@ public final class ConfigLoader {
 
   /** Loads with {@code env} in place of the process environment (tests pass their own map). */
   public static ServerConfig load(Map<String, String> env) {
+    return new ConfigLoader(merged(env)).build();
+  }
+
+  /**
+   * Only the cluster settings, for a member that is no server (scripts/bus-client.sh): the same names and defaults,
+   * none of the server's other requirements.
+   */
+  public static ServerConfig.Cluster loadCluster(Map<String, String> env) {
+    return new ConfigLoader(merged(env)).cluster(true);
+  }
+
+  private ServerConfig.Cluster cluster(boolean enabled) {
+    return new ServerConfig.Cluster(enabled, list("CLUSTER_MEMBERS"), required("CLUSTER_NAME"), string("CLUSTER_HOST"),
+        string("CLUSTER_PUBLIC_HOST"), integer("CLUSTER_PORT", 0, 65535), integer("CLUSTER_MEMBER_PORT", 1, 65535),
+        string("CLUSTER_KUBERNETES_SERVICE_DNS"));
+  }
+
+  private static Map<String, String> merged(Map<String, String> env) {
     Map<String, String> merged = new HashMap<>();
     merged.putAll(readDefaults());
     String file = env.get("CONFIG_FILE");
@@ -54,7 +72,7 @@ public final class ConfigLoader {
         merged.put(key, v);
       }
     }
-    return new ConfigLoader(merged).build();
+    return merged;
   }
 
   private ServerConfig build() {
@@ -79,8 +97,9 @@ public final class ConfigLoader {
           + " is not available in this version; use AUTH_MODE=none");
     }
     boolean cluster = bool("CLUSTER");
-    if (cluster) {
-      throw new ConfigException("CLUSTER=true is not available in this version; share sessions with STORE=redis");
+    if (cluster && storeType != StoreType.REDIS) {
+      throw new ConfigException("CLUSTER=true requires STORE=redis: the instances of a cluster share their sessions "
+          + "through Redis");
     }
     String defaultModel = string("CHAT_DEFAULT_MODEL");
     if (!List.of("anthropic", "openai", "bedrock").contains(defaultModel)) {
@@ -111,7 +130,7 @@ public final class ConfigLoader {
         new ServerConfig.Mcp(list("MCP_ALLOWED_ORIGINS"), list("MCP_ALLOWED_HOSTS"),
             integer("MCP_KEEP_ALIVE_SECONDS", 0, 3600), integer("MCP_SESSION_IDLE_SECONDS", 1, 365 * 24 * 3600)),
         authMode,
-        new ServerConfig.Cluster(cluster, list("CLUSTER_MEMBERS")),
+        cluster(cluster),
         integer("SHUTDOWN_GRACE_SECONDS", 0, 3600),
         new ServerConfig.Limits(integer("HTTP_IDLE_TIMEOUT_SECONDS", 1, 24 * 3600),
             integer("MCP_MAX_CONNECTIONS_PER_USER", 1, 100_000), integer("HISTORY_MAX_MESSAGES", 2, 1_000_000),

@@ -88,7 +88,20 @@ public record ServerConfig(
   public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
                     int sessionIdleSeconds) {}
 
-  public record Cluster(boolean enabled, List<String> members) {}
+  /**
+   * CLUSTER=true: one Vert.x cluster (Hazelcast) over one Redis.
+   *
+   * @param members        TCP-IP join: host[:port] of the Hazelcast members to find (their {@code memberPort})
+   * @param name           the Hazelcast cluster name: instances join only members of the same name
+   * @param host           event-bus bind host; null = chosen by Vert.x
+   * @param publicHost     event-bus host other members connect to, when it differs (NAT, containers); null = host
+   * @param port           event-bus port; 0 = a free one
+   * @param memberPort     this member's Hazelcast port (the next free one is taken when it is in use)
+   * @param kubernetesDns  when set, Hazelcast finds members through this Kubernetes headless service's DNS name
+   *                       instead of {@code members}
+   */
+  public record Cluster(boolean enabled, List<String> members, String name, String host, String publicHost, int port,
+                        int memberPort, String kubernetesDns) {}
 
   /**
    * What one client, one conversation or one upstream may take (DESIGN.md §3): every limit has a setting and a

@@ -1,5 +1,6 @@
 package dev.mcps.http;
 
+import dev.mcps.cluster.Node;
 import dev.mcps.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +15,10 @@ final class HealthRoutes {
   private final String version;
   private final long startedAt;
 
-  HealthRoutes(Sessions sessions, String version, long startedAt) {
+  private final Node node;
+
+  HealthRoutes(Sessions sessions, String version, long startedAt, Node node) {
+    this.node = node;
     this.sessions = sessions;
     this.version = version;
     this.startedAt = startedAt;
@@ -31,7 +35,8 @@ final class HealthRoutes {
           .put("uptime", uptime((System.currentTimeMillis() - startedAt) / 1000))
           .put("memoryUsage", memory())
           .put("store", new JsonObject().put("type", sessions.storeType()).put("status", up ? "up" : "down"))
-          .put("cluster", new JsonObject().put("enabled", false).put("members", 1));
+          .put("cluster", new JsonObject().put("enabled", node.clustered()).put("members", node.members())
+              .put("nodeId", node.id()));
       HttpErrors.json(ctx, up ? 200 : 503, body);
     });
   }

@@ -1,6 +1,7 @@
 package dev.mcps.http;
 
 import dev.mcps.config.ServerConfig;
+import dev.mcps.cluster.Node;
 import dev.mcps.mcp.McpEndpoints;
 import dev.mcps.session.Sessions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,8 +29,11 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
   private IdleConnections idle;
 
+  private final Node node;
+
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
-                     long startedAt, McpEndpoints mcp) {
+                     long startedAt, McpEndpoints mcp, Node node) {
+    this.node = node;
     this.config = config;
     this.sessions = sessions;
     this.registry = registry;
@@ -45,7 +49,7 @@ public final class HttpVerticle extends VerticleBase {
     // No file uploads, and a body limit that fits chat messages with their history.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
 
-    HealthRoutes health = new HealthRoutes(sessions, version, startedAt);
+    HealthRoutes health = new HealthRoutes(sessions, version, startedAt, node);
     router.get("/health").handler(health::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 

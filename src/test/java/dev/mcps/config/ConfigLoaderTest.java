@@ -83,6 +83,24 @@ class ConfigLoaderTest {
     assertBad(Map.of("OPENAI_BASE_URL", "ftp://x"), "OPENAI_BASE_URL must be an http(s) URL");
     assertBad(Map.of("SESSION_TIMEOUT_SECONDS", "0"), "SESSION_TIMEOUT_SECONDS must be between 1");
     assertBad(Map.of("CONFIG_FILE", "/nonexistent.json"), "CONFIG_FILE: /nonexistent.json does not exist");
+    assertBad(Map.of("CLUSTER", "true"), "CLUSTER=true requires STORE=redis");
+    assertBad(Map.of("CLUSTER_PORT", "-1"), "CLUSTER_PORT must be between 0 and 65535");
+  }
+
+  @Test
+  void theClusterIsReadFromItsOwnSettings() {
+    ServerConfig c = ConfigLoader.load(Map.of("CLUSTER", "true", "STORE", "redis", "REDIS_URL", "redis://127.0.0.1:1",
+        "SESSION_ENCRYPTION_KEY", TestServers.ENCRYPTION_KEY, "CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2",
+        "CLUSTER_HOST", "10.0.0.3", "CLUSTER_PORT", "15701"));
+    assertThat(c.cluster().enabled()).isTrue();
+    assertThat(c.cluster().members()).containsExactly("10.0.0.1:5701", "10.0.0.2");
+    assertThat(c.cluster().name()).isEqualTo("mcps");
+    assertThat(c.cluster().host()).isEqualTo("10.0.0.3");
+    assertThat(c.cluster().publicHost()).isNull();
+    assertThat(c.cluster().port()).isEqualTo(15701);
+    assertThat(c.cluster().memberPort()).isEqualTo(5701);
+    assertThat(ConfigLoader.loadCluster(Map.of("CLUSTER_NAME", "other")).name())
+        .as("a bus client reads the cluster settings alone").isEqualTo("other");
   }
 
   @Test
