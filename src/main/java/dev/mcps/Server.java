@@ -161,7 +161,7 @@ public final class Server {
         })
         .compose(id -> {
           server.chatDeployment = id;
-          server.mcp = new McpEndpoints(vertx, sessions, server.catalog, jiraPolicy, McpHttpSettings.defaults()
+          server.mcp = new McpEndpoints(vertx, server.node, sessions, server.catalog, jiraPolicy, McpHttpSettings.defaults()
               .withAllowedOrigins(config.mcp().allowedOrigins())
               .withAllowedHosts(config.mcp().allowedHosts())
               .withBodyLimitBytes(config.http().bodyLimitBytes())

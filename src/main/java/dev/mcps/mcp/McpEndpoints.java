@@ -2,6 +2,7 @@ package dev.mcps.mcp;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcps.Server;
+import dev.mcps.cluster.Node;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.transport.McpHttpSettings;
 import dev.mcps.mcp.transport.VertxSseServerTransportProvider;
@@ -37,12 +38,15 @@ public final class McpEndpoints {
   private final McpAsyncServer streamableServer;
 
   private final Vertx vertx;
+  /** This instance: streams held here are reached from other instances at addresses that name it. */
+  private final Node node;
   private final long idleTimer;
 
   /** @param idle how long a Streamable MCP session may go unaddressed (with no open stream) before it is ended */
-  public McpEndpoints(Vertx vertx, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
+  public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle) {
     this.vertx = vertx;
+    this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
     McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
     this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings);
