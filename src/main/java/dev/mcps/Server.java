@@ -22,6 +22,7 @@ import dev.mcps.session.CredentialCipher;
 import dev.mcps.session.MemorySessionStore;
 import dev.mcps.session.RedisSessionStore;
 import dev.mcps.session.SessionCodec;
+import dev.mcps.session.SessionDirectory;
 import dev.mcps.session.SessionStore;
 import dev.mcps.session.SessionVerticle;
 import dev.mcps.session.Sessions;
@@ -65,7 +66,7 @@ public final class Server {
   private String chatDeployment;
   private String sessionDeployment;
   private ToolCatalog catalog;
-  private McpEndpoints mcp;
+  private volatile McpEndpoints mcp;
   private Providers providers;
 
   private Server(ServerConfig config, Vertx vertx, Sessions sessions, Node node) {
@@ -144,7 +145,8 @@ public final class Server {
         .toList(), jiraConfig.readOnly());
     // Completed outside Vert.x: on a failed start Vert.x is closed, and its contexts run no more callbacks.
     CompletableFuture<Server> started = new CompletableFuture<>();
-    vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L))
+    vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L,
+            new SessionDirectory(sessions, server::hasMcpConnection), jiraPolicy))
         .compose(id -> {
           server.sessionDeployment = id;
           return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog),
@@ -187,6 +189,12 @@ public final class Server {
           sessions.close().eventually(vertx::close).onComplete(v -> started.completeExceptionally(err));
         });
     return Future.fromCompletionStage(started);
+  }
+
+  /** Whether a user session has an MCP connection on this instance (none before the MCP endpoints exist). */
+  private boolean hasMcpConnection(String sessionId) {
+    McpEndpoints endpoints = mcp;
+    return endpoints != null && endpoints.hasConnection(sessionId);
   }
 
   private static SessionStore store(Vertx vertx, ServerConfig config) {

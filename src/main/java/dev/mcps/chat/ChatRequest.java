@@ -45,27 +45,11 @@ public record ChatRequest(String message, String userId, String productLabUserId
       throw ApiException.badRequest("Unsupported_Model", "model must be one of anthropic, openai, bedrock");
     }
     JsonObject auth = optionalObject(body, "jiraAuth");
-    JiraCredentials jiraAuth = auth == null ? null : jiraAuth(auth, jiraPolicy);
+    JiraCredentials jiraAuth = auth == null ? null : jiraPolicy.credentials(auth);
     JsonArray rawHistory = optionalArray(body, "history", "Invalid_History");
     List<JsonObject> history = rawHistory == null ? null : history(rawHistory);
     return new ChatRequest(message, userId, productLabUserId, sessionId, model, jiraAuth, history,
         optionalBoolean(body, "stream"));
-  }
-
-  private static JiraCredentials jiraAuth(JsonObject auth, JiraUrlPolicy policy) {
-    String baseUrl = required(auth, "baseUrl");
-    String email = required(auth, "email");
-    String apiToken = required(auth, "apiToken");
-    return new JiraCredentials(policy.check(baseUrl), email, apiToken);
-  }
-
-  private static String required(JsonObject auth, String field) {
-    Object v = auth.getValue(field);
-    if (!(v instanceof String s) || s.isBlank() || s.length() > 2048) {
-      throw ApiException.badRequest("Invalid_Jira_Auth",
-          "jiraAuth must have non-empty string fields baseUrl, email and apiToken (" + field + " is missing or invalid)");
-    }
-    return s.trim();
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.mcps.http;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.cluster.Node;
 import dev.mcps.mcp.McpEndpoints;
+import dev.mcps.session.SessionDirectory;
 import dev.mcps.session.Sessions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -53,7 +54,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(health::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
-    new AdminRoutes(sessions, config.adminToken(), mcp::hasConnection).mount(router);
+    new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), config.adminToken()).mount(router);
     mcp.mount(router);
 
     ChatRoutes chat = new ChatRoutes(vertx, config.chat().turnTimeoutSeconds() * 1000L);

@@ -1,6 +1,8 @@
 package dev.mcps.jira;
 
 import dev.mcps.ApiException;
+import dev.mcps.session.JiraCredentials;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;
@@ -47,6 +49,26 @@ public final class JiraUrlPolicy {
     }
     String s = uri.toString();
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  /**
+   * The credentials of a request's {@code jiraAuth} object ({@code {baseUrl, email, apiToken}}, as /chat and
+   * {@code mcps.sessions.create} take them), the base URL checked; a 400 naming what is missing or wrong.
+   */
+  public JiraCredentials credentials(JsonObject jiraAuth) {
+    String baseUrl = required(jiraAuth, "baseUrl");
+    String email = required(jiraAuth, "email");
+    String apiToken = required(jiraAuth, "apiToken");
+    return new JiraCredentials(check(baseUrl), email, apiToken);
+  }
+
+  private static String required(JsonObject auth, String field) {
+    Object v = auth.getValue(field);
+    if (!(v instanceof String s) || s.isBlank() || s.length() > 2048) {
+      throw ApiException.badRequest("Invalid_Jira_Auth",
+          "jiraAuth must have non-empty string fields baseUrl, email and apiToken (" + field + " is missing or invalid)");
+    }
+    return s.trim();
   }
 
   public boolean isAllowedHost(String host) {

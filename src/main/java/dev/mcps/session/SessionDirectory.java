@@ -1,0 +1,139 @@
+package dev.mcps.session;
+
+import dev.mcps.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.function.Predicate;
+
+/**
+ * The sessions as operators and other services see them: the JSON answers of the admin API (DESIGN.md §4) and of
+ * the {@code mcps.sessions.*} addresses (§5), built in this one place for both. Credentials never appear, only
+ * whether a session has them. Unknown sessions are 404 {@code Session_Not_Found}.
+ */
+public final class SessionDirectory {
+
+  public static final int DEFAULT_LIMIT = 100;
+  public static final int MAX_LIMIT = 1000;
+
+  private final Sessions sessions;
+  private final Predicate<String> hasMcpConnection;
+
+  /** {@code hasMcpConnection} tells whether a user session has an MCP stream or session open on this instance. */
+  public SessionDirectory(Sessions sessions, Predicate<String> hasMcpConnection) {
+    this.sessions = sessions;
+    this.hasMcpConnection = hasMcpConnection;
+  }
+
+  /** {@code {totalCount, offset, limit, sessions: [summary…]}}, most recently used first. */
+  public Future<JsonObject> list(int offset, int limit) {
+    return sessions.list(offset, limit).map(page -> {
+      JsonArray items = new JsonArray();
+      page.sessions().forEach(s -> items.add(summary(s)));
+      return new JsonObject().put("totalCount", page.totalCount())
+          .put("offset", offset).put("limit", limit).put("sessions", items);
+    });
+  }
+
+  /** The summary plus productLabUserId, anthropicConversationId and hasMcpConnection; the session is not touched. */
+  public Future<JsonObject> details(String sessionId) {
+    return sessions.peek(sessionId).map(s -> {
+      if (s == null) {
+        throw ApiException.sessionNotFound();
+      }
+      return summary(s)
+          .put("productLabUserId", s.productLabUserId())
+          .put("anthropicConversationId", s.anthropicConversationId())
+          .put("hasMcpConnection", hasMcpConnection.test(s.sessionId()));
+    });
+  }
+
+  /**
+   * The details of the session of {@code userId} (the one /chat would reuse, else a new one: get or create), or of
+   * a new anonymous session when {@code userId} is null; {@code credentials}, when given, are stored in it first.
+   */
+  public Future<JsonObject> userSession(String userId, String productLabUserId, JiraCredentials credentials) {
+    Future<SessionEnv> session = userId == null ? sessions.createAnonymous()
+        : sessions.forUser(userId, productLabUserId);
+    return session
+        .compose(s -> credentials == null && (productLabUserId == null || productLabUserId.equals(s.productLabUserId()))
+            ? Future.succeededFuture(s)
+            : sessions.update(s.sessionId(), u -> {
+              if (credentials != null) {
+                u.setJiraCredentials(credentials);
+              }
+              if (productLabUserId != null) {
+                u.setProductLabUserId(productLabUserId);
+              }
+            }))
+        .compose(s -> details(s.sessionId()));
+  }
+
+  /** Empties history and notes, keeping identity and credentials: {@code {status: "ok", message}}. */
+  public Future<JsonObject> reset(String sessionId) {
+    return sessions.reset(sessionId).map(found -> {
+      if (!found) {
+        throw ApiException.sessionNotFound();
+      }
+      return new JsonObject().put("status", "ok").put("message", "Session " + sessionId + " has been reset");
+    });
+  }
+
+  /** Removes the session: {@code {status: "ok", message}} (the admin route answers 204 without a body). */
+  public Future<JsonObject> delete(String sessionId) {
+    return sessions.delete(sessionId).map(found -> {
+      if (!found) {
+        throw ApiException.sessionNotFound();
+      }
+      return new JsonObject().put("status", "ok").put("message", "Session " + sessionId + " has been deleted");
+    });
+  }
+
+  /** Drops the expired sessions now: {@code {success: true, beforeCount, afterCount, removed}}. */
+  public Future<JsonObject> cleanup() {
+    return sessions.sweep().map(sweep -> new JsonObject().put("success", true)
+        .put("beforeCount", sweep.beforeCount()).put("afterCount", sweep.afterCount())
+        .put("removed", sweep.beforeCount() - sweep.afterCount()));
+  }
+
+  /**
+   * A paging value as a request gives it (a query-string text or a JSON number): absent is {@code dflt}, anything
+   * but a whole number within {@code [min, max]} a 400 {@code Invalid_Request}.
+   */
+  public static int pagingValue(String name, Object raw, int dflt, int min, int max) {
+    if (raw == null || "".equals(raw)) {
+      return dflt;
+    }
+    Long v = wholeNumber(raw);
+    if (v == null || v < min || v > max) {
+      throw ApiException.badRequest("Invalid_Request",
+          name + " must be a whole number between " + min + " and " + max);
+    }
+    return v.intValue();
+  }
+
+  private static Long wholeNumber(Object raw) {
+    if (raw instanceof Integer || raw instanceof Long || raw instanceof Short || raw instanceof Byte) {
+      return ((Number) raw).longValue();
+    }
+    if (raw instanceof String s) {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private static JsonObject summary(SessionEnv s) {
+    return new JsonObject()
+        .put("sessionId", s.sessionId())
+        .put("userId", s.userId())
+        .put("createdAt", Instant.ofEpochMilli(s.createdAt()).toString())
+        .put("lastAccessTime", Instant.ofEpochMilli(s.lastAccessTime()).toString())
+        .put("hasJiraCredentials", s.hasJiraCredentials())
+        .put("historyLength", s.historyLength());
+  }
+}
