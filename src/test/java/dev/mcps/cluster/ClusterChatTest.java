@@ -140,6 +140,15 @@ class ClusterChatTest {
     JsonObject viaHttp = new Http(cluster.port(1)).get("/admin/sessions/" + sessionId, Http.admin()).json();
     assertThat(viaHttp.getString("userId")).isEqualTo("bus-user");
     assertThat(viaHttp.getInteger("historyLength")).isEqualTo(4);
+
+    ByteArrayOutputStream listed = new ByteArrayOutputStream();
+    int listStatus = BusClient.run(cluster.clientSettings(), BusClient.parse(new String[] {"--list-sessions"}),
+        new PrintStream(listed, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(listStatus).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    JsonObject list = new JsonObject(listed.toString(StandardCharsets.UTF_8));
+    assertThat(list.getJsonArray("sessions").stream().map(o -> ((JsonObject) o).getString("sessionId")))
+        .contains(sessionId);
+    assertThat(listed.toString(StandardCharsets.UTF_8)).doesNotContain("apiToken");
   }
 
   @Test
