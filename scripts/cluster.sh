@@ -28,7 +28,7 @@ source scripts/lib.sh
 SERVER_PIDS=()
 # The instances drain together, then Redis goes (lib.sh's stop_all stops whatever else was started).
 stop_cluster() {
-  [ "${#STARTED_PIDS[@]}" = 0 ] || log "stopping the instances, then Redis"
+  [ "${#STARTED_PIDS[@]}" = 0 ] || log "stopping the instances${REDIS_PID:+, then Redis}"
   stop_together "${SERVER_PIDS[@]}"
   stop_all
 }
