@@ -16,8 +16,10 @@ WORKDIR /app
 COPY --from=build /src/target/mcp-session-server.jar /app/mcp-session-server.jar
 COPY conf /app/conf
 USER mcps
-ENV HTTP_HOST=0.0.0.0 HTTP_PORT=3333
-EXPOSE 3333
+# With CLUSTER=true: Hazelcast's member port (CLUSTER_MEMBER_PORT, default 5701) and a fixed event-bus port, so that
+# both can be opened between the containers (README "Running several instances").
+ENV HTTP_HOST=0.0.0.0 HTTP_PORT=3333 CLUSTER_PORT=5801
+EXPOSE 3333 5701 5801
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS http://127.0.0.1:${HTTP_PORT}/health >/dev/null || exit 1
 # exec form: the JVM is PID 1 and receives SIGTERM itself, for a graceful drain.

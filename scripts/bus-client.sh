@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=target/mcp-session-server.jar
-if [ ! -f "$JAR" ] || [ -n "$(find pom.xml src/main -newer "$JAR" -print -quit 2>/dev/null)" ]; then
-  echo "Building $JAR ..." >&2
-  mvn -B -q package -DskipTests >&2
-fi
+LOG_TAG=bus-client
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+build_jar_if_needed
 # Hazelcast's INFO lines go to stderr with the rest of the log, so stdout carries the reply alone.
 exec java ${JAVA_OPTS:-} -DLOG_TARGET=System.err -cp "$JAR" dev.mcps.cluster.BusClient "$@"

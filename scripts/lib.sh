@@ -1,8 +1,8 @@
-# Shell functions shared by scripts/soak.sh and scripts/bench.sh; sourced, not run.
+# Shell functions shared by the scripts (run.sh, bus-client.sh, cluster.sh, soak.sh, bench.sh); sourced, not run.
 #
-# The sourcing script sets, before it calls them: LOG_TAG (the prefix of log lines: soak, bench), JAR (our server's
-# jar), CLASSPATH_FILE (where the test classpath is written), STOP_WAIT_SECONDS (how long stop_pid waits after TERM
-# before KILL). It runs from the repository's root.
+# The sourcing script sets, before it calls them: LOG_TAG (the prefix of log lines: soak, bench, cluster), JAR (our
+# server's jar), CLASSPATH_FILE (where the test classpath is written; only for build_if_needed), STOP_WAIT_SECONDS (how
+# long stop_pid waits after TERM before KILL). It runs from the repository's root.
 
 log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$LOG_TAG" "$*" >&2; exit 1; }
@@ -44,11 +44,47 @@ stop_all() {
     stop_pid "${STARTED_PIDS[$i]}"
   done
 }
+
+# stop_together PID...: TERM to all of them at once, then up to STOP_WAIT_SECONDS for them all to exit, then KILL to
+# what is left: several servers drain in parallel instead of one after the other.
+stop_together() {
+  local pid alive
+  local -a running=()
+  for pid in "$@"; do
+    forget_pid "$pid"
+    if kill -0 "$pid" 2>/dev/null; then
+      running+=("$pid")
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for _ in $(seq 1 $((STOP_WAIT_SECONDS * 10))); do
+    alive=0
+    for pid in "${running[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive=1
+    done
+    [ "$alive" = 1 ] || break
+    sleep 0.1
+  done
+  for pid in "${running[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- helpers ---
+
+# build_jar_if_needed: builds $JAR (mvn -B -q package -DskipTests, Maven's output on stderr) when it is missing or
+# older than a source, a resource, a config default or the POM.
+build_jar_if_needed() {
+  if [ ! -f "$JAR" ] || [ -n "$(find pom.xml conf src/main -newer "$JAR" -print -quit 2>/dev/null)" ]; then
+    echo "Building $JAR ..." >&2
+    mvn -B -q package -DskipTests >&2
+  fi
+}
 
 # A port nothing listens on. The range starts well above 6379, so a Redis someone runs there is never touched; a
 # Redis the script started is already listening when the server's port is chosen, so the two never collide.
@@ -64,18 +100,50 @@ free_port() {
   die "no free port found"
 }
 
-# Polls until the URL answers with HTTP status $2 ("any" = any HTTP answer), or the process $3 dies, or $4 seconds pass.
-wait_http() {
-  local url=$1 want=$2 pid=$3 code deadline=$((SECONDS + $4))
+# free_ports N: N different free ports, one a line.
+free_ports() {
+  local -a ports=()
+  local port
+  while [ "${#ports[@]}" -lt "$1" ]; do
+    port=$(free_port)
+    [[ " ${ports[*]} " == *" $port "* ]] || ports+=("$port")
+  done
+  printf '%s\n' "${ports[@]}"
+}
+
+# poll_until PID TIMEOUT CMD...: runs CMD every 0.2 s until it succeeds (0), or the process PID dies, or TIMEOUT
+# seconds pass (1).
+poll_until() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  shift 2
   while [ "$SECONDS" -lt "$deadline" ]; do
     kill -0 "$pid" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
-    if [ -n "$code" ] && [ "$code" != 000 ] && { [ "$want" = any ] || [ "$code" = "$want" ]; }; then
-      return 0
-    fi
+    "$@" && return 0
     sleep 0.2
   done
   return 1
+}
+
+# Polls until the URL answers with HTTP status $2 ("any" = any HTTP answer), or the process $3 dies, or $4 seconds pass.
+wait_http() {
+  poll_until "$3" "$4" http_status_is "$1" "$2"
+}
+
+http_status_is() {
+  local code
+  code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true)
+  [ -n "$code" ] && [ "$code" != 000 ] && { [ "$2" = any ] || [ "$code" = "$2" ]; }
+}
+
+# Polls until the /health URL $1 reports $2 cluster members, or the process $3 dies, or $4 seconds pass.
+wait_members() {
+  poll_until "$3" "$4" health_members_are "$1" "$2"
+}
+
+health_members_are() {
+  local members
+  members=$(curl -s -m 2 "$1" 2>/dev/null | grep -o '"members":[0-9]*' | cut -d: -f2 || true)
+  [ "$members" = "$2" ]
 }
 
 # build_if_needed DIR WHAT CLASS...: builds $JAR and the test classes (mvn -B -q package -DskipTests; package
@@ -119,7 +187,9 @@ REDIS_PORT=
 start_redis_server() {
   local log_file=$1
   shift
-  redis-server "$@" >>"$log_file" 2>&1 &
+  # In a session of its own, so that the Ctrl-C of a terminal reaches only the script, which stops Redis last, after
+  # the servers that use it (background java ignores SIGINT anyway; redis-server would not).
+  setsid redis-server "$@" >>"$log_file" 2>&1 &
   REDIS_PID=$!
   STARTED_PIDS+=("$REDIS_PID")
   for _ in $(seq 1 150); do
@@ -141,10 +211,16 @@ SERVER_PORT=
 start_server() {
   local log_file=$1 timeout=$2 java_opts=$3
   shift 3
+  launch_server "$log_file" "$java_opts" SHUTDOWN_GRACE_SECONDS=1 "$@"
+  wait_http "http://127.0.0.1:$SERVER_PORT/health" 200 "$SERVER_PID" "$timeout"
+}
+
+# launch_server LOG JAVA_OPTS ENV...: as start_server, without waiting: sets SERVER_PID and returns.
+launch_server() {
+  local log_file=$1 java_opts=$2
+  shift 2
   # shellcheck disable=SC2086 # the JVM options are a list of flags
-  env HTTP_HOST=127.0.0.1 HTTP_PORT="$SERVER_PORT" SHUTDOWN_GRACE_SECONDS=1 "$@" \
-    java $java_opts -jar "$JAR" >"$log_file" 2>&1 &
+  env HTTP_HOST=127.0.0.1 HTTP_PORT="$SERVER_PORT" "$@" java $java_opts -jar "$JAR" >"$log_file" 2>&1 &
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
-  wait_http "http://127.0.0.1:$SERVER_PORT/health" 200 "$SERVER_PID" "$timeout"
 }

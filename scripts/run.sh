@@ -6,15 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 JAR=target/mcp-session-server.jar
-needs_build() {
-  [ ! -f "$JAR" ] && return 0
-  # Rebuild when any source, resource, config default or the POM is newer than the jar.
-  [ -n "$(find pom.xml conf src/main -newer "$JAR" -print -quit 2>/dev/null)" ]
-}
-
-if needs_build; then
-  echo "Building $JAR ..." >&2
-  mvn -B -q package -DskipTests
-fi
+LOG_TAG=run
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+build_jar_if_needed
 
 exec java ${JAVA_OPTS:-} -jar "$JAR" "$@"

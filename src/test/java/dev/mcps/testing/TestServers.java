@@ -73,10 +73,15 @@ public final class TestServers {
 
   /** Polls {@code condition} every 10 ms until it holds; fails the test after 20 s. */
   public static void awaitCondition(BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + 20_000;
+    awaitCondition(20, condition);
+  }
+
+  /** Polls {@code condition} every 10 ms until it holds; fails the test after {@code seconds}. */
+  public static void awaitCondition(int seconds, BooleanSupplier condition) {
+    long deadline = System.currentTimeMillis() + seconds * 1000L;
     while (!condition.getAsBoolean()) {
       if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not reached in 20 s");
+        throw new AssertionError("condition not reached in " + seconds + " s");
       }
       try {
         Thread.sleep(10);
