@@ -117,15 +117,27 @@ class ClusterSseRelayTest {
 
   @Test
   @Order(3)
-  void aSessionDeletedOnAnotherInstanceEndsItsStream() {
+  void aSessionDeletedOnAnotherInstanceEndsItsLegacyAndStreamableStreamsWhereTheyAre() {
     String user = "deleted-" + UUID.randomUUID();
+    Http a = new Http(cluster.port(0));
     try (RawHttp sse = RawHttp.get(cluster.port(0), "/mcp/sse?userId=" + user)) {
       String path = endpointOf(sse);
       String sessionId = sessionOf(user);
-      assertThat(new Http(cluster.port(1)).delete("/admin/sessions/" + sessionId, Http.admin()).status())
-          .isEqualTo(204);
-      assertThat(sse.awaitEnd(WAIT)).as("the stream on the other instance ends").isTrue();
-      assertThat(new Http(cluster.port(2)).post(path, Rpc.ping(1)).status()).isEqualTo(404);
+      Http.Response init = a.post("/mcp", Rpc.initialize(1, "2025-06-18"), "X-Session-Id", sessionId,
+          "Accept", "application/json, text/event-stream");
+      assertThat(init.status()).isEqualTo(200);
+      String mcpSession = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+      try (RawHttp listening = RawHttp.get(cluster.port(0), "/mcp", "Mcp-Session-Id", mcpSession,
+          "Accept", "text/event-stream", "MCP-Protocol-Version", "2025-06-18")) {
+        assertThat(listening.status()).isEqualTo(200);
+
+        assertThat(new Http(cluster.port(1)).delete("/admin/sessions/" + sessionId, Http.admin()).status())
+            .isEqualTo(204);
+
+        assertThat(sse.awaitEnd(WAIT)).as("the legacy SSE stream on the other instance ends").isTrue();
+        assertThat(listening.awaitEnd(WAIT)).as("the Streamable stream on the other instance ends").isTrue();
+        assertThat(new Http(cluster.port(2)).post(path, Rpc.ping(1)).status()).isEqualTo(404);
+      }
     }
   }
 
