@@ -10,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,7 +111,7 @@ final class SseRelay {
           if (!node.isMember(owner)) {
             return McpHttp.sessionNotFound();
           }
-          if (re.failureType() == io.vertx.core.eventbus.ReplyFailure.TIMEOUT) {
+          if (re.failureType() == ReplyFailure.TIMEOUT) {
             return new ApiException(504, "Mcp_Stream_Owner_Timeout",
                 "The instance holding this MCP stream did not answer in time");
           }
