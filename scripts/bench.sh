@@ -5,6 +5,7 @@
 #   scripts/bench.sh          every section
 #   scripts/bench.sh mcp      only the MCP section
 #   scripts/bench.sh chat     only the chat section
+#   scripts/bench.sh sse-hop  only the legacy SSE cluster-hop section (not in "all": it needs two clustered servers)
 #
 # MCP section: for each of our server with STORE=memory, our server with STORE=redis (on a redis-server of its own)
 # and the Node reference, and for each transport (Streamable HTTP, legacy SSE), a fresh server on a free loopback port
@@ -465,8 +466,112 @@ section_chat() {
   print_chat_table | tee "$RUN_DIR/chat-table.txt"
 }
 
+# --- legacy SSE cluster hop section ---
+
+# Two clustered instances (CLUSTER=true, Hazelcast TCP-IP on 127.0.0.1 free ports) on one redis-server of their own.
+# Every stream is opened on A; run "local" POSTs to A, run "forwarded" POSTs to B, so each POST takes the event-bus
+# hop to A (its 202 waits for A's verdict). Both runs on the same warm pair, each with the client's usual warm-up;
+# BENCH_HOP_SESSIONS sessions (4: few, so that latency is service time rather than queueing).
+HOP_SESSIONS=${BENCH_HOP_SESSIONS:-4}
+HOP_PIDS=()
+
+stop_hop_pair() {
+  local pid
+  for pid in "${HOP_PIDS[@]}"; do
+    stop_pid "$pid"
+  done
+  HOP_PIDS=()
+  SERVER_PID=''
+  stop_run
+}
+
+# Starts instances A and B; sets HOP_PORT_A, HOP_PORT_B, HOP_PID_A, HOP_PID_B, or FAILURE.
+start_hop_pair() {
+  local name=$1 member_a member_b key cluster_name
+  [ -f "$JAR" ] || { FAILURE="$JAR is missing"; return 1; }
+  start_redis "$name" || return 1
+  member_a=$(free_port)
+  member_b=$(free_port)
+  while [ "$member_b" = "$member_a" ]; do member_b=$(free_port); done
+  key=$(head -c 32 /dev/urandom | base64)
+  cluster_name="bench-$$-$RANDOM"
+  local -a common=(STORE=redis "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" "SESSION_ENCRYPTION_KEY=$key" CLUSTER=true
+    "CLUSTER_NAME=$cluster_name" CLUSTER_HOST=127.0.0.1 "CLUSTER_MEMBERS=127.0.0.1:$member_a,127.0.0.1:$member_b")
+  local which member
+  for which in a b; do
+    if [ "$which" = a ]; then member=$member_a; else member=$member_b; fi
+    SERVER_PORT=$(free_port)
+    while [ "$SERVER_PORT" = "$member_a" ] || [ "$SERVER_PORT" = "$member_b" ]; do SERVER_PORT=$(free_port); done
+    log "clustered instance $which on port $SERVER_PORT (member port $member) for $name ..."
+    if ! start_server "$RUN_DIR/$name.server-$which.log" 90 "$SERVER_JAVA_OPTS" "${common[@]}" \
+      "CLUSTER_MEMBER_PORT=$member"; then
+      HOP_PIDS+=("$SERVER_PID")
+      FAILURE="instance $which did not become ready on /health (see $RUN_DIR/$name.server-$which.log)"
+      return 1
+    fi
+    HOP_PIDS+=("$SERVER_PID")
+    if [ "$which" = a ]; then HOP_PORT_A=$SERVER_PORT HOP_PID_A=$SERVER_PID; else HOP_PORT_B=$SERVER_PORT HOP_PID_B=$SERVER_PID; fi
+  done
+  SERVER_PID=''
+}
+
+print_hop_table() {
+  local run rest local_p50='' local_p99=''
+  echo
+  echo "Legacy SSE across two clustered instances (one Redis): every stream on A; 'local' POSTs to A, 'forwarded'"
+  echo "POSTs to B (one event-bus hop to A per POST). $HOP_SESSIONS sessions, one notes_get outstanding each;"
+  echo "${WARMUP_SECONDS}-${WARMUP_MAX_SECONDS}s warm-up until the rate settles, ${MEASURE_SECONDS}s measured. CPU in % of one core."
+  printf '%-10s %10s %9s %9s %7s %8s %8s %8s %10s %10s\n' run calls/s p50_ms p99_ms errors "A_cpu%" "B_cpu%" \
+    "redis%" added_p50 added_p99
+  while read -r run rest; do
+    if [[ "$rest" != RESULT* ]]; then
+      printf '%-10s %s\n' "$run" "$rest"
+      continue
+    fi
+    local added_p50=- added_p99=-
+    if [ "$run" = local ]; then
+      local_p50=$(field p50_ms "$rest")
+      local_p99=$(field p99_ms "$rest")
+    elif [ -n "$local_p50" ]; then
+      added_p50=$(awk -v a="$(field p50_ms "$rest")" -v b="$local_p50" 'BEGIN { printf "%.3f", a - b }')
+      added_p99=$(awk -v a="$(field p99_ms "$rest")" -v b="$local_p99" 'BEGIN { printf "%.3f", a - b }')
+    fi
+    printf '%-10s %10s %9s %9s %7s %8s %8s %8s %10s %10s\n' "$run" "$(field throughput "$rest")" \
+      "$(field p50_ms "$rest")" "$(field p99_ms "$rest")" "$(field errors "$rest")" "$(field cpu_server_pct "$rest")" \
+      "$(field cpu_peer_pct "$rest")" "$(field cpu_redis_pct "$rest")" "$added_p50" "$added_p99"
+  done <"$RESULTS"
+  echo
+  echo "added_*: forwarded minus local (goal: added_p50 <= 2 ms). Raw RESULT lines and logs: $RUN_DIR"
+}
+
+section_sse_hop() {
+  build_bench
+  mkdir -p "$RUN_DIR"
+  RESULTS=$RUN_DIR/sse-hop-results.txt
+  : >"$RESULTS"
+  local name=sse-hop run result
+  wait_for_quiet
+  if start_hop_pair "$name"; then
+    for run in local forwarded; do
+      local -a target=()
+      [ "$run" = forwarded ] && target=(--message-url="http://127.0.0.1:$HOP_PORT_B")
+      result=$(run_client "$name-$run" McpLoadClient --sessions="$HOP_SESSIONS" --transport=sse \
+        --url="http://127.0.0.1:$HOP_PORT_A" --path=/mcp/sse --tool=notes_get --args='{}' --user-header=X-User-Id \
+        --user-prefix="bench-$run" "${target[@]}" --cpu-pid="server:$HOP_PID_A" --cpu-pid="peer:$HOP_PID_B" \
+        --cpu-pid="redis:$REDIS_PID")
+      echo "$run $result" >>"$RESULTS"
+      [[ "$result" == RESULT* ]] || FAILED_RUNS=$((FAILED_RUNS + 1))
+    done
+  else
+    echo "local FAILED $FAILURE" >>"$RESULTS"
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+  fi
+  stop_hop_pair
+  print_hop_table | tee "$RUN_DIR/sse-hop-table.txt"
+}
+
 usage() {
-  echo "usage: scripts/bench.sh [all|mcp|chat]" >&2
+  echo "usage: scripts/bench.sh [all|mcp|chat|sse-hop]" >&2
   exit 2
 }
 
@@ -477,6 +582,7 @@ case "${1:-all}" in
     ;;
   mcp) section_mcp ;;
   chat) section_chat ;;
+  sse-hop) section_sse_hop ;;
   -h | --help) usage ;;
   *) usage ;;
 esac

@@ -43,6 +43,15 @@ public final class Node {
     return manager == null ? 1 : manager.getNodes().size();
   }
 
+  /**
+   * Whether {@code nodeId} is a member of the cluster now (this instance included); false when not clustered. Asked
+   * only after a forward failed, to tell a gone instance from a slow one.
+   */
+  public boolean isMember(String nodeId) {
+    ClusterManager manager = clusterManager(vertx);
+    return manager != null && manager.getNodes().contains(nodeId);
+  }
+
   /** The event-bus address {@code prefix} of the instance {@code nodeId}: {@code prefix.<nodeId>}. */
   public static String address(String prefix, String nodeId) {
     return prefix + "." + nodeId;

@@ -55,7 +55,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
     new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), config.adminToken()).mount(router);
-    mcp.mount(router);
+    Future<Void> mcpReachable = mcp.mount(router);
 
     ChatRoutes chat = new ChatRoutes(vertx, config.chat().turnTimeoutSeconds() * 1000L);
     router.post("/chat").handler(body).handler(chat::chat);
@@ -76,9 +76,11 @@ public final class HttpVerticle extends VerticleBase {
         // HTTP/1.1 (an h2c upgrade request is simply answered in HTTP/1.1).
         .setHttp2ClearTextEnabled(false));
     idle.start();
-    return server.connectionHandler(idle::opened)
+    // Listening only once other instances can reach this one's SSE streams: a stream opened earlier could get
+    // forwarded POSTs that find no handler yet.
+    return mcpReachable.compose(v -> server.connectionHandler(idle::opened)
         .requestHandler(idle.tracking(RouterEntry.guarding(router)))
-        .listen();
+        .listen());
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes what is left. */

@@ -49,7 +49,7 @@ public final class McpEndpoints {
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
     McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
-    this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings);
+    this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings, node);
     this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings);
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
     this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
@@ -78,9 +78,10 @@ public final class McpEndpoints {
         .build();
   }
 
-  public void mount(Router router) {
-    sse.mount(router);
+  /** Completes once other instances of a cluster can forward legacy SSE messages to the streams held here. */
+  public Future<Void> mount(Router router) {
     streamable.mount(router);
+    return sse.mount(router);
   }
 
   public boolean hasConnection(String userSessionId) {

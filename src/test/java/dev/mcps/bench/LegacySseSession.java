@@ -104,7 +104,12 @@ final class LegacySseSession extends McpSession {
   private RequestOptions messagePost(String endpoint) {
     URI resolved = URI.create("http://" + options.host + ":" + options.port + options.path).resolve(endpoint);
     String uri = resolved.getRawPath() + (resolved.getRawQuery() == null ? "" : "?" + resolved.getRawQuery());
-    return request(HttpMethod.POST, uri).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    RequestOptions post = request(HttpMethod.POST, uri).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    if (options.messageEndpoint != null) {
+      // Another instance than the stream's: each POST takes the cluster hop to the stream's owner.
+      post.setHost(options.messageEndpoint.host()).setPort(options.messageEndpoint.port());
+    }
+    return post;
   }
 
   @Override

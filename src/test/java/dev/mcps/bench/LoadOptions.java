@@ -32,6 +32,8 @@ final class LoadOptions {
         --call-timeout=SECONDS a call unanswered this long counts as an error (default 10)
         --protocol-version=V   requested in initialize (default 2025-06-18)
         --cpu-pid=NAME:PID     also report the CPU use of that process over the measured window; repeatable
+        --message-url=http://HOST:PORT  legacy SSE: POST the messages to this server rather than the stream's, as
+                               a load balancer without stickiness would (the instances must share a cluster)
       """;
 
   Transport transport;
@@ -54,6 +56,9 @@ final class LoadOptions {
   long callTimeoutMillis = 10_000;
   String protocolVersion = "2025-06-18";
   final Map<String, Long> cpuPids = new LinkedHashMap<>();
+  /** Legacy SSE: where the POSTs go when not to the stream's server; null = the stream's. */
+  Endpoint messageEndpoint;
+  private String messageUrl;
 
   static LoadOptions parse(String[] args) {
     LoadOptions o = new LoadOptions();
@@ -93,6 +98,7 @@ final class LoadOptions {
         case "call-timeout" -> o.callTimeoutMillis = (long) (seconds(name, value, false) * 1000);
         case "protocol-version" -> o.protocolVersion = value;
         case "cpu-pid" -> cpuPid(value, o.cpuPids);
+        case "message-url" -> o.messageUrl = value;
         default -> throw new IllegalArgumentException("unknown option --" + name);
       }
     });
@@ -118,6 +124,9 @@ final class LoadOptions {
       o.path = "/" + o.path;
     }
     o.path = endpoint.basePath() + o.path;
+    if (o.messageUrl != null) {
+      o.messageEndpoint = endpoint("message-url", o.messageUrl);
+    }
     o.warmup();
     return o;
   }

@@ -26,6 +26,8 @@ final class McpHttp {
   /** The -32603 messages this server writes itself; every other one is the SDK's and may carry Java text. */
   private static final String SDK_UNKNOWN_TOOL = "Unknown tool: invalid_tool_name";
   private static final String SDK_TOOL_NOT_FOUND = "Tool not found: ";
+  private static final String NOT_ONE_MESSAGE =
+      "Invalid Request: expected one JSON-RPC 2.0 request, notification or response object";
   private static final Set<String> SAFE_INTERNAL_MESSAGES = Set.of("Internal error", SESSION_ENDED_MESSAGE);
 
   private McpHttp() {
@@ -70,8 +72,13 @@ final class McpHttp {
    * Requests that name neither are the connection's own.
    */
   static ApiException foreignIdentity(HttpServerRequest request, McpSessionBinder.Binding binding) {
-    String sessionId = trimmed(request.getHeader("X-Session-Id"));
-    String userId = trimmed(request.getHeader("X-User-Id"));
+    return foreignIdentity(request.getHeader("X-Session-Id"), request.getHeader("X-User-Id"), binding);
+  }
+
+  /** As above, from the two header values (a POST forwarded from another instance carries them on the bus). */
+  static ApiException foreignIdentity(String sessionHeader, String userHeader, McpSessionBinder.Binding binding) {
+    String sessionId = trimmed(sessionHeader);
+    String userId = trimmed(userHeader);
     if (sessionId != null && !sessionId.equals(binding.userSessionId())
         || userId != null && !userId.equals(binding.userId())) {
       return new ApiException(403, "Session_Forbidden",
@@ -114,6 +121,48 @@ final class McpHttp {
     return json == null ? null : message(mapper, ctx, json);
   }
 
+  /**
+   * As {@link #parse(McpJsonMapper, RoutingContext)}, for a body that may have arrived over the event bus: the 400
+   * is thrown as a {@link Refusal} carrying the same JSON-RPC error body.
+   */
+  static McpSchema.JSONRPCMessage parse(McpJsonMapper mapper, Buffer body) {
+    Object json;
+    try {
+      json = mapper.readValue(body == null ? new byte[0] : body.getBytes(), Object.class);
+    } catch (IOException e) {
+      throw new Refusal(400, jsonRpcErrorBody(null, McpSchema.ErrorCodes.PARSE_ERROR,
+          "Parse error: the body is not JSON"));
+    }
+    McpSchema.JSONRPCMessage message = json == null ? null : toMessage(mapper, json);
+    if (message == null) {
+      throw new Refusal(400, jsonRpcErrorBody(json instanceof Map<?, ?> fields ? fields.get("id") : null,
+          McpSchema.ErrorCodes.INVALID_REQUEST, json == null ? "Invalid Request: the body is null"
+              : NOT_ONE_MESSAGE));
+    }
+    return message;
+  }
+
+  /**
+   * A refusal whose JSON body is already made: a JSON-RPC error, or an answer relayed from the instance that holds
+   * the stream. Goes through the one error mapping like any {@link ApiException}.
+   */
+  static final class Refusal extends ApiException {
+
+    private final JsonObject body;
+
+    Refusal(int status, JsonObject body) {
+      // A JSON-RPC error body has no string code: the status says enough for logs.
+      super(status, body.getValue("error") instanceof String code ? code : "Json_Rpc_Error",
+          body.getValue("message") instanceof String message ? message : "");
+      this.body = body;
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return body;
+    }
+  }
+
   /** The POSTed body as JSON, parsed once (a Map, a List ...), or null after answering 400 with -32700. */
   static Object readJson(McpJsonMapper mapper, RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
@@ -135,8 +184,7 @@ final class McpHttp {
     McpSchema.JSONRPCMessage message = toMessage(mapper, json);
     if (message == null) {
       jsonRpcError(ctx, 400, json instanceof Map<?, ?> fields ? fields.get("id") : null,
-          McpSchema.ErrorCodes.INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 request, notification "
-              + "or response object");
+          McpSchema.ErrorCodes.INVALID_REQUEST, NOT_ONE_MESSAGE);
     }
     return message;
   }
@@ -196,13 +244,17 @@ final class McpHttp {
   }
 
   static void jsonRpcError(RoutingContext ctx, int status, Object id, int code, String message) {
+    HttpErrors.json(ctx, status, jsonRpcErrorBody(id, code, message));
+  }
+
+  static JsonObject jsonRpcErrorBody(Object id, int code, String message) {
     JsonObject body = new JsonObject().put("jsonrpc", McpSchema.JSONRPC_VERSION);
     if (id == null) {
       body.putNull("id");
     } else {
       body.put("id", id);
     }
-    HttpErrors.json(ctx, status, body.put("error", new JsonObject().put("code", code).put("message", message)));
+    return body.put("error", new JsonObject().put("code", code).put("message", message));
   }
 
   /** An absent Accept header, or a wildcard, accepts anything. */

@@ -1,5 +1,7 @@
 package dev.mcps.mcp.transport;
 
+import dev.mcps.ApiException;
+import dev.mcps.cluster.Node;
 import dev.mcps.http.HttpErrors;
 import dev.mcps.mcp.McpSessionBinder;
 import io.modelcontextprotocol.common.McpTransportContext;
@@ -8,11 +10,13 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpServerSession;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.modelcontextprotocol.spec.ProtocolVersions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -41,19 +45,35 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
   }
 
   private volatile McpServerSession.Factory sessionFactory;
+  private final SseRelay relay;
 
-  /** Starts the keep-alive timer on {@code vertx}; {@link #closeGracefully()} stops it. */
+  /** A transport on an instance running alone. */
   public VertxSseServerTransportProvider(Vertx vertx, McpSessionBinder binder, McpJsonMapper mapper,
                                          McpHttpSettings settings) {
-    super(vertx, binder, mapper, settings,
-        connection -> connection.session().closeGracefully().doFinally(signal -> connection.sse().end()));
+    this(vertx, binder, mapper, settings, new Node(vertx));
   }
 
-  /** Adds {@code GET /mcp/sse} and {@code POST /mcp/message}. */
-  public void mount(Router router) {
+  /**
+   * Starts the keep-alive timer on {@code vertx}; {@link #closeGracefully()} stops it. On a clustered {@code node},
+   * POSTs for streams held by other instances are forwarded to them (see {@link SseRelay}).
+   */
+  public VertxSseServerTransportProvider(Vertx vertx, McpSessionBinder binder, McpJsonMapper mapper,
+                                         McpHttpSettings settings, Node node) {
+    super(vertx, binder, mapper, settings,
+        connection -> connection.session().closeGracefully().doFinally(signal -> connection.sse().end()));
+    this.relay = new SseRelay(vertx, node);
+  }
+
+  /**
+   * Adds {@code GET /mcp/sse} and {@code POST /mcp/message}, and on a cluster serves the POSTs other instances
+   * forward here: call it on the context that should run them (each HTTP verticle does). Completes once other
+   * instances can reach this one.
+   */
+  public Future<Void> mount(Router router) {
     router.get(SSE_PATH).handler(admission()).handler(this::connect).failureHandler(McpHttp::failure);
     router.post(MESSAGE_PATH).handler(admission()).handler(bodyHandler()).handler(this::message)
         .failureHandler(McpHttp::failure);
+    return relay.serve(this::take);
   }
 
   @Override
@@ -87,7 +107,7 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
   }
 
   private void open(RoutingContext ctx, McpSessionBinder.Binding binding) {
-    String id = UUID.randomUUID().toString();
+    String id = relay.newId();
     String userSessionId = binding.userSessionId();
     SseResponse sse = streams.open(ctx.response(), true, () -> disconnected(id));
     McpServerSession session;
@@ -119,16 +139,52 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
   }
 
   private void message(RoutingContext ctx) {
-    Connection connection = connectionOf(ctx, ctx.request().getParam("sessionId"), "the sessionId query parameter");
-    if (connection == null) {
+    HttpServerRequest request = ctx.request();
+    String id = request.getParam("sessionId");
+    String sessionHeader = request.getHeader("X-Session-Id");
+    String userHeader = request.getHeader("X-User-Id");
+    String owner = relay.ownerElsewhere(id);
+    if (owner != null) {
+      relay.forward(owner, id, sessionHeader, userHeader, ctx.body().buffer())
+          .onSuccess(v -> ctx.response().setStatusCode(202).end())
+          .onFailure(err -> HttpErrors.send(ctx, err));
       return;
     }
-    McpSchema.JSONRPCMessage message = McpHttp.parse(mapper, ctx);
-    if (message == null) {
+    Runnable handling;
+    try {
+      handling = take(id, sessionHeader, userHeader, ctx.body().buffer());
+    } catch (ApiException refused) {
+      HttpErrors.send(ctx, refused);
       return;
     }
     // Answers travel on the stream, so the POST is done once the message is taken; a long tool call holds no POST.
     ctx.response().setStatusCode(202).end();
+    handling.run();
+  }
+
+  /**
+   * Checks a POSTed message for a stream held here, the same way whether it was POSTed here or forwarded by another
+   * instance: 400 (no id, not one JSON-RPC message), 404 (unknown or ended), 403 (the headers name another user
+   * session or user than the stream's), thrown as an {@link ApiException}. Returns the message's handling, to run
+   * once the 202 went back.
+   */
+  private Runnable take(String id, String sessionHeader, String userHeader, Buffer body) {
+    if (id == null || id.isBlank()) {
+      throw McpHttp.missingSessionId("the sessionId query parameter");
+    }
+    Connection connection = connections.get(id);
+    if (connection == null) {
+      throw McpHttp.sessionNotFound();
+    }
+    ApiException foreign = McpHttp.foreignIdentity(sessionHeader, userHeader, connection.binding());
+    if (foreign != null) {
+      throw foreign;
+    }
+    McpSchema.JSONRPCMessage message = McpHttp.parse(mapper, body);
+    return () -> handle(connection, message);
+  }
+
+  private void handle(Connection connection, McpSchema.JSONRPCMessage message) {
     String problem = message instanceof McpSchema.JSONRPCRequest request ? JsonRpcParams.problem(request) : null;
     if (problem != null) {
       connection.sse().event("message",

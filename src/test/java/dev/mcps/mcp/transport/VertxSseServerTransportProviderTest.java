@@ -7,6 +7,7 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** The legacy HTTP+SSE transport, driven by the SDK's own SSE client and by raw HTTP. */
@@ -174,6 +175,14 @@ class VertxSseServerTransportProviderTest extends McpTransportContract {
       assertThat(post(http, session.mcpSessionId(), Rpc.ping(3)).status()).isEqualTo(404);
       assertThat(server.sse.hasConnection("session-of-xena")).isFalse();
     }
+  }
+
+  @Test
+  void aSingleInstanceNeverForwardsAndAnswersAnIdNamingAnotherNodeWith404() {
+    Http.Response elsewhere = http.post("/mcp/message?sessionId=" + UUID.randomUUID() + "." + "a".repeat(32),
+        Rpc.ping(1));
+    assertThat(elsewhere.status()).isEqualTo(404);
+    assertThat(elsewhere.json().getString("error")).isEqualTo("Mcp_Session_Not_Found");
   }
 
   private static String endpointOf(RawHttp stream) {
