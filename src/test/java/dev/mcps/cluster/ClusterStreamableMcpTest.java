@@ -3,6 +3,7 @@ package dev.mcps.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.testing.RedisServer;
+import dev.mcps.testing.SseStream;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
 import io.modelcontextprotocol.client.McpClient;
@@ -10,22 +11,15 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,12 +103,12 @@ class ClusterStreamableMcpTest {
         .statusCode()).isEqualTo(400);
     assertThat(http.send(listen(1, id, "not-an-id"), HttpResponse.BodyHandlers.discarding()).statusCode())
         .isEqualTo(400);
-    try (Stream stream = Stream.open(http, listen(2, id, "listen/1-0"))) {
+    try (SseStream stream = SseStream.open(http, listen(2, id, "listen/1-0"))) {
       assertThat(stream.status).isEqualTo(200);
       notify(1, id, "after-unknown");
-      Event e = stream.next();
-      assertThat(e.data).contains("after-unknown");
-      assertThat(e.id).startsWith("listen/");
+      SseStream.Event e = stream.next();
+      assertThat(e.data()).contains("after-unknown");
+      assertThat(e.id()).startsWith("listen/");
     }
   }
 
@@ -136,16 +130,16 @@ class ClusterStreamableMcpTest {
     // A listening stream on instance 0 (of a session of its own: the SDK client keeps reopening its own listening
     // stream wherever its requests go); notifications sent on instance 1 reach it over the bus.
     String listener = initialize(0, unique("listener"));
-    Stream onA = Stream.open(http, listen(0, listener, null));
+    SseStream onA = SseStream.open(http, listen(0, listener, null));
     assertThat(onA.status).isEqualTo(200);
     awaitOwner(listener, cluster.get(0).node().id());
-    List<Event> seen = new ArrayList<>();
+    List<SseStream.Event> seen = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
       notify(1, listener, "event-" + i);
       seen.add(onA.next());
     }
-    assertThat(seen).extracting(e -> e.data).allMatch(d -> d.contains("event-"));
-    assertThat(seen.get(2).data).contains("event-3");
+    assertThat(seen).extracting(e -> e.data()).allMatch(d -> d.contains("event-"));
+    assertThat(seen.get(2).data()).contains("event-3");
 
     cluster.kill(0);
     onA.close();
@@ -157,12 +151,12 @@ class ClusterStreamableMcpTest {
     assertThat(text(call(client, "notes_get", Map.of("key", "city")))).as("the session outlives instance 0")
         .contains("Lisbon");
     assertThat(post(2, listener, toolsList(9), Map.of()).statusCode()).isEqualTo(200);
-    try (Stream onC = Stream.open(http, listen(2, listener, seen.get(2).id))) {
+    try (SseStream onC = SseStream.open(http, listen(2, listener, seen.get(2).id()))) {
       assertThat(onC.status).isEqualTo(200);
-      List<Event> missed = List.of(onC.next(), onC.next(), onC.next());
-      assertThat(missed).extracting(e -> progress(e.data)).containsExactly("event-4", "event-5", "event-6");
+      List<SseStream.Event> missed = List.of(onC.next(), onC.next(), onC.next());
+      assertThat(missed).extracting(e -> progress(e.data())).containsExactly("event-4", "event-5", "event-6");
       notify(1, listener, "event-7");
-      assertThat(progress(onC.next().data)).as("live again, routed to instance 2").isEqualTo("event-7");
+      assertThat(progress(onC.next().data())).as("live again, routed to instance 2").isEqualTo("event-7");
       assertThat(onC.poll(300)).as("nothing twice").isNull();
     }
     client.closeGracefully();
@@ -281,68 +275,4 @@ class ClusterStreamableMcpTest {
     return b.GET().build();
   }
 
-  record Event(String id, String data) {
-  }
-
-  /** An SSE stream read on a thread of its own, event by event. */
-  static final class Stream implements AutoCloseable {
-    final int status;
-    private final InputStream body;
-    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-
-    private Stream(int status, InputStream body) {
-      this.status = status;
-      this.body = body;
-      Thread reader = new Thread(this::read, "sse-reader");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    static Stream open(HttpClient http, HttpRequest request) throws Exception {
-      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      return new Stream(r.statusCode(), r.body());
-    }
-
-    private void read() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-        String id = null;
-        StringBuilder data = new StringBuilder();
-        String line;
-        while ((line = in.readLine()) != null) {
-          if (line.isEmpty()) {
-            if (data.length() > 0) {
-              events.add(new Event(id, data.toString()));
-            }
-            id = null;
-            data.setLength(0);
-          } else if (line.startsWith("id: ")) {
-            id = line.substring(4);
-          } else if (line.startsWith("data: ")) {
-            data.append(line.substring(6));
-          }
-        }
-      } catch (Exception e) {
-        // The stream ended or was closed by the test.
-      }
-    }
-
-    Event next() throws InterruptedException {
-      Event e = events.poll(15, TimeUnit.SECONDS);
-      assertThat(e).as("an event within 15 s").isNotNull();
-      return e;
-    }
-
-    Event poll(long millis) throws InterruptedException {
-      return events.poll(millis, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public void close() {
-      try {
-        body.close();
-      } catch (Exception ignored) {
-        // closing anyway
-      }
-    }
-  }
 }

@@ -42,18 +42,22 @@ final class ListeningStream implements McpStreamableServerTransport {
     this.context = context;
   }
 
-  /** Writes the missed events, then lets the live ones through. */
-  void replayed(List<SessionStore.McpEvent> missed) {
+  /** Writes missed events (before live ones may flow); the id of the newest written, or null when none. */
+  String replay(List<SessionStore.McpEvent> missed) {
     for (SessionStore.McpEvent e : missed) {
-      sse.event(SharedStreamableSessions.wireId(e.id()), "message", e.data());
-      replayedUpTo = e.id();
+      String upTo = replayedUpTo;
+      if (upTo == null || SharedStreamableSessions.compareIds(e.id(), upTo) > 0) {
+        sse.event(SharedStreamableSessions.wireId(e.id()), "message", e.data());
+        replayedUpTo = e.id();
+      }
     }
-    replay.tryComplete();
+    return replayedUpTo;
   }
 
-  /** The stream will not start (refused); nothing more is written. */
-  void abandon() {
-    replay.tryFail("the listening stream was refused");
+  /** Writes the last missed events, then lets the live ones through. */
+  void replayed(List<SessionStore.McpEvent> missed) {
+    replay(missed);
+    replay.tryComplete();
   }
 
   @Override

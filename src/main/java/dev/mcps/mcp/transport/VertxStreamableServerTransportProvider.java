@@ -491,9 +491,10 @@ public final class VertxStreamableServerTransportProvider
   /**
    * A resumable listening stream: this instance becomes the one notifications are routed to, then (with
    * {@code Last-Event-ID}) the missed events are replayed, then live events flow. The owner is recorded before the
-   * replay is read, so an event lands either in the replay or on this stream; one in both is written once. An
-   * unknown, trimmed or expired {@code Last-Event-ID} replays nothing and the stream goes on. A store that cannot
-   * answer the replay refuses the stream with 503 (the client retries), before anything was streamed.
+   * replay is read, so an event lands in the replay, in the catch-up read made once the stream is attached, or on
+   * this stream; one in two of them is written once. An unknown, trimmed or expired {@code Last-Event-ID} replays
+   * nothing and the stream goes on. A store that cannot answer the replay refuses the stream with 503 (the client
+   * retries) before anything was attached or streamed, so a listening stream already open stays as it was.
    */
   private void listenShared(RoutingContext ctx, Connection connection, String lastEventId) {
     String owner = shared.nodeId();
@@ -504,8 +505,6 @@ public final class VertxStreamableServerTransportProvider
           connection.id(), err.toString()));
     });
     Context context = vertx.getOrCreateContext();
-    ListeningStream stream = new ListeningStream(sse, mapper, shared, connection.id(), context);
-    listening.set(connection.session().listeningStream(stream));
     Future<List<SessionStore.McpEvent>> missed = shared.takeStream(connection.id())
         .<Void>mapEmpty()
         .recover(err -> {
@@ -517,13 +516,24 @@ public final class VertxStreamableServerTransportProvider
             : shared.after(connection.id(), lastEventId));
     missed.onComplete(ar -> {
       if (ar.failed()) {
-        stream.abandon();
         ApiException refusal = ar.cause() instanceof ApiException api ? api : ApiException.storeUnavailable();
         sse.refuse(refusal.status(), refusal.toJson().encode());
         return;
       }
       sse.start();
-      stream.replayed(ar.result());
+      ListeningStream stream = new ListeningStream(sse, mapper, shared, connection.id(), context);
+      String upTo = stream.replay(ar.result());
+      listening.set(connection.session().listeningStream(stream));
+      if (sse.isEnded()) {
+        releaseIfSet(listening);
+      }
+      if (lastEventId == null) {
+        stream.replayed(List.of());
+        return;
+      }
+      // What was kept between the replay read and the stream's attachment; live events wait for it.
+      shared.after(connection.id(), upTo != null ? upTo : lastEventId)
+          .onComplete(caught -> stream.replayed(caught.succeeded() ? caught.result() : List.of()));
     });
   }
 
