@@ -5,6 +5,7 @@
 #   scripts/bench.sh          every section
 #   scripts/bench.sh mcp      only the MCP section
 #   scripts/bench.sh chat     only the chat section
+#   scripts/bench.sh streamable-cluster   Streamable MCP served by another clustered instance (not part of "all")
 #
 # MCP section: for each of our server with STORE=memory, our server with STORE=redis (on a redis-server of its own)
 # and the Node reference, and for each transport (Streamable HTTP, legacy SSE), a fresh server on a free loopback port
@@ -465,8 +466,105 @@ section_chat() {
   print_chat_table | tee "$RUN_DIR/chat-table.txt"
 }
 
+# --- Streamable MCP served by another instance (section "streamable-cluster") ---
+# Two clustered instances (CLUSTER=true, Hazelcast TCP-IP on 127.0.0.1) on one redis-server of their own. The same
+# load runs twice on that warm pair: every call on the instance that took initialize, then (new sessions) initialize
+# on A and every later POST on B, which rebuilds the session from Redis on its first request and serves it from then
+# on. The table gives the latency that costs: "other" minus "same".
+
+CLUSTER_B_PID=
+
+# Starts the pair for run $1; sets SERVER_PID/SERVER_PORT (A), CLUSTER_B_PID/CLUSTER_B_PORT (B), or FAILURE.
+start_cluster_pair() {
+  local name=$1 key member_a member_b port_a
+  start_redis "$name" || return 1
+  STORE_CPU=(--cpu-pid="redis:$REDIS_PID")
+  key=$(head -c 32 /dev/urandom | base64)
+  member_a=$(free_port)
+  member_b=$(free_port)
+  local -a common=(STORE=redis "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" "SESSION_ENCRYPTION_KEY=$key" CLUSTER=true
+    "CLUSTER_NAME=bench-$$-$RANDOM" CLUSTER_HOST=127.0.0.1
+    "CLUSTER_MEMBERS=127.0.0.1:$member_a,127.0.0.1:$member_b")
+  SERVER_PORT=$(free_port)
+  log "clustered pair on redis $REDIS_PORT: instance B ..."
+  start_server "$RUN_DIR/$name.server-b.log" 90 "$SERVER_JAVA_OPTS" "${common[@]}" "CLUSTER_MEMBER_PORT=$member_b" \
+    || { FAILURE="instance B did not become ready (see $RUN_DIR/$name.server-b.log)"; return 1; }
+  CLUSTER_B_PID=$SERVER_PID
+  CLUSTER_B_PORT=$SERVER_PORT
+  SERVER_PORT=$(free_port)
+  log "clustered pair: instance A on port $SERVER_PORT, B on $CLUSTER_B_PORT ..."
+  start_server "$RUN_DIR/$name.server-a.log" 90 "$SERVER_JAVA_OPTS" "${common[@]}" "CLUSTER_MEMBER_PORT=$member_a" \
+    || { FAILURE="instance A did not become ready (see $RUN_DIR/$name.server-a.log)"; return 1; }
+  port_a=$SERVER_PORT
+  for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$port_a/health" | grep -q '"members":2' && return 0
+    sleep 0.2
+  done
+  FAILURE="the two instances did not form one cluster (see $RUN_DIR/$name.server-*.log)"
+  return 1
+}
+
+bench_streamable_cluster() {
+  local name=streamable-cluster result
+  local -a common
+  wait_for_quiet
+  if start_cluster_pair "$name"; then
+    common=(--sessions="$SESSIONS" --transport=streamable --url="http://127.0.0.1:$SERVER_PORT" --path=/mcp
+      --tool=notes_get --args='{}' --user-header=X-User-Id --cpu-pid="server:$SERVER_PID"
+      --cpu-pid="serverb:$CLUSTER_B_PID" "${STORE_CPU[@]}")
+    result=$(run_client "$name-same" McpLoadClient "${common[@]}" --user-prefix=bench-same)
+    ROW="ours redis same $result"
+    result=$(run_client "$name-other" McpLoadClient "${common[@]}" --user-prefix=bench-other \
+      --call-url="http://127.0.0.1:$CLUSTER_B_PORT")
+    ROW="$ROW"$'\n'"ours redis other $result"
+  else
+    row ours redis same "FAILED $FAILURE"
+  fi
+  [ -n "$CLUSTER_B_PID" ] && stop_pid "$CLUSTER_B_PID"
+  CLUSTER_B_PID=
+  stop_run
+  return 0
+}
+
+print_streamable_cluster_table() {
+  local server store where rest same_p50='' same_p99=''
+  echo
+  echo "Streamable MCP tools/call (notes_get) on two clustered instances, STORE=redis: $SESSIONS sessions, one call"
+  echo "outstanding each. same: every call on the instance that took initialize; other: initialize on A, calls on B."
+  printf '%-6s %10s %9s %9s %7s %12s %12s\n' where calls/s p50_ms p99_ms errors added_p50 added_p99
+  while read -r server store where rest; do
+    if [[ "$rest" != RESULT* ]]; then
+      printf '%-6s %s\n' "$where" "$rest"
+      continue
+    fi
+    local p50 p99 add50=- add99=-
+    p50=$(field p50_ms "$rest")
+    p99=$(field p99_ms "$rest")
+    if [ "$where" = same ]; then
+      same_p50=$p50
+      same_p99=$p99
+    elif [ -n "$same_p50" ]; then
+      add50=$(awk -v a="$p50" -v b="$same_p50" 'BEGIN { printf "%+.3f", a - b }')
+      add99=$(awk -v a="$p99" -v b="$same_p99" 'BEGIN { printf "%+.3f", a - b }')
+    fi
+    printf '%-6s %10s %9s %9s %7s %12s %12s\n' "$where" "$(field throughput "$rest")" "$p50" "$p99" \
+      "$(field errors "$rest")" "$add50" "$add99"
+  done <"$RESULTS"
+  echo
+  echo "Goal: added_p50 <= 2 ms. Raw RESULT lines and logs: $RUN_DIR"
+}
+
+section_streamable_cluster() {
+  build_bench
+  mkdir -p "$RUN_DIR"
+  RESULTS=$RUN_DIR/streamable-cluster-results.txt
+  : >"$RESULTS"
+  measure bench_streamable_cluster
+  print_streamable_cluster_table | tee "$RUN_DIR/streamable-cluster-table.txt"
+}
+
 usage() {
-  echo "usage: scripts/bench.sh [all|mcp|chat]" >&2
+  echo "usage: scripts/bench.sh [all|mcp|chat|streamable-cluster]" >&2
   exit 2
 }
 
@@ -477,6 +575,7 @@ case "${1:-all}" in
     ;;
   mcp) section_mcp ;;
   chat) section_chat ;;
+  streamable-cluster) section_streamable_cluster ;;
   -h | --help) usage ;;
   *) usage ;;
 esac

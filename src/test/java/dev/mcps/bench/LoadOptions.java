@@ -32,12 +32,18 @@ final class LoadOptions {
         --call-timeout=SECONDS a call unanswered this long counts as an error (default 10)
         --protocol-version=V   requested in initialize (default 2025-06-18)
         --cpu-pid=NAME:PID     also report the CPU use of that process over the measured window; repeatable
+        --call-url=http://HOST:PORT  Streamable only: after initialize on --url, every later POST of the session
+                               goes to this instance (a cluster without sticky routing; default: --url)
       """;
 
   Transport transport;
   private String url;
   String host;
   int port;
+  /** Where a Streamable session's posts after initialize go (another instance of a cluster); default host/port. */
+  String callHost;
+  int callPort;
+  private String callUrl;
   String path;
   String tool;
   JsonObject toolArguments = new JsonObject();
@@ -93,6 +99,7 @@ final class LoadOptions {
         case "call-timeout" -> o.callTimeoutMillis = (long) (seconds(name, value, false) * 1000);
         case "protocol-version" -> o.protocolVersion = value;
         case "cpu-pid" -> cpuPid(value, o.cpuPids);
+        case "call-url" -> o.callUrl = value;
         default -> throw new IllegalArgumentException("unknown option --" + name);
       }
     });
@@ -111,6 +118,9 @@ final class LoadOptions {
     Endpoint endpoint = endpoint("url", o.url);
     o.host = endpoint.host();
     o.port = endpoint.port();
+    Endpoint calls = o.callUrl == null ? endpoint : endpoint("call-url", o.callUrl);
+    o.callHost = calls.host();
+    o.callPort = calls.port();
     if (o.path == null) {
       o.path = o.transport == Transport.STREAMABLE ? "/mcp" : "/sse";
     }

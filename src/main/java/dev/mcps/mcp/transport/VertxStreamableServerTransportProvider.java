@@ -171,13 +171,18 @@ public final class VertxStreamableServerTransportProvider
               new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MILLIS))
           .<Void>mapEmpty()
           .recover(err -> {
+            if (err instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+              // The owner took it and could not keep it either: nothing more to try.
+              return Future.failedFuture(err);
+            }
             if (err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
               // That instance is gone, and its stream with it: keep the event for the client's resume elsewhere.
               LOG.debug("Listening stream of MCP session {} was on node {}, which is gone", sessionId, owner);
               shared.releaseStream(sessionId, owner);
-              return keep(sessionId, method, params);
             }
-            return Future.failedFuture(err);
+            // Also after a timeout (a node that crashed is still listed until the cluster notices): kept here, the
+            // event may reach the client twice, which beats never.
+            return keep(sessionId, method, params);
           });
     });
   }
