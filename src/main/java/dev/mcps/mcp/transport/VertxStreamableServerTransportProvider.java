@@ -196,23 +196,30 @@ public final class VertxStreamableServerTransportProvider
   /** A notification forwarded by another instance for a listening stream this one holds (or held). */
   private void notifyHere(Message<JsonObject> message) {
     JsonObject body = message.body();
-    String sessionId = body.getString("mcpSessionId");
-    String method = body.getString("method");
+    String sessionId;
+    String method;
     Object params;
     try {
+      sessionId = body.getString("mcpSessionId");
+      method = body.getString("method");
       String text = body.getString("params");
       params = text == null ? null : mapper.readValue(text, Object.class);
     } catch (java.io.IOException | RuntimeException e) {
       message.fail(400, "params is not JSON");
       return;
     }
-    Connection connection = sessionId == null ? null : connections.peek(sessionId);
-    Future<Void> done = connection != null && connection.session().hasListeningStream()
-        ? MonoFutures.toFuture(connection.session().sendNotification(method, params))
+    if (sessionId == null || method == null) {
+      message.fail(400, "mcpSessionId and method are required");
+      return;
+    }
+    Connection connection = connections.peek(sessionId);
+    boolean live = connection != null && connection.session().hasListeningStream();
+    Future<Void> done = live ? MonoFutures.toFuture(connection.session().sendNotification(method, params))
         : keep(sessionId, method, params);
     done.onComplete(ar -> {
       if (ar.succeeded()) {
-        message.reply(new JsonObject().put("delivered", true));
+        // false: the stream had ended meanwhile, and the event was kept for the client's resume instead.
+        message.reply(new JsonObject().put("delivered", live));
       } else {
         message.fail(503, ar.cause().getMessage());
       }
@@ -525,10 +532,12 @@ public final class VertxStreamableServerTransportProvider
         sse.refuse(refusal.status(), refusal.toJson().encode());
         return;
       }
-      sse.start();
       ListeningStream stream = new ListeningStream(sse, mapper, shared, connection.id(), context);
-      String upTo = stream.replay(ar.result());
+      // Attached before the client sees its stream open, so that nothing it triggers next misses the stream; live
+      // events wait for the replay all the same.
       listening.set(connection.session().listeningStream(stream));
+      sse.start();
+      String upTo = stream.replay(ar.result());
       if (sse.isEnded()) {
         releaseIfSet(listening);
       }
