@@ -5,7 +5,9 @@
 #   scripts/bench.sh          every section
 #   scripts/bench.sh mcp      only the MCP section
 #   scripts/bench.sh chat     only the chat section
-#   scripts/bench.sh sse-hop  only the legacy SSE cluster-hop section (not in "all": it needs two clustered servers)
+#   scripts/bench.sh cluster  both cluster sections: two clustered instances on one Redis (also part of "all")
+#   scripts/bench.sh sse-hop  legacy SSE, stream on A, POSTs on B (each POST one event-bus hop) vs. all on A
+#   scripts/bench.sh streamable-cluster   Streamable MCP: initialize on A, calls on B vs. all on A
 #
 # MCP section: for each of our server with STORE=memory, our server with STORE=redis (on a redis-server of its own)
 # and the Node reference, and for each transport (Streamable HTTP, legacy SSE), a fresh server on a free loopback port
@@ -570,8 +572,71 @@ section_sse_hop() {
   print_hop_table | tee "$RUN_DIR/sse-hop-table.txt"
 }
 
+# --- Streamable MCP served by another instance (section "streamable-cluster") ---
+# Two clustered instances (CLUSTER=true, Hazelcast TCP-IP on 127.0.0.1) on one redis-server of their own. The same
+# load runs twice on that warm pair: every call on the instance that took initialize, then (new sessions) initialize
+# on A and every later POST on B, which rebuilds the session from Redis on its first request and serves it from then
+# on. The table gives the latency that costs: "other" minus "same".
+
+bench_streamable_cluster() {
+  local name=streamable-cluster result
+  local -a common
+  wait_for_quiet
+  if start_hop_pair "$name"; then
+    common=(--sessions="$HOP_SESSIONS" --transport=streamable --url="http://127.0.0.1:$HOP_PORT_A" --path=/mcp
+      --tool=notes_get --args='{}' --user-header=X-User-Id --cpu-pid="server:$HOP_PID_A"
+      --cpu-pid="serverb:$HOP_PID_B" --cpu-pid="redis:$REDIS_PID")
+    result=$(run_client "$name-same" McpLoadClient "${common[@]}" --user-prefix=bench-same)
+    ROW="ours redis same $result"
+    result=$(run_client "$name-other" McpLoadClient "${common[@]}" --user-prefix=bench-other \
+      --call-url="http://127.0.0.1:$HOP_PORT_B")
+    ROW="$ROW"$'\n'"ours redis other $result"
+  else
+    row ours redis same "FAILED $FAILURE"
+  fi
+  stop_hop_pair
+  return 0
+}
+
+print_streamable_cluster_table() {
+  local server store where rest same_p50='' same_p99=''
+  echo
+  echo "Streamable MCP tools/call (notes_get) on two clustered instances, STORE=redis: $HOP_SESSIONS sessions, one call"
+  echo "outstanding each. same: every call on the instance that took initialize; other: initialize on A, calls on B."
+  printf '%-6s %10s %9s %9s %7s %12s %12s\n' where calls/s p50_ms p99_ms errors added_p50 added_p99
+  while read -r server store where rest; do
+    if [[ "$rest" != RESULT* ]]; then
+      printf '%-6s %s\n' "$where" "$rest"
+      continue
+    fi
+    local p50 p99 add50=- add99=-
+    p50=$(field p50_ms "$rest")
+    p99=$(field p99_ms "$rest")
+    if [ "$where" = same ]; then
+      same_p50=$p50
+      same_p99=$p99
+    elif [ -n "$same_p50" ]; then
+      add50=$(awk -v a="$p50" -v b="$same_p50" 'BEGIN { printf "%+.3f", a - b }')
+      add99=$(awk -v a="$p99" -v b="$same_p99" 'BEGIN { printf "%+.3f", a - b }')
+    fi
+    printf '%-6s %10s %9s %9s %7s %12s %12s\n' "$where" "$(field throughput "$rest")" "$p50" "$p99" \
+      "$(field errors "$rest")" "$add50" "$add99"
+  done <"$RESULTS"
+  echo
+  echo "Goal: added_p50 <= 2 ms. Raw RESULT lines and logs: $RUN_DIR"
+}
+
+section_streamable_cluster() {
+  build_bench
+  mkdir -p "$RUN_DIR"
+  RESULTS=$RUN_DIR/streamable-cluster-results.txt
+  : >"$RESULTS"
+  measure bench_streamable_cluster
+  print_streamable_cluster_table | tee "$RUN_DIR/streamable-cluster-table.txt"
+}
+
 usage() {
-  echo "usage: scripts/bench.sh [all|mcp|chat|sse-hop]" >&2
+  echo "usage: scripts/bench.sh [all|mcp|chat|cluster|sse-hop|streamable-cluster]" >&2
   exit 2
 }
 
@@ -579,10 +644,17 @@ case "${1:-all}" in
   all)
     section_mcp
     section_chat
+    section_sse_hop
+    section_streamable_cluster
+    ;;
+  cluster)
+    section_sse_hop
+    section_streamable_cluster
     ;;
   mcp) section_mcp ;;
   chat) section_chat ;;
   sse-hop) section_sse_hop ;;
+  streamable-cluster) section_streamable_cluster ;;
   -h | --help) usage ;;
   *) usage ;;
 esac

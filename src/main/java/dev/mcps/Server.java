@@ -169,7 +169,9 @@ public final class Server {
               .withBodyLimitBytes(config.http().bodyLimitBytes())
               .withKeepAliveInterval(Duration.ofSeconds(config.mcp().keepAliveSeconds()))
               .withMaxConnectionsPerUser(config.limits().mcpMaxConnectionsPerUser()),
-              Duration.ofSeconds(config.mcp().sessionIdleSeconds()));
+              Duration.ofSeconds(config.mcp().sessionIdleSeconds()),
+              new McpEndpoints.EventStore(config.mcp().eventStoreMaxEvents(),
+                  Duration.ofSeconds(config.mcp().eventStoreTtlSeconds())));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));
         })
@@ -255,6 +257,11 @@ public final class Server {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** The MCP endpoints (null before start-up reached them). */
+  public McpEndpoints mcp() {
+    return mcp;
   }
 
   public Sessions sessions() {

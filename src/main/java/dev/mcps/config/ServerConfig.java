@@ -85,8 +85,13 @@ public record ServerConfig(
     }
   }
 
+  /**
+   * @param eventStoreMaxEvents how many recent listening-stream events each Streamable MCP session keeps for a
+   *                            {@code Last-Event-ID} resume
+   * @param eventStoreTtlSeconds how long those events are kept after the last one
+   */
   public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
-                    int sessionIdleSeconds) {}
+                    int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds) {}
 
   /**
    * CLUSTER=true: one Vert.x cluster (Hazelcast) over one Redis.

@@ -60,6 +60,19 @@ public final class McpBinding implements McpSessionBinder {
   }
 
   @Override
+  public Future<Binding> rebind(Binding stored) {
+    return sessions.find(stored.userSessionId()).map(s -> {
+      if (s == null) {
+        return null;
+      }
+      if (!limit.tryTake(s.sessionId())) {
+        throw tooManyConnections();
+      }
+      return stored;
+    });
+  }
+
+  @Override
   public void unbound(String userSessionId, String mcpSessionId) {
     limit.release(userSessionId);
   }

@@ -5,6 +5,7 @@ import dev.mcps.Server;
 import dev.mcps.cluster.Node;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.transport.McpHttpSettings;
+import dev.mcps.mcp.transport.SharedStreamableSessions;
 import dev.mcps.mcp.transport.VertxSseServerTransportProvider;
 import dev.mcps.mcp.transport.VertxStreamableServerTransportProvider;
 import dev.mcps.session.Sessions;
@@ -42,15 +43,28 @@ public final class McpEndpoints {
   private final Node node;
   private final long idleTimer;
 
-  /** @param idle how long a Streamable MCP session may go unaddressed (with no open stream) before it is ended */
+  /** How many listening-stream events each Streamable MCP session keeps for a resume, and how long. */
+  public record EventStore(int maxEvents, Duration ttl) {
+  }
+
+  /**
+   * @param idle how long a Streamable MCP session may go unaddressed (with no open stream) before it is ended
+   */
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle) {
+    this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, new EventStore(100, Duration.ofMinutes(5)));
+  }
+
+  public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
+                      McpHttpSettings settings, Duration idle, EventStore events) {
     this.vertx = vertx;
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
     McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
     this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings, node);
-    this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings);
+    this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings,
+        new SharedStreamableSessions(vertx, sessions, mapper, node.id(), node.clustered(), idle,
+            events.maxEvents(), events.ttl()));
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
     this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
     long sweep = Math.max(1_000, Math.min(60_000, idle.toMillis() / 2));
@@ -76,6 +90,11 @@ public final class McpEndpoints {
         .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null))
         .prompts(McpFeatures.prompts())
         .build();
+  }
+
+  /** The Streamable transport, for server-initiated notifications ({@code notifyClient}) from any instance. */
+  public VertxStreamableServerTransportProvider streamable() {
+    return streamable;
   }
 
   /** Completes once other instances of a cluster can forward legacy SSE messages to the streams held here. */

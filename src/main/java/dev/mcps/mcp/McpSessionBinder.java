@@ -31,6 +31,15 @@ public interface McpSessionBinder {
 
   Future<Binding> bind(HttpServerRequest request);
 
+  /**
+   * Binds again, on this instance, a connection bound elsewhere earlier (a Streamable MCP session rebuilt from the
+   * store): the user session must still exist — null when it is gone — and the connection counts as a new one here
+   * (429 past the limit). A successful rebind is followed by one {@link #unbound}, as a bind is.
+   */
+  default Future<Binding> rebind(Binding stored) {
+    return Future.succeededFuture(stored);
+  }
+
   /** The connection ended (client went away, DELETE, server closed it, or it failed before it opened). */
   void unbound(String userSessionId, String mcpSessionId);
 }

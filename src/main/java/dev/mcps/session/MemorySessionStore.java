@@ -418,4 +418,110 @@ public final class MemorySessionStore implements SessionStore {
       idempotency.values().removeIf(r -> r.expiresAt() <= now);
     }
   }
+
+  // --- Streamable MCP sessions: the state text and a bounded list of events, each with an expiry ---
+
+  private record McpState(String json, long expiresAt) {}
+
+  private record McpEvents(java.util.ArrayDeque<McpEvent> events, long expiresAt) {}
+
+  private final ConcurrentHashMap<String, McpState> mcpSessions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, McpEvents> mcpEvents = new ConcurrentHashMap<>();
+  /** One counter for every session's events: ids only need to grow within one session. */
+  private final java.util.concurrent.atomic.AtomicLong mcpEventSeq = new java.util.concurrent.atomic.AtomicLong();
+  private volatile long mcpPurgedAt;
+
+  @Override
+  public Future<Void> putMcpSession(String mcpSessionId, String json, long ttlMillis) {
+    long now = now();
+    purgeMcp(now);
+    mcpSessions.put(mcpSessionId, new McpState(json, now + ttlMillis));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<String> getMcpSession(String mcpSessionId, long ttlMillis) {
+    long now = now();
+    McpState state = mcpSessions.computeIfPresent(mcpSessionId,
+        (id, old) -> old.expiresAt() > now ? new McpState(old.json(), now + ttlMillis) : null);
+    return Future.succeededFuture(state == null ? null : state.json());
+  }
+
+  @Override
+  public Future<Boolean> replaceMcpSession(String mcpSessionId, String expected, String json, long ttlMillis) {
+    long now = now();
+    boolean[] replaced = {false};
+    mcpSessions.computeIfPresent(mcpSessionId, (id, old) -> {
+      if (old.expiresAt() <= now) {
+        return null;
+      }
+      if (!old.json().equals(expected)) {
+        return old;
+      }
+      replaced[0] = true;
+      return new McpState(json, now + ttlMillis);
+    });
+    return Future.succeededFuture(replaced[0]);
+  }
+
+  @Override
+  public Future<Boolean> touchMcpSession(String mcpSessionId, long ttlMillis) {
+    return getMcpSession(mcpSessionId, ttlMillis).map(json -> json != null);
+  }
+
+  @Override
+  public Future<Boolean> deleteMcpSession(String mcpSessionId) {
+    mcpEvents.remove(mcpSessionId);
+    McpState state = mcpSessions.remove(mcpSessionId);
+    return Future.succeededFuture(state != null && state.expiresAt() > now());
+  }
+
+  @Override
+  public Future<String> appendMcpEvent(String mcpSessionId, String stream, String data, int maxEvents,
+                                       long ttlMillis) {
+    long now = now();
+    McpState state = mcpSessions.get(mcpSessionId);
+    if (state == null || state.expiresAt() <= now) {
+      return Future.succeededFuture(null);
+    }
+    String[] id = new String[1];
+    mcpEvents.compute(mcpSessionId, (k, old) -> {
+      java.util.ArrayDeque<McpEvent> events = old == null || old.expiresAt() <= now ? new java.util.ArrayDeque<>()
+          : new java.util.ArrayDeque<>(old.events());
+      id[0] = mcpEventSeq.incrementAndGet() + "-0";
+      events.addLast(new McpEvent(id[0], stream + "\n" + data));
+      while (events.size() > Math.max(1, maxEvents)) {
+        events.removeFirst();
+      }
+      return new McpEvents(events, now + ttlMillis);
+    });
+    return Future.succeededFuture(id[0]);
+  }
+
+  @Override
+  public Future<List<McpEvent>> mcpEventsAfter(String mcpSessionId, String stream, String afterId) {
+    McpEvents kept = mcpEvents.get(mcpSessionId);
+    if (kept == null || kept.expiresAt() <= now()) {
+      return Future.succeededFuture(null);
+    }
+    List<McpEvent> out = new ArrayList<>();
+    boolean found = false;
+    String prefix = stream + "\n";
+    for (McpEvent e : kept.events()) {
+      if (found && e.data().startsWith(prefix)) {
+        out.add(new McpEvent(e.id(), e.data().substring(prefix.length())));
+      }
+      found |= e.id().equals(afterId);
+    }
+    return Future.succeededFuture(found ? out : null);
+  }
+
+  /** Expired MCP states and events go at most once a minute, as nobody may ever ask for them again. */
+  private void purgeMcp(long now) {
+    if (now - mcpPurgedAt > 60_000) {
+      mcpPurgedAt = now;
+      mcpSessions.values().removeIf(s -> s.expiresAt() <= now);
+      mcpEvents.values().removeIf(e -> e.expiresAt() <= now);
+    }
+  }
 }

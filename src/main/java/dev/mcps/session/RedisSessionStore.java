@@ -745,4 +745,114 @@ public final class RedisSessionStore implements SessionStore {
     // request would wait for it.
     return untilReleased(() -> run(IDEM_RELEASE, now(), prefix + "idem:" + scopedKey, pending).mapEmpty());
   }
+
+  // --- Streamable MCP sessions: mcps:mcp:{id} (JSON text, PX = the MCP idle time) and mcps:mcp:{id}:events (a
+  // capped Redis stream of {stream, data} entries; its ids are Redis's, growing, so "after this id" is a range) ---
+
+  /** ARGV 4 mcp id, 5 ttl (ms). Reply: the state, its expiry pushed, or nil. */
+  private static final Script MCP_GET = new Script(Retry.AFTER_FAULT, """
+      local key = P .. 'mcp:' .. ARGV[4]
+      local json = redis.call('GET', key)
+      if json then redis.call('PEXPIRE', key, ARGV[5]) end
+      return json
+      """);
+
+  /** ARGV 4 mcp id, 5 expected state, 6 new state, 7 ttl (ms). Reply: 1 when replaced. */
+  private static final Script MCP_REPLACE = new Script(Retry.SETTLE, """
+      local key = P .. 'mcp:' .. ARGV[4]
+      local json = redis.call('GET', key)
+      if json == ARGV[6] then redis.call('PEXPIRE', key, ARGV[7]) return 1 end
+      if json ~= ARGV[5] then return 0 end
+      redis.call('SET', key, ARGV[6], 'PX', ARGV[7])
+      return 1
+      """);
+
+  /**
+   * ARGV 4 mcp id, 5 stream, 6 data, 7 max events, 8 ttl (ms). Reply: the new event's id, or nil when the session is
+   * unknown (an ended session gets no events key back). Never repeated: a repeat would keep the event twice.
+   */
+  private static final Script MCP_APPEND = new Script(Retry.ONLY_IF_UNSENT, """
+      local key = P .. 'mcp:' .. ARGV[4]
+      if redis.call('EXISTS', key) == 0 then return false end
+      local events = key .. ':events'
+      local id = redis.call('XADD', events, 'MAXLEN', ARGV[7], '*', 'stream', ARGV[5], 'data', ARGV[6])
+      redis.call('PEXPIRE', events, ARGV[8])
+      return id
+      """);
+
+  /**
+   * Read-only. ARGV 4 mcp id, 5 stream, 6 the last event id the client saw. Reply: nil when that event is not kept,
+   * else flat (id, data) pairs of the stream's later events.
+   */
+  private static final Script MCP_AFTER = new Script(Retry.AFTER_FAULT, """
+      local events = P .. 'mcp:' .. ARGV[4] .. ':events'
+      if #redis.call('XRANGE', events, ARGV[6], ARGV[6]) == 0 then return false end
+      local out = {}
+      for _, e in ipairs(redis.call('XRANGE', events, '(' .. ARGV[6], '+')) do
+        local f, stream, data = e[2], nil, nil
+        for i = 1, #f, 2 do
+          if f[i] == 'stream' then stream = f[i + 1] elseif f[i] == 'data' then data = f[i + 1] end
+        end
+        if stream == ARGV[5] then
+          out[#out + 1] = e[1]
+          out[#out + 1] = data
+        end
+      end
+      return out
+      """);
+
+  private String mcpKey(String mcpSessionId) {
+    return prefix + "mcp:" + mcpSessionId;
+  }
+
+  @Override
+  public Future<Void> putMcpSession(String mcpSessionId, String json, long ttlMillis) {
+    return send(Request.cmd(Command.SET).arg(mcpKey(mcpSessionId)).arg(json).arg("PX").arg(ttlMillis),
+        Retry.AFTER_FAULT).mapEmpty();
+  }
+
+  @Override
+  public Future<String> getMcpSession(String mcpSessionId, long ttlMillis) {
+    return run(MCP_GET, now(), mcpSessionId, String.valueOf(ttlMillis)).map(RedisSessionStore::text);
+  }
+
+  @Override
+  public Future<Boolean> replaceMcpSession(String mcpSessionId, String expected, String json, long ttlMillis) {
+    // Finding its own value counts as replaced: a repeat after a lost answer settles the first attempt's outcome.
+    return run(MCP_REPLACE, now(), mcpSessionId, expected, json, String.valueOf(ttlMillis))
+        .map(reply -> reply.toInteger() == 1);
+  }
+
+  @Override
+  public Future<Boolean> touchMcpSession(String mcpSessionId, long ttlMillis) {
+    return send(Request.cmd(Command.PEXPIRE).arg(mcpKey(mcpSessionId)).arg(ttlMillis), Retry.AFTER_FAULT)
+        .map(reply -> reply.toInteger() == 1);
+  }
+
+  @Override
+  public Future<Boolean> deleteMcpSession(String mcpSessionId) {
+    return send(Request.cmd(Command.DEL).arg(mcpKey(mcpSessionId)).arg(mcpKey(mcpSessionId) + ":events"),
+        Retry.AFTER_FAULT).map(reply -> reply.toInteger() > 0);
+  }
+
+  @Override
+  public Future<String> appendMcpEvent(String mcpSessionId, String stream, String data, int maxEvents,
+                                       long ttlMillis) {
+    return run(MCP_APPEND, now(), mcpSessionId, stream, data, String.valueOf(Math.max(1, maxEvents)),
+        String.valueOf(ttlMillis)).map(RedisSessionStore::text);
+  }
+
+  @Override
+  public Future<List<McpEvent>> mcpEventsAfter(String mcpSessionId, String stream, String afterId) {
+    return run(MCP_AFTER, now(), mcpSessionId, stream, afterId).map(reply -> {
+      if (reply == null) {
+        return null;
+      }
+      List<McpEvent> out = new ArrayList<>(reply.size() / 2);
+      for (int i = 0; i + 1 < reply.size(); i += 2) {
+        out.add(new McpEvent(reply.get(i).toString(), reply.get(i + 1).toString()));
+      }
+      return out;
+    });
+  }
 }

@@ -139,4 +139,39 @@ public interface SessionStore {
 
   /** Drops the claim {@code pending} (its turn failed and stored nothing), so that a retry runs the turn again. */
   Future<Void> releaseIdempotency(String scopedKey, String pending);
+
+  // --- Streamable MCP sessions (DESIGN.md §6): {@code mcps:mcp:{id}} and {@code mcps:mcp:{id}:events} ---
+
+  /** One kept stream event: its store-assigned id (two numbers, {@code "a-b"}, growing) and its data. */
+  record McpEvent(String id, String data) {}
+
+  /** Stores (or overwrites) the state of an MCP session, a JSON text of ids only, for {@code ttlMillis}. */
+  Future<Void> putMcpSession(String mcpSessionId, String json, long ttlMillis);
+
+  /** The state, its expiry pushed to {@code ttlMillis} from now; null when unknown or expired. */
+  Future<String> getMcpSession(String mcpSessionId, long ttlMillis);
+
+  /**
+   * Replaces the state only while it is still {@code expected} (compare-and-set, for changes made by several
+   * instances); false when it changed or is gone.
+   */
+  Future<Boolean> replaceMcpSession(String mcpSessionId, String expected, String json, long ttlMillis);
+
+  /** Pushes the expiry to {@code ttlMillis} from now; false when the state is gone. */
+  Future<Boolean> touchMcpSession(String mcpSessionId, long ttlMillis);
+
+  /** Removes the state and its events; false when there was no state. */
+  Future<Boolean> deleteMcpSession(String mcpSessionId);
+
+  /**
+   * Appends one event of {@code stream} atomically: it gets the next id, only the {@code maxEvents} newest are kept,
+   * and the events expire {@code ttlMillis} after the last append. Null (nothing kept) when the session is unknown.
+   */
+  Future<String> appendMcpEvent(String mcpSessionId, String stream, String data, int maxEvents, long ttlMillis);
+
+  /**
+   * The events of {@code stream} after the one with id {@code afterId}, oldest first; null when that event is not
+   * (or no longer) kept, so that nobody can tell what was missed.
+   */
+  Future<List<McpEvent>> mcpEventsAfter(String mcpSessionId, String stream, String afterId);
 }

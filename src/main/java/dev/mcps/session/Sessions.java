@@ -335,4 +335,37 @@ public final class Sessions {
   public Future<Void> releaseIdempotency(String scopedKey, String pending) {
     return guard(store.releaseIdempotency(scopedKey, pending));
   }
+
+  // --- Streamable MCP session state and events (see SessionStore); a failing store is a 503 as everywhere ---
+
+  public Future<Void> putMcpSession(String mcpSessionId, String json, long ttlMillis) {
+    return guard(store.putMcpSession(mcpSessionId, json, ttlMillis));
+  }
+
+  public Future<String> getMcpSession(String mcpSessionId, long ttlMillis) {
+    return guard(store.getMcpSession(mcpSessionId, ttlMillis));
+  }
+
+  public Future<Boolean> replaceMcpSession(String mcpSessionId, String expected, String json, long ttlMillis) {
+    return guard(store.replaceMcpSession(mcpSessionId, expected, json, ttlMillis));
+  }
+
+  public Future<Boolean> touchMcpSession(String mcpSessionId, long ttlMillis) {
+    return guard(store.touchMcpSession(mcpSessionId, ttlMillis));
+  }
+
+  public Future<Boolean> deleteMcpSession(String mcpSessionId) {
+    return guard(store.deleteMcpSession(mcpSessionId));
+  }
+
+  /** Bounded by {@code timeoutMs}, shorter than the store's: a live stream waits for its append no longer. */
+  public Future<String> appendMcpEvent(String mcpSessionId, String stream, String data, int maxEvents,
+                                       long ttlMillis, long timeoutMs) {
+    return guard(store.appendMcpEvent(mcpSessionId, stream, data, maxEvents, ttlMillis),
+        Math.min(timeoutMs, storeTimeoutMs));
+  }
+
+  public Future<List<SessionStore.McpEvent>> mcpEventsAfter(String mcpSessionId, String stream, String afterId) {
+    return guard(store.mcpEventsAfter(mcpSessionId, stream, afterId));
+  }
 }

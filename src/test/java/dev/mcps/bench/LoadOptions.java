@@ -34,12 +34,18 @@ final class LoadOptions {
         --cpu-pid=NAME:PID     also report the CPU use of that process over the measured window; repeatable
         --message-url=http://HOST:PORT  legacy SSE: POST the messages to this server rather than the stream's, as
                                a load balancer without stickiness would (the instances must share a cluster)
+        --call-url=http://HOST:PORT  Streamable only: after initialize on --url, every later POST of the session
+                               goes to this instance (a cluster without sticky routing; default: --url)
       """;
 
   Transport transport;
   private String url;
   String host;
   int port;
+  /** Where a Streamable session's posts after initialize go (another instance of a cluster); default host/port. */
+  String callHost;
+  int callPort;
+  private String callUrl;
   String path;
   String tool;
   JsonObject toolArguments = new JsonObject();
@@ -99,6 +105,7 @@ final class LoadOptions {
         case "protocol-version" -> o.protocolVersion = value;
         case "cpu-pid" -> cpuPid(value, o.cpuPids);
         case "message-url" -> o.messageUrl = value;
+        case "call-url" -> o.callUrl = value;
         default -> throw new IllegalArgumentException("unknown option --" + name);
       }
     });
@@ -117,6 +124,9 @@ final class LoadOptions {
     Endpoint endpoint = endpoint("url", o.url);
     o.host = endpoint.host();
     o.port = endpoint.port();
+    Endpoint calls = o.callUrl == null ? endpoint : endpoint("call-url", o.callUrl);
+    o.callHost = calls.host();
+    o.callPort = calls.port();
     if (o.path == null) {
       o.path = o.transport == Transport.STREAMABLE ? "/mcp" : "/sse";
     }

@@ -53,7 +53,9 @@ final class StreamableSession extends McpSession {
               + reply.describe());
         })
         .compose(version -> {
-          post = jsonPost().putHeader("MCP-Protocol-Version", version);
+          // With --call-url the session is served from here on by another instance than the one that started it.
+          post = jsonPost().setHost(options.callHost).setPort(options.callPort)
+              .putHeader("MCP-Protocol-Version", version);
           if (sessionId != null) {
             post.putHeader("Mcp-Session-Id", sessionId);
           }

@@ -279,4 +279,20 @@ class RedisSessionStoreTest extends SessionStoreContract {
     assertThat(redis.call("ZSCORE", PREFIX + "sessions", id)).isEqualTo(scoreBefore);
     assertThat(peeked.lastAccessTime()).isEqualTo((long) Double.parseDouble(scoreBefore));
   }
+
+  @Test
+  void anMcpSessionIsReadableJsonUnderItsKeyWithItsTtlAndItsEventsAreACappedStream() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String json = new JsonObject().put("userSessionId", "u-9").put("streamOwner", "node-a").encode();
+    await(store.putMcpSession("m-9", json, 30_000));
+    for (int i = 0; i < 5; i++) {
+      await(store.appendMcpEvent("m-9", "listen", "{\"n\":" + i + "}", 3, 20_000));
+    }
+
+    assertThat(redis.call("GET", PREFIX + "mcp:m-9")).isEqualTo(json);
+    assertThat((Long) redis.call("PTTL", PREFIX + "mcp:m-9")).isPositive().isLessThanOrEqualTo(30_000L);
+    assertThat(redis.call("TYPE", PREFIX + "mcp:m-9:events")).isEqualTo("stream");
+    assertThat(redis.call("XLEN", PREFIX + "mcp:m-9:events")).isEqualTo(3L);
+    assertThat((Long) redis.call("PTTL", PREFIX + "mcp:m-9:events")).isPositive().isLessThanOrEqualTo(20_000L);
+  }
 }

@@ -587,4 +587,84 @@ public abstract class SessionStoreContract {
     } while (found != null && System.currentTimeMillis() < until);
     assertThat(found).as("the 50 ms claim expired and was claimed anew").isNull();
   }
+
+  // --- Streamable MCP session state and events ---
+
+  @Test
+  void anMcpSessionStateIsReadBackAsStoredAndExpiresUnlessTouched() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String json = new JsonObject().put("userSessionId", "u-1").put("protocolVersion", "2025-06-18").encode();
+    await(store.putMcpSession("m-1", json, 400));
+
+    assertThat(await(store.getMcpSession("m-1", 400))).isEqualTo(json);
+    assertThat(await(store.getMcpSession("m-unknown", 400))).isNull();
+    for (int i = 0; i < 4; i++) {
+      Thread.sleep(200);
+      assertThat(await(store.touchMcpSession("m-1", 400))).as("a touched state stays").isTrue();
+    }
+    Thread.sleep(700);
+    assertThat(await(store.getMcpSession("m-1", 400))).as("an untouched state expires").isNull();
+    assertThat(await(store.touchMcpSession("m-1", 400))).isFalse();
+  }
+
+  @Test
+  void anMcpSessionStateIsReplacedOnlyWhileItIsStillTheExpectedOne() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    await(store.putMcpSession("m-2", "{\"v\":1}", 60_000));
+
+    assertThat(await(store.replaceMcpSession("m-2", "{\"v\":1}", "{\"v\":2}", 60_000))).isTrue();
+    assertThat(await(store.replaceMcpSession("m-2", "{\"v\":1}", "{\"v\":3}", 60_000))).isFalse();
+    assertThat(await(store.getMcpSession("m-2", 60_000))).isEqualTo("{\"v\":2}");
+    assertThat(await(store.replaceMcpSession("m-none", "{}", "{}", 60_000))).isFalse();
+    assertThat(await(store.getMcpSession("m-none", 60_000))).as("nothing created").isNull();
+  }
+
+  @Test
+  void mcpEventsAreReadBackAfterAnIdInOrderPerStreamAndOnlyTheNewestAreKept() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    await(store.putMcpSession("m-3", "{}", 60_000));
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 6; i++) {
+      ids.add(await(store.appendMcpEvent("m-3", "listen", "e" + i, 4, 60_000)));
+      await(store.appendMcpEvent("m-3", "other", "x" + i, 4, 60_000));
+    }
+
+    assertThat(new HashSet<>(ids)).hasSize(6);
+    List<SessionStore.McpEvent> after = await(store.mcpEventsAfter("m-3", "listen", ids.get(4)));
+    assertThat(after).extracting(SessionStore.McpEvent::data).containsExactly("e6");
+    assertThat(after.get(0).id()).isEqualTo(ids.get(5));
+    assertThat(await(store.mcpEventsAfter("m-3", "listen", ids.get(5)))).as("nothing missed").isEmpty();
+    assertThat(await(store.mcpEventsAfter("m-3", "listen", ids.get(0)))).as("trimmed away: too old").isNull();
+    assertThat(await(store.mcpEventsAfter("m-3", "listen", "99999999999999-0"))).as("unknown").isNull();
+    assertThat(await(store.appendMcpEvent("m-unknown", "listen", "lost", 4, 60_000)))
+        .as("no events for a session that does not exist").isNull();
+  }
+
+  @Test
+  void deletingAnMcpSessionRemovesItsStateAndEvents() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    await(store.putMcpSession("m-4", "{}", 60_000));
+    String first = await(store.appendMcpEvent("m-4", "listen", "a", 10, 60_000));
+    await(store.appendMcpEvent("m-4", "listen", "b", 10, 60_000));
+
+    assertThat(await(store.deleteMcpSession("m-4"))).isTrue();
+
+    assertThat(await(store.getMcpSession("m-4", 60_000))).isNull();
+    assertThat(await(store.mcpEventsAfter("m-4", "listen", first))).isNull();
+    assertThat(await(store.deleteMcpSession("m-4"))).isFalse();
+  }
+
+  @Test
+  void mcpEventsExpireWithTheirOwnTtl() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    await(store.putMcpSession("m-5", "{}", 60_000));
+    String first = await(store.appendMcpEvent("m-5", "listen", "a", 10, 300));
+    await(store.appendMcpEvent("m-5", "listen", "b", 10, 300));
+    assertThat(await(store.mcpEventsAfter("m-5", "listen", first))).hasSize(1);
+
+    Thread.sleep(700);
+
+    assertThat(await(store.mcpEventsAfter("m-5", "listen", first))).isNull();
+    assertThat(await(store.getMcpSession("m-5", 60_000))).as("the state has its own TTL").isEqualTo("{}");
+  }
 }

@@ -81,16 +81,25 @@ final class Connections<C extends Connections.Bound> {
     return connection;
   }
 
+  /** The connection, not marked as used (a server-side lookup, not a client's request); null when unknown. */
+  C peek(String id) {
+    return byId.get(id);
+  }
+
   /**
-   * Ends the connections nobody addressed for {@code idleMillis}, except those {@code busy} says are still in use
-   * (an open stream). Without it, clients that never say goodbye would pile up sessions for as long as their user
-   * session lives.
+   * The connections nobody addressed for {@code idleMillis}, except those {@code busy} says are still in use (an
+   * open stream). Without ending them, clients that never say goodbye would pile up sessions for as long as their
+   * user session lives.
    */
-  Future<Void> closeIdle(long idleMillis, java.util.function.Predicate<C> busy) {
+  List<C> idle(long idleMillis, java.util.function.Predicate<C> busy) {
     long cutoff = System.currentTimeMillis() - idleMillis;
-    return closeEach(byId.values().stream()
+    return byId.values().stream()
         .filter(c -> lastUse.getOrDefault(c.id(), 0L) < cutoff && !busy.test(c))
-        .toList());
+        .toList();
+  }
+
+  Future<Void> closeIdle(long idleMillis, java.util.function.Predicate<C> busy) {
+    return closeEach(idle(idleMillis, busy));
   }
 
   Collection<C> all() {

@@ -54,7 +54,12 @@ final class SseResponse {
 
   /** Whether the event was written (false: the stream ended, or this client takes no stream). */
   boolean event(String name, String data) {
-    Buffer bytes = sseEvent(name, data);
+    return event(null, name, data);
+  }
+
+  /** As {@link #event(String, String)}, with an {@code id:} line when {@code id} is not null (a resumable event). */
+  boolean event(String id, String name, String data) {
+    Buffer bytes = sseEvent(id, name, data);
     synchronized (this) {
       if (ended || !(started || streamAllowed)) {
         return false;
@@ -75,7 +80,7 @@ final class SseResponse {
         response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
       } else if (started || streamAllowed) {
         startOnce();
-        response.end(sseEvent("message", json));
+        response.end(sseEvent(null, "message", json));
       } else {
         response.end();
       }
@@ -170,9 +175,12 @@ final class SseResponse {
   }
 
   /** The one SSE event encoder; data may hold line breaks, each line becomes its own {@code data:} field. */
-  private static Buffer sseEvent(String name, String data) {
-    StringBuilder event = new StringBuilder(data.length() + name.length() + 16).append("event: ").append(name)
-        .append('\n');
+  private static Buffer sseEvent(String id, String name, String data) {
+    StringBuilder event = new StringBuilder(data.length() + name.length() + 48);
+    if (id != null) {
+      event.append("id: ").append(id).append('\n');
+    }
+    event.append("event: ").append(name).append('\n');
     int from = 0;
     int eol;
     while ((eol = data.indexOf('\n', from)) >= 0) {

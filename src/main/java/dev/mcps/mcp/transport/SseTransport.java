@@ -16,8 +16,8 @@ import reactor.core.publisher.Mono;
  * left unanswered (its session closed under it, its handling failed) is answered with a JSON-RPC error rather than
  * leaving the client waiting for its timeout.
  *
- * <p>No SSE event ids are sent: the SDK keeps no event history to replay, so ids would promise a resumability
- * this server does not have.
+ * <p>No SSE event ids are sent here: answers to POSTs are not kept for a replay, so ids would promise a resumability
+ * they do not have. The resumable listening stream of a shared Streamable session is {@link ListeningStream}.
  */
 final class SseTransport implements McpStreamableServerTransport {
 

@@ -1,0 +1,82 @@
+package dev.mcps.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** An SSE response read on a thread of its own, event by event, with each event's {@code id:} (null when none). */
+public final class SseStream implements AutoCloseable {
+
+  public record Event(String id, String data) {
+  }
+
+  public final int status;
+  private final InputStream body;
+  private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+  private SseStream(int status, InputStream body) {
+    this.status = status;
+    this.body = body;
+    Thread reader = new Thread(this::read, "sse-reader");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  public static SseStream open(HttpClient http, HttpRequest request) throws Exception {
+    HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    return new SseStream(r.statusCode(), r.body());
+  }
+
+  private void read() {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+      String id = null;
+      StringBuilder data = new StringBuilder();
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.isEmpty()) {
+          if (data.length() > 0) {
+            events.add(new Event(id, data.toString()));
+          }
+          id = null;
+          data.setLength(0);
+        } else if (line.startsWith("id: ")) {
+          id = line.substring(4);
+        } else if (line.startsWith("data: ")) {
+          data.append(line.substring(6));
+        }
+      }
+    } catch (Exception e) {
+      // The stream ended or was closed by the test.
+    }
+  }
+
+  /** The next event, failing the test when none comes within 15 s. */
+  public Event next() throws InterruptedException {
+    Event e = events.poll(15, TimeUnit.SECONDS);
+    assertThat(e).as("an event within 15 s").isNotNull();
+    return e;
+  }
+
+  /** The next event within {@code millis}, or null. */
+  public Event poll(long millis) throws InterruptedException {
+    return events.poll(millis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    try {
+      body.close();
+    } catch (Exception ignored) {
+      // closing anyway
+    }
+  }
+}
