@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.Http;
-import dev.mcps.testing.RedisServer;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -32,34 +30,16 @@ class ClusterChatTest {
 
   private static final String KEY = "sk-ant-cluster";
 
-  private RedisServer redis;
   private Vertx side;
   private FakeAnthropic fake;
   private TestCluster cluster;
 
   @BeforeAll
   void start() {
-    redis = RedisServer.start();
     side = Vertx.vertx();
     fake = FakeAnthropic.start(side, KEY);
-    // Every turn is model -> notes_get -> model, and the answer names the message it answers.
-    fake.script(r -> {
-      JsonArray messages = r.body().getJsonArray("messages");
-      JsonObject last = messages.getJsonObject(messages.size() - 1);
-      Object content = last.getValue("content");
-      if (content instanceof String text) {
-        return FakeAnthropic.message("tool_use", FakeAnthropic.toolUse("t" + messages.size(), "notes_get",
-            new JsonObject()));
-      }
-      JsonObject block = ((JsonArray) content).getJsonObject(0);
-      if ("text".equals(block.getString("type"))) {
-        return FakeAnthropic.message("tool_use", FakeAnthropic.toolUse("t" + messages.size(), "notes_get",
-            new JsonObject()));
-      }
-      String asked = firstUserText(messages, messages.size() - 3);
-      return FakeAnthropic.message("end_turn", FakeAnthropic.text("answer to " + asked));
-    });
-    cluster = TestCluster.start(redis, 3, Map.of("ANTHROPIC_API_KEY", KEY, "ANTHROPIC_BASE_URL", fake.baseUrl()));
+    fake.script(FakeAnthropic::notesGetThenAnswer);
+    cluster = TestCluster.withOwnRedis(3, Map.of("ANTHROPIC_API_KEY", KEY, "ANTHROPIC_BASE_URL", fake.baseUrl()));
   }
 
   @AfterAll
@@ -69,7 +49,6 @@ class ClusterChatTest {
     }
     fake.close();
     side.close();
-    redis.stop();
   }
 
   @Test
@@ -164,12 +143,6 @@ class ClusterChatTest {
   }
 
   private static String text(JsonObject message) {
-    Object content = message.getValue("content");
-    return content instanceof String s ? s : ((JsonArray) content).getJsonObject(0).getString("text");
-  }
-
-  private static String firstUserText(JsonArray messages, int index) {
-    JsonObject m = messages.getJsonObject(Math.max(0, index));
-    return text(m);
+    return FakeAnthropic.textOf(message);
   }
 }

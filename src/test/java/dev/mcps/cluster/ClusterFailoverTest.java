@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.Http;
-import dev.mcps.testing.RedisServer;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
@@ -46,28 +45,16 @@ class ClusterFailoverTest {
   private static final int USERS = 30;
   private static final int TURNS_AFTER_THE_KILL = 3;
 
-  private RedisServer redis;
   private Vertx side;
   private FakeAnthropic fake;
   private TestCluster cluster;
 
   @BeforeEach
   void start() {
-    redis = RedisServer.start();
     side = Vertx.vertx();
     fake = FakeAnthropic.start(side, KEY);
-    // Every turn is model -> notes_get -> model, and the answer names the message it answers.
-    fake.script(r -> {
-      JsonArray messages = r.body().getJsonArray("messages");
-      JsonObject last = messages.getJsonObject(messages.size() - 1);
-      if (!"tool_result".equals(((JsonArray) last.getValue("content")).getJsonObject(0).getString("type"))) {
-        return FakeAnthropic.message("tool_use", FakeAnthropic.toolUse("t" + messages.size(), "notes_get",
-            new JsonObject()));
-      }
-      return FakeAnthropic.message("end_turn", FakeAnthropic.text("answer to " + text(messages.getJsonObject(
-          messages.size() - 3))));
-    });
-    cluster = TestCluster.start(redis, 3, Map.of("ANTHROPIC_API_KEY", KEY, "ANTHROPIC_BASE_URL", fake.baseUrl(),
+    fake.script(FakeAnthropic::notesGetThenAnswer);
+    cluster = TestCluster.withOwnRedis(3, Map.of("ANTHROPIC_API_KEY", KEY, "ANTHROPIC_BASE_URL", fake.baseUrl(),
         // A dead instance's turn lock and Idempotency-Key claim free themselves after their expiry, which follows
         // the turn deadline: keep it short so that the users whose turn it held wait seconds, not minutes.
         "CHAT_TURN_TIMEOUT_SECONDS", "5",
@@ -82,7 +69,6 @@ class ClusterFailoverTest {
     }
     fake.close();
     side.close();
-    redis.close();
   }
 
   @Test
@@ -278,7 +264,6 @@ class ClusterFailoverTest {
   }
 
   private static String text(JsonObject message) {
-    Object content = message.getValue("content");
-    return content instanceof String s ? s : ((JsonArray) content).getJsonObject(0).getString("text");
+    return FakeAnthropic.textOf(message);
   }
 }

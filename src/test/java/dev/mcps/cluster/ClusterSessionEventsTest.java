@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
 import dev.mcps.testing.Http;
-import dev.mcps.testing.RedisServer;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Future;
@@ -36,7 +35,6 @@ class ClusterSessionEventsTest {
 
   private static final int CAP = 10;
 
-  private RedisServer redis;
   private TestCluster cluster;
   /** Events as instance 2 hears them (it creates nothing and sweeps like the others). */
   private final ConcurrentLinkedQueue<JsonObject> heard = new ConcurrentLinkedQueue<>();
@@ -44,8 +42,7 @@ class ClusterSessionEventsTest {
 
   @BeforeAll
   void start() {
-    redis = RedisServer.start();
-    cluster = TestCluster.start(redis, 3, Map.of("SESSION_TIMEOUT_SECONDS", "2",
+    cluster = TestCluster.withOwnRedis(3, Map.of("SESSION_TIMEOUT_SECONDS", "2",
         "SESSION_CLEANUP_INTERVAL_SECONDS", "1", "SESSION_MAX", String.valueOf(CAP)));
   }
 
@@ -54,7 +51,6 @@ class ClusterSessionEventsTest {
     if (cluster != null) {
       cluster.close();
     }
-    redis.stop();
   }
 
   @BeforeEach

@@ -2,7 +2,6 @@ package dev.mcps.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mcps.testing.RedisServer;
 import dev.mcps.testing.SseStream;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
@@ -40,14 +39,12 @@ class ClusterStreamableMcpTest {
 
   private static final String PREFIX = "mcps:";
 
-  private RedisServer redis;
   private TestCluster cluster;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
   void start() {
-    redis = RedisServer.start();
-    cluster = TestCluster.start(redis, 3, Map.of("MCP_KEEP_ALIVE_SECONDS", "1"));
+    cluster = TestCluster.withOwnRedis(3, Map.of("MCP_KEEP_ALIVE_SECONDS", "1"));
   }
 
   @AfterAll
@@ -55,7 +52,6 @@ class ClusterStreamableMcpTest {
     if (cluster != null) {
       cluster.close();
     }
-    redis.stop();
   }
 
   @Test
@@ -71,7 +67,7 @@ class ClusterStreamableMcpTest {
         HttpResponse.BodyHandlers.ofString());
 
     assertThat(deleted.statusCode()).isEqualTo(204);
-    assertThat(redis.call("EXISTS", PREFIX + "mcp:" + id)).isEqualTo(0L);
+    assertThat(cluster.redis().call("EXISTS", PREFIX + "mcp:" + id)).isEqualTo(0L);
     for (int i = 0; i < 3; i++) {
       int instance = i;
       TestServers.awaitCondition(() -> statusOf(instance, id, toolsList(10 + instance)) == 404);
@@ -89,7 +85,7 @@ class ClusterStreamableMcpTest {
     assertThat(post(1, id, toolsList(4), Map.of("X-User-Id", unique("intruder"))).statusCode())
         .as("another user naming the session").isEqualTo(403);
     assertThat(post(2, id, toolsList(5), Map.of("X-User-Id", user)).statusCode()).as("its own user").isEqualTo(200);
-    String stored = (String) redis.call("GET", PREFIX + "mcp:" + id);
+    String stored = (String) cluster.redis().call("GET", PREFIX + "mcp:" + id);
     assertThat(new JsonObject(stored).getString("userId")).isEqualTo(user);
     assertThat(stored).doesNotContainIgnoringCase("token").doesNotContainIgnoringCase("secret");
   }
@@ -181,19 +177,19 @@ class ClusterStreamableMcpTest {
 
   private void awaitOwner(String id, String node) {
     TestServers.awaitCondition(() -> {
-      Object json = redis.call("GET", PREFIX + "mcp:" + id);
+      Object json = cluster.redis().call("GET", PREFIX + "mcp:" + id);
       return json != null && node.equals(new JsonObject((String) json).getString("streamOwner"));
     });
   }
 
   private String onlyMcpSessionOf(String user) {
     @SuppressWarnings("unchecked")
-    List<Object> keys = (List<Object>) redis.call("KEYS", PREFIX + "mcp:*");
+    List<Object> keys = (List<Object>) cluster.redis().call("KEYS", PREFIX + "mcp:*");
     List<String> ids = new ArrayList<>();
     for (Object key : keys) {
       String k = (String) key;
       if (!k.endsWith(":events")) {
-        Object json = redis.call("GET", k);
+        Object json = cluster.redis().call("GET", k);
         if (json != null && user.equals(new JsonObject((String) json).getString("userId"))) {
           ids.add(k.substring((PREFIX + "mcp:").length()));
         }

@@ -29,6 +29,25 @@ public final class FakeAnthropic extends FakeLlmServer {
             .put("cache_creation_input_tokens", 0).put("cache_read_input_tokens", 0));
   }
 
+  /**
+   * A script in which every turn is model -> notes_get -> model, and the answer is "answer to " + the user message it
+   * answers: a test can tell from the stored history whether a turn's four messages stayed together.
+   */
+  public static JsonObject notesGetThenAnswer(Recorded request) {
+    JsonArray messages = request.body().getJsonArray("messages");
+    Object content = messages.getJsonObject(messages.size() - 1).getValue("content");
+    if (content instanceof String || !"tool_result".equals(((JsonArray) content).getJsonObject(0).getString("type"))) {
+      return message("tool_use", toolUse("t" + messages.size(), "notes_get", new JsonObject()));
+    }
+    return message("end_turn", text("answer to " + textOf(messages.getJsonObject(messages.size() - 3))));
+  }
+
+  /** The text of a message whose content is a string or starts with a text block. */
+  public static String textOf(JsonObject message) {
+    Object content = message.getValue("content");
+    return content instanceof String s ? s : ((JsonArray) content).getJsonObject(0).getString("text");
+  }
+
   public static JsonObject text(String text) {
     return new JsonObject().put("type", "text").put("text", text);
   }

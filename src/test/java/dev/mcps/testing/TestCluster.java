@@ -22,6 +22,8 @@ public final class TestCluster implements AutoCloseable {
   private final List<Integer> memberPorts = new ArrayList<>();
   private final List<Server> servers = new ArrayList<>();
   private final List<Server> stopped = new ArrayList<>();
+  /** Started by {@link #withOwnRedis} and stopped by {@link #close}; null when the test owns the Redis. */
+  private RedisServer ownRedis;
 
   private TestCluster(RedisServer redis, int size) {
     this.redis = redis;
@@ -42,6 +44,23 @@ public final class TestCluster implements AutoCloseable {
       throw e;
     }
     return cluster;
+  }
+
+  /** Starts a redis-server of its own and {@code size} instances on it; {@link #close} stops both. */
+  public static TestCluster withOwnRedis(int size, Map<String, String> overrides) {
+    RedisServer redis = RedisServer.start();
+    try {
+      TestCluster cluster = start(redis, size, overrides);
+      cluster.ownRedis = redis;
+      return cluster;
+    } catch (RuntimeException e) {
+      redis.stop();
+      throw e;
+    }
+  }
+
+  public RedisServer redis() {
+    return redis;
   }
 
   /** The settings of instance {@code i}. */
@@ -100,6 +119,10 @@ public final class TestCluster implements AutoCloseable {
           // Stopping the others matters more than one failed stop.
         }
       }
+    }
+    if (ownRedis != null) {
+      ownRedis.stop();
+      ownRedis = null;
     }
   }
 }

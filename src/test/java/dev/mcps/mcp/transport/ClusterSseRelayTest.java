@@ -3,7 +3,6 @@ package dev.mcps.mcp.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.testing.Http;
-import dev.mcps.testing.RedisServer;
 import dev.mcps.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +27,6 @@ class ClusterSseRelayTest {
 
   private static final Duration WAIT = Duration.ofSeconds(10);
 
-  private RedisServer redis;
   private TestCluster cluster;
 
   /** A legacy SSE stream held by one instance, initialized; {@code path} is its message endpoint. */
@@ -43,8 +41,7 @@ class ClusterSseRelayTest {
 
   @BeforeAll
   void start() {
-    redis = RedisServer.start();
-    cluster = TestCluster.start(redis, 3, Map.of());
+    cluster = TestCluster.withOwnRedis(3, Map.of());
   }
 
   @AfterAll
@@ -52,7 +49,6 @@ class ClusterSseRelayTest {
     if (cluster != null) {
       cluster.close();
     }
-    redis.stop();
   }
 
   @Test
