@@ -17,7 +17,9 @@
 # the best so far), at most BENCH_WARMUP_MAX seconds (120): on a slow machine a JVM server is still compiling a minute after start, and a
 # fixed few seconds would measure its JIT rather than the server. The warm-up each run took is in its RESULT line.
 #
-# Chat section: for each store (memory, then redis on a redis-server of its own), a fresh zero-delay fake of the
+# Chat section: for each store (memory, then redis on a redis-server of its own) and each of BENCH_CHAT_WORKERS
+# ("workers loops": WORKER_VERTICLES=true, then false; side by side in the table; BENCH_CHAT_STORES picks the
+# stores), a fresh zero-delay fake of the
 # Anthropic Messages API (src/test/java/dev/mcps/bench/ZeroDelayAnthropic: every turn is model -> notes_get -> model)
 # and a fresh server pointed at it (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, CHAT_DEFAULT_MODEL=anthropic) are loaded by
 # src/test/java/dev/mcps/bench/ChatLoadClient: BENCH_CHAT_USERS users (64), each with at most one turn outstanding,
@@ -395,29 +397,32 @@ start_fake_provider() {
   return 1
 }
 
-# A fresh fake provider and a fresh server on store $1 pointed at it, loaded by the chat client: first in the closed
-# loop (the most turns a second), then, on the same warmed-up server, in the open loop at the store's offered rate
-# (what a turn costs at that load). The open-loop row follows the closed one in ROW.
+# A fresh fake provider and a fresh server on store $1 pointed at it, with the provider loops and Jira tools in
+# worker verticles or not ($2: workers|loops = WORKER_VERTICLES=true|false), loaded by the chat client: first in the
+# closed loop (the most turns a second), then, on the same warmed-up server, in the open loop at the store's offered
+# rate (what a turn costs at that load). The open-loop row follows the closed one in ROW.
 bench_chat() {
-  local store=$1 name="chat-$1" result rate
+  local store=$1 mode=$2 name="chat-$1-$2" result rate workers=true
   local -a common
+  [ "$mode" = loops ] && workers=false
   wait_for_quiet
   if start_fake_provider "$name" && start_ours "$name" "$store" CHAT_DEFAULT_MODEL=anthropic \
-    "ANTHROPIC_BASE_URL=http://127.0.0.1:$PROVIDER_PORT" "ANTHROPIC_API_KEY=$FAKE_API_KEY"; then
+    "ANTHROPIC_BASE_URL=http://127.0.0.1:$PROVIDER_PORT" "ANTHROPIC_API_KEY=$FAKE_API_KEY" \
+    "WORKER_VERTICLES=$workers"; then
     common=(--users="$CHAT_USERS" --turns-per-user="$CHAT_TURNS_PER_USER" --store="$store"
       --url="http://127.0.0.1:$SERVER_PORT" --provider-stats="http://127.0.0.1:$PROVIDER_PORT/stats"
       --cpu-pid="server:$SERVER_PID" "${STORE_CPU[@]}" --cpu-pid="provider:$PROVIDER_PID")
     result=$(run_client "$name" ChatLoadClient "${common[@]}")
-    row ours "$store" closed "$result"
+    row "$mode" "$store" closed "$result"
     if [ "$store" = redis ]; then rate=$CHAT_RATE_REDIS; else rate=$CHAT_RATE_MEMORY; fi
     if [[ "$result" == RESULT* ]] && [ "$rate" != 0 ]; then
       # The open-loop client warms up as a closed loop (until its rate settles: the new client JVM compiles too),
       # and its schedule starts with the window. New user ids: no session reuse.
       result=$(run_client "$name-open" ChatLoadClient "${common[@]}" --rate="$rate" --user-prefix=bench-open)
-      ROW="$ROW"$'\n'"ours $store $rate/s $result"
+      ROW="$ROW"$'\n'"$mode $store $rate/s $result"
     fi
   else
-    row ours "$store" closed "FAILED $FAILURE"
+    row "$mode" "$store" closed "FAILED $FAILURE"
   fi
   stop_run
   return 0
@@ -435,24 +440,28 @@ print_chat_table() {
   echo "offer N turns a second in all on a fixed schedule (open loop; a late turn is timed from when it was due)."
   echo "(srv_*: latency our server added = turn latency - 2 x the fake's mean service time, provider_ms;"
   echo " CPU in % of one core over the measured window)"
-  printf '%-7s %-8s %9s %8s %8s %8s %8s %12s %7s %11s %10s %8s %7s\n' \
-    store load turns/s p50_ms p99_ms srv_p50 srv_p99 provider_ms errors "server_cpu%" "provider%" "client%" "other%"
-  while read -r server store transport rest; do
+  printf '%-7s %-8s %-8s %9s %8s %8s %8s %8s %12s %7s %11s %10s %8s %7s\n' \
+    store workers load turns/s p50_ms p99_ms srv_p50 srv_p99 provider_ms errors "server_cpu%" "provider%" "client%" \
+    "other%"
+  while read -r mode store transport rest; do
     if [[ "$rest" != RESULT* ]]; then
-      printf '%-7s %-8s %s\n' "$store" "$transport" "$rest"
+      printf '%-7s %-8s %-8s %s\n' "$store" "$mode" "$transport" "$rest"
       continue
     fi
     cpu_s=$(field cpu_server_pct "$rest")
     cpu_r=$(field cpu_redis_pct "$rest")
     [ -n "$cpu_r" ] && cpu_s="$cpu_s+$cpu_r"
-    printf '%-7s %-8s %9s %8s %8s %8s %8s %12s %7s %11s %10s %8s %7s\n' "$store" "$transport" \
+    printf '%-7s %-8s %-8s %9s %8s %8s %8s %8s %12s %7s %11s %10s %8s %7s\n' "$store" "$mode" "$transport" \
       "$(field throughput "$rest")" "$(field p50_ms "$rest")" "$(field p99_ms "$rest")" \
       "$(field server_p50_ms "$rest")" "$(field server_p99_ms "$rest")" "$(field provider_ms "$rest")" \
       "$(field errors "$rest")" "$cpu_s" "$(field cpu_provider_pct "$rest")" "$(field cpu_client_pct "$rest")" \
       "$(other_pct "$rest")"
   done <"$RESULTS"
   echo
-  echo "Targets for context (2 cores, load client included): >= 2,000 turns/s memory, >= 1,000 redis, srv_p50 <= 5 ms."
+  echo "workers: 'workers' = WORKER_VERTICLES=true (provider loops and Jira tools in worker verticles, the default),"
+  echo "'loops' = WORKER_VERTICLES=false (all on event loops); the two run one after the other on each store."
+  echo "Targets for context (2 cores, load client included): >= 2,000 turns/s memory, >= 1,000 redis, srv_p50 <= 5 ms;"
+  echo "with workers, closed-loop turns/s within 10% of loops, and srv_p50 <= 5 ms at 2,000/s on memory."
   echo "server_cpu% of a Redis run is server+redis. Raw RESULT lines and logs: $RUN_DIR"
 }
 
@@ -461,9 +470,11 @@ section_chat() {
   mkdir -p "$RUN_DIR"
   RESULTS=$RUN_DIR/chat-results.txt
   : >"$RESULTS"
-  local store
-  for store in memory redis; do
-    measure bench_chat "$store"
+  local store mode
+  for store in ${BENCH_CHAT_STORES:-memory redis}; do
+    for mode in ${BENCH_CHAT_WORKERS:-workers loops}; do
+      measure bench_chat "$store" "$mode"
+    done
   done
   print_chat_table | tee "$RUN_DIR/chat-table.txt"
 }

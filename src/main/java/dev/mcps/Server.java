@@ -7,6 +7,7 @@ import dev.mcps.chat.AgentLoop;
 import dev.mcps.chat.ChatService;
 import dev.mcps.chat.ChatVerticle;
 import dev.mcps.chat.TurnLimits;
+import dev.mcps.chat.TurnThreads;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.McpEndpoints;
@@ -27,6 +28,7 @@ import dev.mcps.session.SessionStore;
 import dev.mcps.session.SessionVerticle;
 import dev.mcps.session.Sessions;
 import dev.mcps.tools.SessionTools;
+import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCatalog;
 import dev.mcps.tools.ToolsVerticle;
 import io.micrometer.core.instrument.Gauge;
@@ -34,6 +36,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
@@ -42,9 +45,12 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +62,8 @@ import org.slf4j.LoggerFactory;
 public final class Server {
 
   private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+  /** The worker pool of the chat and Jira tool verticles (WORKER_POOL_SIZE threads). */
+  static final String WORKER_POOL = "mcps-workers";
 
   private final ServerConfig config;
   private final Vertx vertx;
@@ -63,6 +71,8 @@ public final class Server {
   private final Node node;
   private String httpDeployment;
   private String toolsDeployment;
+  private String toolsWorkerDeployment;
+  private TurnThreads turnThreads = TurnThreads.EVENT_LOOPS;
   private String chatDeployment;
   private String sessionDeployment;
   private ToolCatalog catalog;
@@ -140,8 +150,9 @@ public final class Server {
     JiraUrlPolicy jiraPolicy = new JiraUrlPolicy(jiraConfig.allowedHosts(), jiraConfig.allowHttp());
     JiraClient jira = new JiraClient(vertx, jiraConfig.timeoutMs(), jiraConfig.maxAttempts(),
         jiraConfig.maxRetryDelayMs(), config.limits().jiraMaxResponseBytes());
-    server.catalog = new ToolCatalog(Stream.concat(SessionTools.all(sessions).stream(),
-        new JiraTools(jira, new JiraCredentialsSource(jiraConfig), config.limits().jiraProjects()).all().stream())
+    List<Tool> jiraTools = new JiraTools(jira, new JiraCredentialsSource(jiraConfig),
+        config.limits().jiraProjects()).all();
+    server.catalog = new ToolCatalog(Stream.concat(SessionTools.all(sessions).stream(), jiraTools.stream())
         .toList(), jiraConfig.readOnly());
     // Completed outside Vert.x: on a failed start Vert.x is closed, and its contexts run no more callbacks.
     CompletableFuture<Server> started = new CompletableFuture<>();
@@ -149,17 +160,30 @@ public final class Server {
             new SessionDirectory(sessions, server::hasMcpConnection), jiraPolicy))
         .compose(id -> {
           server.sessionDeployment = id;
-          return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog),
-              new DeploymentOptions().setInstances(config.http().instances()));
+          if (!config.workers().enabled()) {
+            return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog),
+                new DeploymentOptions().setInstances(config.http().instances()));
+          }
+          Set<String> onWorker = jiraTools.stream().map(Tool::name).collect(Collectors.toSet());
+          return vertx.deployVerticle(() -> ToolsVerticle.worker(sessions, server.catalog), workers(config))
+              .compose(workerId -> {
+                server.toolsWorkerDeployment = workerId;
+                return vertx.deployVerticle(() -> ToolsVerticle.front(sessions, server.catalog, onWorker),
+                    new DeploymentOptions().setInstances(config.http().instances()));
+              });
         })
         .compose(id -> {
           server.toolsDeployment = id;
+          ServerConfig.Workers workers = config.workers();
+          server.turnThreads = !workers.enabled() ? TurnThreads.EVENT_LOOPS
+              : TurnThreads.workers(vertx, WORKER_POOL, workers.poolSize(), workers.inlineMaxBytes());
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
-              TurnLimits.of(config));
+              TurnLimits.of(config), server.turnThreads);
           ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
-              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L);
+              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
-              new DeploymentOptions().setInstances(config.http().instances()));
+              config.workers().enabled() ? workers(config)
+                  : new DeploymentOptions().setInstances(config.http().instances()));
         })
         .compose(id -> {
           server.chatDeployment = id;
@@ -177,8 +201,9 @@ public final class Server {
         })
         .map(id -> {
           server.httpDeployment = id;
-          LOG.info("mcp-session-server {} listening on {}:{} (store={}, http instances={}, cluster={})", version(),
-              config.http().host(), config.http().port(), sessions.storeType(), config.http().instances(),
+          LOG.info("mcp-session-server {} listening on {}:{} (store={}, http instances={}, worker verticles={}, "
+              + "cluster={})", version(), config.http().host(), config.http().port(), sessions.storeType(),
+              config.http().instances(), config.workers().enabled() ? config.workers().poolSize() + " threads" : "off",
               server.node.clustered() ? server.node.members() + " member(s), node " + server.node.id() : "off");
           return server;
         })
@@ -197,6 +222,18 @@ public final class Server {
   private boolean hasMcpConnection(String sessionId) {
     McpEndpoints endpoints = mcp;
     return endpoints != null && endpoints.hasConnection(sessionId);
+  }
+
+  /**
+   * The provider loops and the Jira tools as worker verticles (DESIGN.md §1), on one named pool of their own: a
+   * blocked or busy worker never holds up an event loop, nor the Vert.x default pool that executeBlocking uses.
+   * Each message runs on a worker context of its own ({@link dev.mcps.session.SessionBus}), so the instance count
+   * only spreads the deliveries; the pool size bounds how many steps run at once.
+   */
+  private static DeploymentOptions workers(ServerConfig config) {
+    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+        .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(config.workers().poolSize())
+        .setInstances(config.http().instances());
   }
 
   private static SessionStore store(Vertx vertx, ServerConfig config) {
@@ -225,8 +262,11 @@ public final class Server {
     CompletableFuture<Void> closed = new CompletableFuture<>();
     http.eventually(() -> chatDeployment == null ? Future.succeededFuture() : vertx.undeploy(chatDeployment))
         .eventually(() -> toolsDeployment == null ? Future.succeededFuture() : vertx.undeploy(toolsDeployment))
+        .eventually(() -> toolsWorkerDeployment == null ? Future.succeededFuture()
+            : vertx.undeploy(toolsWorkerDeployment))
         .eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
         .eventually(sessions::close)
+        .eventually(() -> turnThreads.close())
         .onComplete(ar -> {
           if (providers != null) {
             providers.close();

@@ -57,11 +57,19 @@ public final class AgentLoop {
   static final long MEMO_BYTES = 64L << 20;
 
   private final TurnLimits limits;
+  private final TurnThreads threads;
   /** Null when the store decodes the history afresh on every read: no message would be recognised. */
   private final TurnMemos memos;
 
   public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
                    TurnLimits limits) {
+    this(vertx, sessions, providers, selector, limits, TurnThreads.EVENT_LOOPS);
+  }
+
+  /** {@code threads}: where the turn's heavy steps run (worker verticles or not). */
+  public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
+                   TurnLimits limits, TurnThreads threads) {
+    this.threads = threads;
     this.vertx = vertx;
     this.sessions = sessions;
     this.providers = providers;
@@ -202,7 +210,9 @@ public final class AgentLoop {
       memo = new WireMemo();
       // The provider is checked after the replacement, so that a request stores what it carries (as it does its Jira
       // credentials) also when it is answered 503 because the server has no key for its model.
-      start = sessions.replaceHistory(id, trimmed(replacement, ask))
+      // Trimming encodes every message of the client's history: a long one is measured on a worker.
+      start = threads.step(threads.heavy(replacement), () -> trimmed(replacement, ask))
+          .compose(kept -> sessions.replaceHistory(id, kept))
           .compose(v -> {
             provider(model, id);
             return sessions.history(id);
@@ -236,19 +246,26 @@ public final class AgentLoop {
     List<JsonObject> all = new ArrayList<>(history.size() + added.size());
     all.addAll(history);
     all.addAll(added);
-    int drop = HistoryTrim.dropOldest(all, history.size(), limits.historyMaxMessages(), limits.historyMaxBytes(),
-        i -> memo.message(TurnReply.HISTORY_TRACK, i, all.get(i), JsonObject::toBuffer).length());
-    List<JsonObject> kept = all.subList(drop, all.size());
-    // A fresh turn id: the store applies this turn at most once, also when it has to repeat a write it lost sight of.
-    return sessions.appendTurn(id, SessionEnv.randomId(), drop, added).map(n -> {
-      memo.dropOldest(drop);
-      TurnReply reply = encodeReply ? TurnReply.encode(answer, id, kept, memo) : new TurnReply(answer, id, kept, null);
-      // Still inside the turn lock: the session's next turn cannot have taken the memo yet.
-      if (memos != null) {
-        memos.give(id, memo);
-      }
-      return reply;
-    });
+    // Sizing encodes every message the memo has not seen yet (all of them on a store that decodes afresh, e.g.
+    // Redis), and the reply reuses those encodings: over a long conversation that is a worker's job.
+    return threads.step(threads.heavy(all), () -> HistoryTrim.dropOldest(all, history.size(),
+            limits.historyMaxMessages(), limits.historyMaxBytes(),
+            i -> memo.message(TurnReply.HISTORY_TRACK, i, all.get(i), JsonObject::toBuffer).length()))
+        .compose(drop -> {
+          List<JsonObject> kept = all.subList(drop, all.size());
+          // A fresh turn id: the store applies this turn at most once, also when it has to repeat a write it lost
+          // sight of.
+          return sessions.appendTurn(id, SessionEnv.randomId(), drop, added).map(n -> {
+            memo.dropOldest(drop);
+            TurnReply reply = encodeReply ? TurnReply.encode(answer, id, kept, memo)
+                : new TurnReply(answer, id, kept, null);
+            // Still inside the turn lock: the session's next turn cannot have taken the memo yet.
+            if (memos != null) {
+              memos.give(id, memo);
+            }
+            return reply;
+          });
+        });
   }
 
   private Future<String> step(SessionEnv session, LlmProvider provider, List<JsonObject> history,
@@ -263,7 +280,10 @@ public final class AgentLoop {
     ProviderRequest request = new ProviderRequest(SYSTEM_PROMPT, conversation, tools, userHash(session),
         session.anthropicConversationId(), memo);
     LOG.debug("Turn step {}/{} on {}", iteration, limits.maxIterations(), provider.name());
-    return provider.complete(request).compose(reply -> {
+    // Building the request encodes the conversation (what the memo has not encoded yet) and a provider SDK may block:
+    // then on a worker. The request it sends answers on the turn's event loop either way.
+    boolean offload = provider.mayBlock() || threads.heavy(conversation);
+    return threads.step(offload, () -> provider.complete(request)).compose(sent -> sent).compose(reply -> {
       added.add(new JsonObject().put("role", "assistant").put("content", new JsonArray(new ArrayList<>(reply.content()))));
       String text = text(reply);
       if (!text.isEmpty()) {

@@ -22,6 +22,7 @@ public final class ChatService {
   private final String defaultModel;
   private final JiraUrlPolicy jiraPolicy;
   private final IdempotentTurns idempotent;
+  private final TurnThreads threads;
 
   /**
    * @param vertx          for the waits of a retried turn
@@ -30,6 +31,13 @@ public final class ChatService {
    */
   public ChatService(Vertx vertx, Sessions sessions, AgentLoop loop, String defaultModel, JiraUrlPolicy jiraPolicy,
                      long keyTtlMillis, long turnTimeoutMs) {
+    this(vertx, sessions, loop, defaultModel, jiraPolicy, keyTtlMillis, turnTimeoutMs, TurnThreads.EVENT_LOOPS);
+  }
+
+  /** {@code threads}: where the turn runs once its request is read (worker verticles or not). */
+  public ChatService(Vertx vertx, Sessions sessions, AgentLoop loop, String defaultModel, JiraUrlPolicy jiraPolicy,
+                     long keyTtlMillis, long turnTimeoutMs, TurnThreads threads) {
+    this.threads = threads;
     this.sessions = sessions;
     this.loop = loop;
     this.defaultModel = defaultModel;
@@ -51,10 +59,11 @@ public final class ChatService {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
+    // The request was read where it arrived (a worker, with worker verticles); the rest is I/O, on an event loop.
+    return threads.io(() -> sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
         .compose(session -> key == null ? turn(session, req, events, encodeReply)
             : idempotent.run(session, key, IdempotentTurns.fingerprint(body),
-                () -> turn(session, req, events, encodeReply)));
+                () -> turn(session, req, events, encodeReply))));
   }
 
   private Future<TurnReply> turn(SessionEnv resolved, ChatRequest req, TurnEvents events, boolean encodeReply) {

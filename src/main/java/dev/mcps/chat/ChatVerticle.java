@@ -11,7 +11,10 @@ import io.vertx.core.json.JsonObject;
  * Serves {@value #ADDRESS}: the /chat route and other services send the /chat request JSON here and get the /chat
  * 200 JSON back, or a ReplyException with the HTTP status and error JSON (DESIGN.md §5). A sender that wants the
  * turn's steps as they happen names an address in the {@value #STREAM_HEADER} header; each step is sent there as
- * {@code {event, data}}. Everything is non-blocking, so this runs on event loops.
+ * {@code {event, data}}. Deployed as a worker verticle unless WORKER_VERTICLES=false: a turn is delivered on a worker
+ * context of its own (see {@link SessionBus#consumer}), so turns never queue behind one another, reads its request
+ * there, and runs its I/O on an event loop with its heavy steps (a long conversation's encoding, a provider SDK that
+ * may block) back on the worker pool ({@link TurnThreads}): they never stall the event loops that serve HTTP.
  */
 public final class ChatVerticle extends VerticleBase {
 

@@ -138,7 +138,19 @@ public final class ConfigLoader {
             integer("HISTORY_MAX_BYTES", 1024, 1 << 30), integer("TOOL_RESULT_MAX_BYTES", 256, 64 << 20),
             integer("CHAT_MAX_WRITES_PER_TURN", 0, 1000), integer("JIRA_MAX_RESPONSE_BYTES", 1024, 1 << 30),
             integer("PROVIDER_MAX_RESPONSE_BYTES", 1024, 1 << 30),
-            list("JIRA_PROJECTS").stream().map(k -> k.toUpperCase(Locale.ROOT)).toList()));
+            list("JIRA_PROJECTS").stream().map(k -> k.toUpperCase(Locale.ROOT)).toList()),
+        workers());
+  }
+
+  /**
+   * WORKER_POOL_SIZE 0 = a few threads a core: the workers mostly run short CPU steps of many turns at once, and now
+   * and then a call that blocks (the Bedrock SDK), which must not leave the others waiting.
+   */
+  private ServerConfig.Workers workers() {
+    int size = integer("WORKER_POOL_SIZE", 0, 1024);
+    return new ServerConfig.Workers(bool("WORKER_VERTICLES"),
+        size == 0 ? Math.max(8, 4 * Runtime.getRuntime().availableProcessors()) : size,
+        integer("WORKER_INLINE_MAX_BYTES", 0, 1 << 30));
   }
 
   private byte[] encryptionKey() {

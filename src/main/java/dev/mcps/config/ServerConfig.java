@@ -17,7 +17,8 @@ public record ServerConfig(
     AuthMode authMode,
     Cluster cluster,
     int shutdownGraceSeconds,
-    Limits limits) {
+    Limits limits,
+    Workers workers) {
 
   public enum StoreType { MEMORY, REDIS }
 
@@ -126,6 +127,14 @@ public record ServerConfig(
                        int historyMaxBytes, int toolResultMaxBytes, int chatMaxWritesPerTurn, int jiraMaxResponseBytes,
                        int providerMaxResponseBytes, List<String> jiraProjects) {}
 
+  /**
+   * Where the provider loops and the Jira tools run (DESIGN.md §1): with {@code enabled} (WORKER_VERTICLES) in worker
+   * verticles on a worker pool of their own of {@code poolSize} threads (WORKER_POOL_SIZE), else on event loops.
+   * A turn step over a conversation of at most {@code inlineMaxBytes} (WORKER_INLINE_MAX_BYTES) is cheaper than the
+   * hop to a worker and stays on the turn's event loop.
+   */
+  public record Workers(boolean enabled, int poolSize, long inlineMaxBytes) {}
+
   public boolean adminEnabled() {
     return adminToken != null && !adminToken.isEmpty();
   }
@@ -135,6 +144,6 @@ public record ServerConfig(
     return "ServerConfig[http=" + http + ", store=" + store + ", session=" + session + ", adminToken="
         + (adminEnabled() ? "***" : "unset") + ", chat=" + chat + ", jira=" + jira + ", mcp=" + mcp
         + ", authMode=" + authMode + ", cluster=" + cluster + ", shutdownGraceSeconds=" + shutdownGraceSeconds
-        + ", limits=" + limits + "]";
+        + ", limits=" + limits + ", workers=" + workers + "]";
   }
 }

@@ -16,4 +16,12 @@ public interface LlmProvider {
   boolean configured();
 
   Future<ProviderReply> complete(ProviderRequest request);
+
+  /**
+   * True when {@link #complete} may block the calling thread (an SDK that resolves credentials or signs on the
+   * caller's thread): with worker verticles it is then always called on a worker.
+   */
+  default boolean mayBlock() {
+    return false;
+  }
 }

@@ -7,6 +7,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -54,21 +56,37 @@ public final class SessionBus {
   public static <T> MessageConsumer<T> consumer(Vertx vertx, Sessions sessions, String address,
                                                 Function<Message<T>, Future<?>> handler) {
     return vertx.eventBus().consumer(address, msg -> {
-      String sessionId = msg.headers().get(SESSION_HEADER);
-      Future<Object> result;
-      if (sessionId == null) {
-        result = invoke(handler, msg);
+      ContextInternal delivered = ContextInternal.current();
+      if (delivered.isWorkerContext()) {
+        // A worker verticle instance runs one task at a time, and the duplicated contexts of its messages share that
+        // instance's ordered queue: every callback of every message it took would wait behind all the others. Each
+        // message gets a worker context of its own instead (same deployment and pool, its own queue): its own
+        // callbacks stay in order, and unrelated messages run side by side on the pool. A fresh context costs a few
+        // small objects; its event loop (Redis pipeline, HTTP connections) is handed out round-robin.
+        ContextInternal own = delivered.unwrap().toBuilder()
+            .withEventLoop(((VertxInternal) vertx).nettyEventLoopGroup().next()).build().duplicate();
+        own.runOnContext(v -> handle(sessions, handler, msg));
       } else {
-        result = sessions.require(sessionId)
-            .compose(session -> SessionContext.runWith(session, () -> invoke(handler, msg)));
+        handle(sessions, handler, msg);
       }
-      result.onComplete(ar -> {
-        if (ar.succeeded()) {
-          msg.reply(ar.result());
-        } else {
-          fail(msg, ar.cause());
-        }
-      });
+    });
+  }
+
+  private static <T> void handle(Sessions sessions, Function<Message<T>, Future<?>> handler, Message<T> msg) {
+    String sessionId = msg.headers().get(SESSION_HEADER);
+    Future<Object> result;
+    if (sessionId == null) {
+      result = invoke(handler, msg);
+    } else {
+      result = sessions.require(sessionId)
+          .compose(session -> SessionContext.runWith(session, () -> invoke(handler, msg)));
+    }
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result());
+      } else {
+        fail(msg, ar.cause());
+      }
     });
   }
 

@@ -56,10 +56,21 @@ public final class SessionContext {
     return run((ContextInternal) vertx.getOrCreateContext(), session, body, false);
   }
 
+  /**
+   * As {@link #runWith(SessionEnv, Supplier)}, on a duplicate of {@code base} (another thread, e.g. an event loop
+   * for a worker's I/O); a null {@code session} runs {@code body} in no session. The answer completes on that
+   * duplicate.
+   */
+  public static <T> Future<T> runOn(ContextInternal base, SessionEnv session, Supplier<Future<T>> body) {
+    return run(base, session, body, base.isRunningOnContext());
+  }
+
   private static <T> Future<T> run(ContextInternal base, SessionEnv session, Supplier<Future<T>> body,
                                    boolean onContextThread) {
     ContextInternal ctx = base.duplicate();
-    SessionContextProvider.SESSION.put(ctx, session);
+    if (session != null) {
+      SessionContextProvider.SESSION.put(ctx, session);
+    }
     PromiseInternal<T> promise = ctx.promise();
     Runnable task = () -> {
       try {

@@ -12,7 +12,7 @@ public final class ToolCalls {
   /** Names a call so that its caller can cancel it ({@link #cancel}). */
   public static final String CALL_ID_HEADER = "x-call-id";
 
-  private static final long TIMEOUT_MS = 120_000;
+  static final long TIMEOUT_MS = 120_000;
 
   private ToolCalls() {
   }

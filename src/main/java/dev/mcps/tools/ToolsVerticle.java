@@ -5,24 +5,33 @@ import dev.mcps.session.SessionBus;
 import dev.mcps.session.SessionContext;
 import dev.mcps.session.Sessions;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Executes tool calls sent to {@value #ADDRESS} ({@code {name, arguments}} with the {@code x-session-id} header),
- * with the caller's session restored by {@link SessionBus}. MCP clients and the chat loop both end here. The tools
- * do no blocking work (Jira is reached with the non-blocking web client), so this runs on event loops; several
- * instances share the address.
+ * with the caller's session restored by {@link SessionBus}. MCP clients and the chat loop both end here; several
+ * instances share the address. The session tools are a few map operations, so they run right here on event loops,
+ * where a thread hop would cost more than the tool. With worker verticles ({@code WORKER_VERTICLES}) the Jira tools
+ * are handed on to {@value #WORKER_ADDRESS}, served by instances of this class deployed as workers (see
+ * {@link #front} and {@link #worker}): a large Jira answer is parsed and turned into ADF text there, off the event
+ * loops that serve HTTP.
  */
 public final class ToolsVerticle extends VerticleBase {
 
   public static final String ADDRESS = "mcps.tools.call";
+  /** Internal: the calls the event-loop instances hand on to the worker instances. */
+  public static final String WORKER_ADDRESS = "mcps.tools.call.worker";
   /** Published: the id of a call to stop ({@link ToolCalls#cancel}). */
   public static final String CANCEL_ADDRESS = "mcps.tools.cancel";
 
@@ -30,12 +39,33 @@ public final class ToolsVerticle extends VerticleBase {
 
   private final Sessions sessions;
   private final ToolCatalog catalog;
+  /** Where this instance takes calls: {@link #ADDRESS} or {@link #WORKER_ADDRESS}. */
+  private final String address;
+  /** The tools whose calls this instance hands on to {@link #WORKER_ADDRESS} instead of running them. */
+  private final Set<String> handedOn;
   /** The cancellable calls this instance is running, by call id. */
   private final Map<String, Promise<Void>> cancellable = new ConcurrentHashMap<>();
 
+  /** Runs every tool of the catalog itself, on {@link #ADDRESS} (no worker verticles). */
   public ToolsVerticle(Sessions sessions, ToolCatalog catalog) {
+    this(sessions, catalog, ADDRESS, Set.of());
+  }
+
+  private ToolsVerticle(Sessions sessions, ToolCatalog catalog, String address, Set<String> handedOn) {
     this.sessions = sessions;
     this.catalog = catalog;
+    this.address = address;
+    this.handedOn = handedOn;
+  }
+
+  /** The event-loop side: takes every call on {@link #ADDRESS} and hands those of {@code onWorker} on. */
+  public static ToolsVerticle front(Sessions sessions, ToolCatalog catalog, Set<String> onWorker) {
+    return new ToolsVerticle(sessions, catalog, ADDRESS, Set.copyOf(onWorker));
+  }
+
+  /** The worker side, to be deployed as a worker verticle: runs the calls handed on to {@link #WORKER_ADDRESS}. */
+  public static ToolsVerticle worker(Sessions sessions, ToolCatalog catalog) {
+    return new ToolsVerticle(sessions, catalog, WORKER_ADDRESS, Set.of());
   }
 
   @Override
@@ -46,8 +76,23 @@ public final class ToolsVerticle extends VerticleBase {
         cancel.tryComplete();
       }
     });
-    return SessionBus.<JsonObject>consumer(vertx, sessions, ADDRESS,
-        msg -> cancellable(msg.headers().get(ToolCalls.CALL_ID_HEADER), () -> execute(msg.body()))).completion();
+    return SessionBus.<JsonObject>consumer(vertx, sessions, address, msg -> {
+      String name = msg.body() == null ? null : msg.body().getString("name");
+      if (name != null && handedOn.contains(name)) {
+        return handOn(msg);
+      }
+      return cancellable(msg.headers().get(ToolCalls.CALL_ID_HEADER), () -> execute(msg.body()));
+    }).completion();
+  }
+
+  /**
+   * The call, run by a worker instance: the headers (session, call id) go along, so the worker restores the session
+   * and can be cancelled as if it had been called directly; its reply or failure comes back as it is.
+   */
+  private Future<JsonObject> handOn(Message<JsonObject> msg) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(ToolCalls.TIMEOUT_MS)
+        .setHeaders(MultiMap.caseInsensitiveMultiMap().addAll(msg.headers()));
+    return vertx.eventBus().<JsonObject>request(WORKER_ADDRESS, msg.body(), options).map(Message::body);
   }
 
   /** Runs the call so that {@link ToolCalls#cancel} can reach it, when its caller named it. */

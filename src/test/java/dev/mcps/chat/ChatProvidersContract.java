@@ -71,6 +71,14 @@ public abstract class ChatProvidersContract {
         "PROVIDER_TIMEOUT_MS", "10000", "SESSION_MAX", "5000"));
     server = TestServers.start(env);
     http = new Http(server.port());
+    // One turn on each provider first: the tests are about a running server, not its first seconds. Cold, the first
+    // Bedrock call loads and initialises the AWS SDK on whatever thread makes it (an event loop with
+    // WORKER_VERTICLES=false), which on a busy machine held the loops past STORE_TIMEOUT_MS and failed the test that
+    // happened to come first with 503s.
+    for (Model model : Model.values()) {
+      Http.Response warm = http.post("/chat", turn(user("warm-up-" + model.name().toLowerCase()), model));
+      assertThat(warm.status()).as(warm.body()).isEqualTo(200);
+    }
   }
 
   @AfterAll

@@ -58,6 +58,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void providerLoopsAndJiraToolsRunInWorkerVerticlesUnlessWorkerVerticlesIsFalse() {
+    ServerConfig.Workers byDefault = ConfigLoader.load(Map.of()).workers();
+    assertThat(byDefault.enabled()).isTrue();
+    assertThat(byDefault.poolSize()).isGreaterThanOrEqualTo(8);
+    assertThat(byDefault.inlineMaxBytes()).isEqualTo(65536);
+    ServerConfig.Workers off = ConfigLoader.load(Map.of("WORKER_VERTICLES", "false", "WORKER_POOL_SIZE", "3")).workers();
+    assertThat(off.enabled()).isFalse();
+    assertThat(off.poolSize()).isEqualTo(3);
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("WORKER_VERTICLES", "sometimes")))
+        .hasMessageContaining("WORKER_VERTICLES");
+  }
+
+  @Test
   void environmentVariablesOverrideTheDefaults() {
     ServerConfig c = ConfigLoader.load(Map.of("HTTP_PORT", "8080", "SESSION_MAX", "50", "ADMIN_TOKEN", "t",
         "JIRA_ALLOWED_HOSTS", "a.example.com, *.atlassian.net", "JIRA_READ_ONLY", "true"));

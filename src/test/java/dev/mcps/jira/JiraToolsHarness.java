@@ -12,20 +12,27 @@ import dev.mcps.tools.ToolCatalog;
 import dev.mcps.tools.ToolResult;
 import dev.mcps.tools.ToolsVerticle;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * The Jira tools as their tests run them: sessions in memory and the tool executor ({@link ToolsVerticle}, two
- * instances) over a catalog made on one {@link JiraClient}. {@link #deploy} replaces what was deployed before and
- * closes its client.
+ * The Jira tools as their tests run them: sessions in memory and the tool executor over a catalog made on one
+ * {@link JiraClient}, deployed as the server deploys it with WORKER_VERTICLES=true: two event-loop instances of
+ * {@link ToolsVerticle} that run the session tools and hand the Jira tools on to two worker instances.
+ * {@link #deploy} replaces what was deployed before and closes its client.
  */
 final class JiraToolsHarness {
+
+  static final String WORKER_POOL = "jira-tools-test-workers";
 
   final Sessions sessions;
   private final Vertx vertx;
   private String deployment;
+  private String workerDeployment;
   private JiraClient client;
 
   JiraToolsHarness(Vertx vertx) {
@@ -38,11 +45,17 @@ final class JiraToolsHarness {
   void deploy(JiraClient client, List<Tool> tools, boolean readOnly) {
     if (deployment != null) {
       TestServers.await(vertx.undeploy(deployment));
+      TestServers.await(vertx.undeploy(workerDeployment));
       this.client.close();
     }
     this.client = client;
     ToolCatalog catalog = new ToolCatalog(tools, readOnly);
-    deployment = TestServers.await(vertx.deployVerticle(() -> new ToolsVerticle(sessions, catalog),
+    Set<String> onWorker = tools.stream().map(Tool::name).filter(n -> n.startsWith("jira_"))
+        .collect(Collectors.toSet());
+    workerDeployment = TestServers.await(vertx.deployVerticle(() -> ToolsVerticle.worker(sessions, catalog),
+        new DeploymentOptions().setInstances(2).setThreadingModel(ThreadingModel.WORKER)
+            .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(8)));
+    deployment = TestServers.await(vertx.deployVerticle(() -> ToolsVerticle.front(sessions, catalog, onWorker),
         new DeploymentOptions().setInstances(2)));
   }
 

@@ -89,11 +89,47 @@ class RedisManyEventLoopsTest {
     assertThat(clients).isLessThanOrEqualTo(LOOPS + 2);
   }
 
-  /** Every kind of store call a turn makes, each answered on the loop that asked. */
+  @Test
+  void storeCallsFromWorkerContextsUseTheirLoopsConnectionsAndAnswerOnTheirWorkers() {
+    // Worker contexts get their event loops round-robin, as those of worker verticles do: 32 of them cover every loop.
+    List<ContextInternal> workers = new ArrayList<>();
+    Set<EventLoop> loops = new HashSet<>();
+    for (int i = 0; i < LOOPS; i++) {
+      ContextInternal ctx = ((VertxInternal) vertx).createWorkerContext();
+      workers.add(ctx);
+      loops.add(ctx.nettyEventLoop());
+    }
+    assertThat(loops).hasSize(LOOPS);
+    Set<String> problems = ConcurrentHashMap.newKeySet();
+    List<Future<Void>> runs = new ArrayList<>();
+    for (int w = 0; w < LOOPS; w++) {
+      ContextInternal ctx = workers.get(w);
+      for (int user = 0; user < 4; user++) {
+        String name = "worker-" + w + "-user-" + user;
+        Promise<Void> done = Promise.promise();
+        ctx.runOnContext(v -> oneUsersCalls(ctx, name, problems).onComplete(done));
+        runs.add(done.future());
+      }
+    }
+
+    await(Future.join(runs).transform(ar -> Future.succeededFuture()));
+
+    assertThat(problems).isEmpty();
+    assertThat(runs).allMatch(Future::succeeded);
+    assertThat(await(store.count())).isEqualTo(LOOPS * 4L);
+    // The workers went through the loops' pipelined connections: still at most one per loop.
+    long clients = ((String) redis.call("CLIENT", "LIST")).lines().count();
+    assertThat(clients).isLessThanOrEqualTo(LOOPS + 2);
+  }
+
+  /** Every kind of store call a turn makes, each answered on the context (and so the loop or worker) that asked. */
   private Future<Void> oneUsersCalls(ContextInternal ctx, String name, Set<String> problems) {
     Runnable onMyLoop = () -> {
-      if (ContextInternal.current() == null || ContextInternal.current().nettyEventLoop() != ctx.nettyEventLoop()) {
+      ContextInternal now = ContextInternal.current();
+      if (now == null || now.nettyEventLoop() != ctx.nettyEventLoop()) {
         problems.add(name + " was answered off its loop");
+      } else if (now.unwrap() != ctx || ctx.isWorkerContext() != io.vertx.core.Context.isOnWorkerThread()) {
+        problems.add(name + " was answered off its context");
       }
     };
     return store.getOrCreateForUser(SessionEnv.newSession(name, null, System.currentTimeMillis()))

@@ -128,6 +128,12 @@ public final class BedrockProvider implements LlmProvider, AutoCloseable {
     return client != null;
   }
 
+  /** The SDK resolves credentials (files, instance metadata) and signs the request on the calling thread. */
+  @Override
+  public boolean mayBlock() {
+    return true;
+  }
+
   @Override
   public Future<ProviderReply> complete(ProviderRequest request) {
     if (!configured()) {
