@@ -248,7 +248,7 @@ public final class AgentLoop {
     all.addAll(added);
     // Sizing encodes every message the memo has not seen yet (all of them on a store that decodes afresh, e.g.
     // Redis), and the reply reuses those encodings: over a long conversation that is a worker's job.
-    return threads.step(threads.heavy(all), () -> HistoryTrim.dropOldest(all, history.size(),
+    return threads.step(threads.heavy(all, memo), () -> HistoryTrim.dropOldest(all, history.size(),
             limits.historyMaxMessages(), limits.historyMaxBytes(),
             i -> memo.message(TurnReply.HISTORY_TRACK, i, all.get(i), JsonObject::toBuffer).length()))
         .compose(drop -> {
@@ -282,7 +282,7 @@ public final class AgentLoop {
     LOG.debug("Turn step {}/{} on {}", iteration, limits.maxIterations(), provider.name());
     // Building the request encodes the conversation (what the memo has not encoded yet) and a provider SDK may block:
     // then on a worker. The request it sends answers on the turn's event loop either way.
-    boolean offload = provider.mayBlock() || threads.heavy(conversation);
+    boolean offload = provider.mayBlock() || threads.heavy(conversation, memo);
     return threads.step(offload, () -> provider.complete(request)).compose(sent -> sent).compose(reply -> {
       added.add(new JsonObject().put("role", "assistant").put("content", new JsonArray(new ArrayList<>(reply.content()))));
       String text = text(reply);

@@ -62,6 +62,23 @@ public final class WireMemo {
     return wire;
   }
 
+  /**
+   * How many leading messages of {@code conversation} this memo already holds an encoding of (the very same message
+   * objects, on any track): what encoding the conversation again costs next to nothing for. Pointer comparisons only.
+   */
+  public int encodedPrefix(List<JsonObject> conversation) {
+    int best = 0;
+    for (Track t : tracks.values()) {
+      int n = Math.min(t.messages.size(), conversation.size());
+      int i = 0;
+      while (i < n && t.messages.get(i) == conversation.get(i)) {
+        i++;
+      }
+      best = Math.max(best, i);
+    }
+    return best;
+  }
+
   /** A part of the request that does not change within the turn (model, system prompt, tools), by its name. */
   public Buffer part(String name, Supplier<Buffer> encode) {
     return parts.computeIfAbsent(name, k -> encode.get());
