@@ -6,7 +6,6 @@ import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.Http;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -28,18 +27,11 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterChatTest {
 
-  private static final String KEY = "sk-ant-cluster";
-
-  private Vertx side;
-  private FakeAnthropic fake;
   private TestCluster cluster;
 
   @BeforeAll
   void start() {
-    side = Vertx.vertx();
-    fake = FakeAnthropic.start(side, KEY);
-    fake.script(FakeAnthropic::notesGetThenAnswer);
-    cluster = TestCluster.withOwnRedis(3, Map.of("ANTHROPIC_API_KEY", KEY, "ANTHROPIC_BASE_URL", fake.baseUrl()));
+    cluster = TestCluster.chatting(3, Map.of());
   }
 
   @AfterAll
@@ -47,8 +39,6 @@ class ClusterChatTest {
     if (cluster != null) {
       cluster.close();
     }
-    fake.close();
-    side.close();
   }
 
   @Test

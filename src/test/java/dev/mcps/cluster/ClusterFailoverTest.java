@@ -6,7 +6,6 @@ import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.Http;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -41,20 +40,14 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterFailoverTest {
 
-  private static final String KEY = "sk-ant-failover";
   private static final int USERS = 30;
   private static final int TURNS_AFTER_THE_KILL = 3;
 
-  private Vertx side;
-  private FakeAnthropic fake;
   private TestCluster cluster;
 
   @BeforeEach
   void start() {
-    side = Vertx.vertx();
-    fake = FakeAnthropic.start(side, KEY);
-    fake.script(FakeAnthropic::notesGetThenAnswer);
-    cluster = TestCluster.withOwnRedis(3, Map.of("ANTHROPIC_API_KEY", KEY, "ANTHROPIC_BASE_URL", fake.baseUrl(),
+    cluster = TestCluster.chatting(3, Map.of(
         // A dead instance's turn lock and Idempotency-Key claim free themselves after their expiry, which follows
         // the turn deadline: keep it short so that the users whose turn it held wait seconds, not minutes.
         "CHAT_TURN_TIMEOUT_SECONDS", "5",
@@ -67,8 +60,6 @@ class ClusterFailoverTest {
     if (cluster != null) {
       cluster.close();
     }
-    fake.close();
-    side.close();
   }
 
   @Test

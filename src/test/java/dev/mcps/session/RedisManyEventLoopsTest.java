@@ -66,27 +66,8 @@ class RedisManyEventLoopsTest {
 
   @Test
   void storeCallsFromEachOfThirtyTwoEventLoopsAllSucceedWithAPoolOfFour() {
-    List<ContextInternal> contexts = oneContextPerLoop();
-    Set<String> problems = ConcurrentHashMap.newKeySet();
-    List<Future<Void>> runs = new ArrayList<>();
-    for (int loop = 0; loop < LOOPS; loop++) {
-      ContextInternal ctx = contexts.get(loop);
-      for (int user = 0; user < 8; user++) {
-        String name = "loop-" + loop + "-user-" + user;
-        Promise<Void> done = Promise.promise();
-        ctx.runOnContext(v -> oneUsersCalls(ctx, name, problems).onComplete(done));
-        runs.add(done.future());
-      }
-    }
-
-    await(Future.join(runs).transform(ar -> Future.succeededFuture()));
-
-    assertThat(problems).isEmpty();
-    assertThat(runs).allMatch(Future::succeeded);
-    assertThat(await(store.count())).isEqualTo(LOOPS * 8L);
     // One connection per loop that used Redis, whatever the pool size: nothing borrowed, nothing left waiting.
-    long clients = ((String) redis.call("CLIENT", "LIST")).lines().count();
-    assertThat(clients).isLessThanOrEqualTo(LOOPS + 2);
+    runUsersOnEach(oneContextPerLoop(), 8, "loop");
   }
 
   @Test
@@ -100,12 +81,21 @@ class RedisManyEventLoopsTest {
       loops.add(ctx.nettyEventLoop());
     }
     assertThat(loops).hasSize(LOOPS);
+    // The workers go through the loops' pipelined connections: still at most one per loop.
+    runUsersOnEach(workers, 4, "worker");
+  }
+
+  /**
+   * Runs {@code users} users' store calls from each context at once, then checks that all succeeded, that every user
+   * got its session, and that Redis saw at most one connection per event loop.
+   */
+  private void runUsersOnEach(List<ContextInternal> contexts, int users, String kind) {
     Set<String> problems = ConcurrentHashMap.newKeySet();
     List<Future<Void>> runs = new ArrayList<>();
-    for (int w = 0; w < LOOPS; w++) {
-      ContextInternal ctx = workers.get(w);
-      for (int user = 0; user < 4; user++) {
-        String name = "worker-" + w + "-user-" + user;
+    for (int c = 0; c < contexts.size(); c++) {
+      ContextInternal ctx = contexts.get(c);
+      for (int user = 0; user < users; user++) {
+        String name = kind + "-" + c + "-user-" + user;
         Promise<Void> done = Promise.promise();
         ctx.runOnContext(v -> oneUsersCalls(ctx, name, problems).onComplete(done));
         runs.add(done.future());
@@ -116,8 +106,7 @@ class RedisManyEventLoopsTest {
 
     assertThat(problems).isEmpty();
     assertThat(runs).allMatch(Future::succeeded);
-    assertThat(await(store.count())).isEqualTo(LOOPS * 4L);
-    // The workers went through the loops' pipelined connections: still at most one per loop.
+    assertThat(await(store.count())).isEqualTo((long) contexts.size() * users);
     long clients = ((String) redis.call("CLIENT", "LIST")).lines().count();
     assertThat(clients).isLessThanOrEqualTo(LOOPS + 2);
   }

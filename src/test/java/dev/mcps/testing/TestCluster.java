@@ -24,6 +24,8 @@ public final class TestCluster implements AutoCloseable {
   private final List<Server> stopped = new ArrayList<>();
   /** Started by {@link #withOwnRedis} and stopped by {@link #close}; null when the test owns the Redis. */
   private RedisServer ownRedis;
+  /** Started by {@link #chatting} and closed by {@link #close}. */
+  private io.vertx.core.Vertx side;
 
   private TestCluster(RedisServer redis, int size) {
     this.redis = redis;
@@ -55,6 +57,30 @@ public final class TestCluster implements AutoCloseable {
       return cluster;
     } catch (RuntimeException e) {
       redis.stop();
+      throw e;
+    }
+  }
+
+  /** The API key of the fake Anthropic API that {@link #chatting} clusters talk to. */
+  public static final String ANTHROPIC_KEY = "sk-ant-cluster";
+
+  /**
+   * A cluster with its own Redis and a fake Anthropic API on loopback whose every turn is model -> notes_get -> model
+   * ({@link FakeAnthropic#notesGetThenAnswer}); {@link #close} stops all of it.
+   */
+  public static TestCluster chatting(int size, Map<String, String> overrides) {
+    io.vertx.core.Vertx side = io.vertx.core.Vertx.vertx();
+    FakeAnthropic fake = FakeAnthropic.start(side, ANTHROPIC_KEY);
+    fake.script(FakeAnthropic::notesGetThenAnswer);
+    Map<String, String> env = new HashMap<>(overrides);
+    env.put("ANTHROPIC_API_KEY", ANTHROPIC_KEY);
+    env.put("ANTHROPIC_BASE_URL", fake.baseUrl());
+    try {
+      TestCluster cluster = withOwnRedis(size, env);
+      cluster.side = side;
+      return cluster;
+    } catch (RuntimeException e) {
+      side.close();
       throw e;
     }
   }
@@ -123,6 +149,11 @@ public final class TestCluster implements AutoCloseable {
     if (ownRedis != null) {
       ownRedis.stop();
       ownRedis = null;
+    }
+    if (side != null) {
+      // Closing the fake's Vert.x closes the fake.
+      side.close();
+      side = null;
     }
   }
 }
