@@ -122,6 +122,15 @@ public final class AgentLoop {
    */
   public Future<TurnReply> run(String message, String model, List<JsonObject> replacement, TurnEvents events,
                                boolean encodeReply) {
+    return run(message, model, replacement, events, encodeReply, null);
+  }
+
+  /**
+   * The same, as the turn {@code turnId} (null: a fresh one). A turn id the store already holds is a repeat of a turn
+   * that landed: it is answered from the stored history, and neither the model nor a tool runs again.
+   */
+  public Future<TurnReply> run(String message, String model, List<JsonObject> replacement, TurnEvents events,
+                               boolean encodeReply, String turnId) {
     SessionEnv session = SessionContext.require();
     String id = session.sessionId();
     if (replacement == null) {
@@ -134,8 +143,10 @@ public final class AgentLoop {
     }
     long timeout = limits.turnTimeoutMs();
     return sessions.lock(id, timeout + 10_000, timeout)
-        .compose(token -> withDeadline(id, deadline ->
-                turn(session, model, message, replacement, events, encodeReply, deadline))
+        .compose(token -> withDeadline(id, deadline -> turnId == null
+                ? turn(session, model, message, replacement, events, encodeReply, deadline, SessionEnv.randomId())
+                : sessions.storedTurn(id, turnId).compose(length -> length != null ? landed(id, length, encodeReply)
+                    : turn(session, model, message, replacement, events, encodeReply, deadline, turnId)))
             .eventually(() -> sessions.unlock(id, token)))
         .recover(err -> Future.failedFuture(asApiError(err, id)));
   }
@@ -188,9 +199,26 @@ public final class AgentLoop {
     }
   }
 
+  /**
+   * The answer of a turn that landed before its caller learnt it (its instance died between storing the turn and
+   * recording its Idempotency-Key outcome): the history as that turn left it, whose last assistant text is its answer.
+   */
+  private Future<TurnReply> landed(String id, int length, boolean encodeReply) {
+    return sessions.history(id).map(history -> {
+      List<JsonObject> upTo = history.subList(0, Math.min(length, history.size()));
+      String answer = "";
+      for (int i = upTo.size() - 1; i >= 0 && answer.isEmpty(); i--) {
+        if ("assistant".equals(upTo.get(i).getString("role"))) {
+          answer = text(upTo.get(i));
+        }
+      }
+      return encodeReply ? TurnReply.encode(answer, id, upTo, new WireMemo()) : new TurnReply(answer, id, upTo, null);
+    });
+  }
+
   private Future<TurnReply> turn(SessionEnv session, String model, String message,
                                  List<JsonObject> replacement, TurnEvents events, boolean encodeReply,
-                                 Deadline deadline) {
+                                 Deadline deadline, String turnId) {
     String id = session.sessionId();
     List<Tool> offered = selector.select(message);
     List<JsonObject> tools = offered.stream().map(AgentLoop::describe).toList();
@@ -223,7 +251,7 @@ public final class AgentLoop {
       List<JsonObject> added = new ArrayList<>();
       added.add(ask);
       return step(session, provider, history, added, tools, gate, memo, events, deadline, 1)
-          .compose(answer -> deadline.commit() ? store(id, history, added, answer, memo, encodeReply)
+          .compose(answer -> deadline.commit() ? store(id, turnId, history, added, answer, memo, encodeReply)
               : Future.failedFuture(new TimeoutException()));
     });
   }
@@ -241,7 +269,8 @@ public final class AgentLoop {
    * Stores the turn's messages, with the oldest whole turns dropped to keep the history within its caps, and makes
    * the reply from the history as stored. Sizes come from the memo's reply encodings, so the reply reuses them.
    */
-  private Future<TurnReply> store(String id, List<JsonObject> history, List<JsonObject> added, String answer,
+  private Future<TurnReply> store(String id, String turnId, List<JsonObject> history, List<JsonObject> added,
+                                  String answer,
                                   WireMemo memo, boolean encodeReply) {
     List<JsonObject> all = new ArrayList<>(history.size() + added.size());
     all.addAll(history);
@@ -253,9 +282,8 @@ public final class AgentLoop {
             i -> memo.message(TurnReply.HISTORY_TRACK, i, all.get(i), JsonObject::toBuffer).length()))
         .compose(drop -> {
           List<JsonObject> kept = all.subList(drop, all.size());
-          // A fresh turn id: the store applies this turn at most once, also when it has to repeat a write it lost
-          // sight of.
-          return sessions.appendTurn(id, SessionEnv.randomId(), drop, added).map(n -> {
+          // The store applies this turn at most once, also when it has to repeat a write it lost sight of.
+          return sessions.appendTurn(id, turnId, drop, added).map(n -> {
             memo.dropOldest(drop);
             TurnReply reply = encodeReply ? TurnReply.encode(answer, id, kept, memo)
                 : new TurnReply(answer, id, kept, null);
@@ -343,8 +371,29 @@ public final class AgentLoop {
   }
 
   private static String text(ProviderReply reply) {
+    return text(reply.content());
+  }
+
+  /** The text blocks of a stored message (its content a string or a list of blocks), joined as a reply's are. */
+  private static String text(JsonObject message) {
+    Object content = message.getValue("content");
+    if (content instanceof String s) {
+      return s;
+    }
+    List<JsonObject> blocks = new ArrayList<>();
+    if (content instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        if (array.getValue(i) instanceof JsonObject block) {
+          blocks.add(block);
+        }
+      }
+    }
+    return text(blocks);
+  }
+
+  private static String text(List<JsonObject> content) {
     StringBuilder out = new StringBuilder();
-    for (JsonObject b : reply.content()) {
+    for (JsonObject b : content) {
       if ("text".equals(b.getString("type")) && b.getString("text") != null) {
         if (!out.isEmpty()) {
           out.append('\n');

@@ -61,14 +61,21 @@ public final class ChatService {
     }
     // The request was read where it arrived (a worker, with worker verticles); the rest is I/O, on an event loop.
     return threads.io(() -> sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
-        .compose(session -> key == null ? turn(session, req, events, encodeReply)
-            : idempotent.run(session, key, IdempotentTurns.fingerprint(body),
-                () -> turn(session, req, events, encodeReply))));
+        .compose(session -> {
+          if (key == null) {
+            return turn(session, req, events, encodeReply, null);
+          }
+          String fingerprint = IdempotentTurns.fingerprint(body);
+          return idempotent.run(session, key, fingerprint, () -> turn(session, req, events, encodeReply,
+              IdempotentTurns.turnId(session, key, fingerprint)));
+        }));
   }
 
-  private Future<TurnReply> turn(SessionEnv resolved, ChatRequest req, TurnEvents events, boolean encodeReply) {
+  /** @param turnId the turn's id when it must land at most once across retries (an Idempotency-Key); else null */
+  private Future<TurnReply> turn(SessionEnv resolved, ChatRequest req, TurnEvents events, boolean encodeReply,
+                                 String turnId) {
     return store(resolved, req).compose(session -> SessionContext.runWith(session,
-        () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply)));
+        () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply, turnId)));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {

@@ -74,10 +74,29 @@ final class IdempotentTurns {
     }
   }
 
+  /**
+   * The id under which the turn of this key and request is stored: the same on every attempt. An instance that dies
+   * after storing the turn but before recording the key's outcome leaves a turn a retry finds by this id and answers
+   * from, instead of running (and storing) it a second time.
+   */
+  static String turnId(SessionEnv session, String key, String fingerprint) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest((scopedKey(session, key) + "\n" + fingerprint).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "idem-" + HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String scopedKey(SessionEnv session, String key) {
+    String owner = session.userId() != null ? session.userId() : "session-" + session.sessionId();
+    return owner + ":" + key;
+  }
+
   /** Runs {@code turn} once per key of the session's owner; a retry gets the first run's reply. */
   Future<TurnReply> run(SessionEnv session, String key, String fingerprint, Supplier<Future<TurnReply>> turn) {
-    String owner = session.userId() != null ? session.userId() : "session-" + session.sessionId();
-    String scopedKey = owner + ":" + key;
+    String scopedKey = scopedKey(session, key);
     String claim = new JsonObject().put("fingerprint", fingerprint).put("state", "running")
         .put("claim", SessionEnv.randomId()).encode();
     long waitUntil = System.currentTimeMillis() + claimTtlMillis;

@@ -196,6 +196,20 @@ public final class MemorySessionStore implements SessionStore {
   }
 
   @Override
+  public Future<Integer> storedTurn(String sessionId, String turnId) {
+    Entry e = sessions.get(sessionId);
+    if (e == null || !isLive(e, now())) {
+      return Future.succeededFuture(null);
+    }
+    for (TurnMark seen : e.turns()) {
+      if (seen.turnId().equals(turnId)) {
+        return Future.succeededFuture(seen.length());
+      }
+    }
+    return Future.succeededFuture(null);
+  }
+
+  @Override
   public Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages) {
     long now = now();
     Integer[] length = new Integer[1];

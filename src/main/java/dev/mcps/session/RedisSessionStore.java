@@ -237,6 +237,16 @@ public final class RedisSessionStore implements SessionStore {
       return n
       """.formatted(RECENT_TURNS - 1));
 
+  /** ARGV 5 turn id. Reply: the length that turn left, or nil when it did not land or the session is gone. */
+  private static final Script STORED_TURN = new Script(Retry.AFTER_FAULT, """
+      local id, mark = ARGV[4], ARGV[5] .. ' '
+      if redis.call('EXISTS', skey(id)) == 0 then return false end
+      for _, seen in ipairs(redis.call('LRANGE', tkey(id), 0, -1)) do
+        if string.sub(seen, 1, #mark) == mark then return tonumber(string.sub(seen, #mark + 1)) end
+      end
+      return false
+      """);
+
   /** ARGV 5.. messages. Reply: 1, or 0 when the session is gone. */
   private static final Script REPLACE_HISTORY = new Script(Retry.AFTER_FAULT, """
       local json = redis.call('GET', skey(ARGV[4]))
@@ -428,6 +438,11 @@ public final class RedisSessionStore implements SessionStore {
     // When the first call's outcome is unknown (lost answer, dropped connection, missed deadline) the same call goes
     // once more, and the turn id makes sure it lands at most once: that settles the outcome before the answer.
     return run(APPEND_TURN, args).map(reply -> reply == null ? null : reply.toInteger());
+  }
+
+  @Override
+  public Future<Integer> storedTurn(String sessionId, String turnId) {
+    return run(STORED_TURN, now(), sessionId, turnId).map(reply -> reply == null ? null : reply.toInteger());
   }
 
   @Override

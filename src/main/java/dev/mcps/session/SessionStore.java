@@ -91,6 +91,12 @@ public interface SessionStore {
    */
   Future<Integer> appendTurn(String sessionId, String turnId, int dropOldest, List<JsonObject> messages);
 
+  /**
+   * Whether the turn {@code turnId} landed (among the recent ones {@link #appendTurn} remembers): the history length
+   * it left, or null when it did not land or the session is unknown. Reads only.
+   */
+  Future<Integer> storedTurn(String sessionId, String turnId);
+
   /** Replaces the whole history; false when the session is unknown. */
   Future<Boolean> replaceHistory(String sessionId, List<JsonObject> messages);
 

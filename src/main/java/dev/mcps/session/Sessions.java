@@ -173,6 +173,11 @@ public final class Sessions {
         });
   }
 
+  /** The history length the turn {@code turnId} left, or null when it has not landed (see {@link SessionStore}). */
+  public Future<Integer> storedTurn(String sessionId, String turnId) {
+    return guard(store.storedTurn(sessionId, turnId));
+  }
+
   public Future<Void> replaceHistory(String sessionId, List<JsonObject> messages) {
     return guard(store.replaceHistory(sessionId, messages)).map(ok -> {
       if (!ok) {

@@ -55,6 +55,39 @@ class IdempotentChatTest {
   }
 
   @Test
+  void aTurnThatLandedBeforeItsInstanceDiedIsAnsweredFromTheHistoryOnRetryAndNeverStoredTwice() {
+    for (boolean onRedis : new boolean[] {false, true}) {
+      if (onRedis) {
+        redis = RedisServer.start();
+      }
+      ScriptedProvider p = provider(r -> Future.succeededFuture(text("did " + userText(r))));
+      Http http = start(p, onRedis ? TestServers.redis(redis) : Map.of());
+      Server server = servers.get(servers.size() - 1);
+      String user = "crash-" + onRedis;
+      String id = http.post("/chat", new JsonObject().put("userId", user).put("message", "hello"))
+          .json().getString("sessionId");
+      JsonObject body = new JsonObject().put("userId", user).put("message", "create the ticket");
+      // The instance that ran this turn stored it, then died before it recorded the key's outcome; its claim expired.
+      String turnId = IdempotentTurns.turnId(TestServers.await(server.sessions().peek(id)), "k-crash",
+          IdempotentTurns.fingerprint(body));
+      TestServers.await(server.sessions().appendTurn(id, turnId, 0, List.of(
+          new JsonObject().put("role", "user").put("content", "create the ticket"),
+          new JsonObject().put("role", "assistant").put("content", new io.vertx.core.json.JsonArray()
+              .add(new JsonObject().put("type", "text").put("text", "created PROJ-7 (first run)"))))));
+
+      Http.Response retried = http.post("/chat", body, key("k-crash"));
+      Http.Response again = http.post("/chat", body, key("k-crash"));
+
+      assertThat(retried.status()).isEqualTo(200);
+      assertThat(retried.json().getString("response")).isEqualTo("created PROJ-7 (first run)");
+      assertThat(retried.json().getJsonArray("history")).hasSize(4);
+      assertThat(again.json().getString("response")).isEqualTo("created PROJ-7 (first run)");
+      assertThat(p.requests).as("the model is not asked again (nor any tool run)").hasSize(1);
+      assertThat(TestServers.await(server.sessions().history(id))).as("the turn is stored once").hasSize(4);
+    }
+  }
+
+  @Test
   void aRetryOnAnotherInstanceWaitsForTheRunningTurnAndGetsItsReplyWithoutASecondTurn() throws Exception {
     redis = RedisServer.start();
     CompletableFuture<Void> asked = new CompletableFuture<>();

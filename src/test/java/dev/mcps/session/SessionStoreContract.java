@@ -230,6 +230,20 @@ public abstract class SessionStoreContract {
   }
 
   @Test
+  void aTurnThatLandedIsFoundByItsIdWithTheLengthItLeftAndOneThatDidNotIsNot() throws Exception {
+    SessionStore store = store(LONG_TIMEOUT, 100);
+    String id = create(store, "finder").sessionId();
+    await(store.appendTurn(id, "landed", 0, List.of(msg("user", "q1"), msg("assistant", "a1"))));
+    await(store.appendTurn(id, "later", 0, List.of(msg("user", "q2"))));
+
+    assertThat(await(store.storedTurn(id, "landed"))).isEqualTo(2);
+    assertThat(await(store.storedTurn(id, "later"))).isEqualTo(3);
+    assertThat(await(store.storedTurn(id, "never"))).isNull();
+    assertThat(await(store.storedTurn("no-such-session", "landed"))).isNull();
+    assertThat(await(store.history(id))).as("looking changes nothing").hasSize(3);
+  }
+
+  @Test
   void concurrentRepeatsOfOneTurnLandItExactlyOnce() throws Exception {
     SessionStore store = store(LONG_TIMEOUT, 100);
     String id = create(store, "racer").sessionId();
