@@ -262,13 +262,7 @@ class ClusterStreamableMcpTest {
   }
 
   private HttpRequest listen(int i, String id, String lastEventId) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base(i) + "/mcp"))
-        .header("Accept", "text/event-stream").header("Mcp-Session-Id", id)
-        .header("MCP-Protocol-Version", "2025-06-18");
-    if (lastEventId != null) {
-      b.header("Last-Event-ID", lastEventId);
-    }
-    return b.GET().build();
+    return SseStream.listening(base(i), id, lastEventId);
   }
 
 }

@@ -143,12 +143,6 @@ class StreamableRedisFaultsTest {
   }
 
   private HttpRequest listen(Server s, String id, String lastEventId) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base(s) + "/mcp"))
-        .header("Accept", "text/event-stream").header("Mcp-Session-Id", id)
-        .header("MCP-Protocol-Version", "2025-06-18");
-    if (lastEventId != null) {
-      b.header("Last-Event-ID", lastEventId);
-    }
-    return b.GET().build();
+    return SseStream.listening(base(s), id, lastEventId);
   }
 }

@@ -56,6 +56,7 @@ class RedisStoreFaultsTest {
     String warm = await(store.create(SessionEnv.newSession("warm-up", null, System.currentTimeMillis())))
         .session().sessionId();
     await(store.appendTurn(warm, "warm-up", 0, List.of()));
+    await(store.storedTurn(warm, "warm-up"));
     await(store.appendHistory(warm, List.of()));
     await(store.update(warm, x -> x.notes().put("warm", true)));
     await(store.history(warm));
@@ -240,12 +241,15 @@ class RedisStoreFaultsTest {
     After<SessionEnv> direct = within(s, () -> store.get(s.sessionId()));
     After<List<JsonObject>> guarded = within(s, () -> sessions.history(s.sessionId()));
     After<SessionEnv> update = within(s, () -> store.update(s.sessionId(), x -> x.notes().put("k", 1)));
+    After<Integer> stored = within(s, () -> sessions.storedTurn(s.sessionId(), "turn-k"));
 
-    assertThat(System.currentTimeMillis() - t0).isLessThan(10_000);
+    assertThat(System.currentTimeMillis() - t0).isLessThan(12_000);
+    assertThat(stored.failure()).as("a retry's look for its landed turn is a 503, never a hang")
+        .isInstanceOf(ApiException.class);
     assertThat(direct.failure()).isInstanceOf(RedisPipelines.RedisFault.class);
     assertThat(guarded.failure()).isInstanceOf(ApiException.class);
     assertThat(update.failure()).isNotNull();
-    for (After<?> a : List.of(direct, guarded, update)) {
+    for (After<?> a : List.of(direct, guarded, update, stored)) {
       assertThat(a.session()).as("the session after a timeout").isNotNull()
           .extracting(SessionEnv::sessionId).isEqualTo(s.sessionId());
     }
@@ -255,6 +259,7 @@ class RedisStoreFaultsTest {
     assertThat(again.failure()).isNull();
     assertThat(again.result().sessionId()).isEqualTo(s.sessionId());
     assertThat(again.session().sessionId()).isEqualTo(s.sessionId());
+    assertThat(within(s, () -> sessions.storedTurn(s.sessionId(), "turn-k")).failure()).isNull();
   }
 
   @Test

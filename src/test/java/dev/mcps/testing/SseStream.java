@@ -31,6 +31,20 @@ public final class SseStream implements AutoCloseable {
     reader.start();
   }
 
+  /**
+   * The GET that opens (or, with {@code lastEventId}, resumes) the listening stream of the Streamable MCP session
+   * {@code mcpSessionId} on the server at {@code baseUrl}.
+   */
+  public static HttpRequest listening(String baseUrl, String mcpSessionId, String lastEventId) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(java.net.URI.create(baseUrl + "/mcp"))
+        .header("Accept", "text/event-stream").header("Mcp-Session-Id", mcpSessionId)
+        .header("MCP-Protocol-Version", "2025-06-18");
+    if (lastEventId != null) {
+      b.header("Last-Event-ID", lastEventId);
+    }
+    return b.GET().build();
+  }
+
   public static SseStream open(HttpClient http, HttpRequest request) throws Exception {
     HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
     return new SseStream(r.statusCode(), r.body());

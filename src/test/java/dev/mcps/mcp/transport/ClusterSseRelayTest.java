@@ -41,7 +41,9 @@ class ClusterSseRelayTest {
 
   @BeforeAll
   void start() {
-    cluster = TestCluster.withOwnRedis(3, Map.of());
+    // Eight HTTP verticles (and event loops) per instance, each with its own relay consumer: the forwarded POSTs of
+    // one stream land on any of them and must still reach the one stream.
+    cluster = TestCluster.withOwnRedis(3, Map.of("HTTP_INSTANCES", "8"));
   }
 
   @AfterAll
