@@ -108,7 +108,7 @@ main() {
     echo "=== conformance: requirements $rev against $url ==="
     if grep -q '^=== SUMMARY ===' "$out"; then
       summary "$out"
-      total=$(grep '^Total: ' "$out" | tail -1)
+      total=$(grep '^Total: ' "$out" | tail -1 || true)
       scored_scenarios "$rev" >"$RUN_DIR/$rev.scored" || true
       echo
       if [ "$status" = 0 ]; then
