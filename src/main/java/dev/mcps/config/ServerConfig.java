@@ -90,9 +90,13 @@ public record ServerConfig(
    * @param eventStoreMaxEvents how many recent listening-stream events each Streamable MCP session keeps for a
    *                            {@code Last-Event-ID} resume
    * @param eventStoreTtlSeconds how long those events are kept after the last one
+   * @param conformanceTools     MCP_CONFORMANCE_TOOLS: also serve the fixtures the official MCP conformance suite
+   *                             calls (test_* tools, prompts, test:// resources); for conformance runs, never in
+   *                             production
    */
   public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
-                    int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds) {}
+                    int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds,
+                    boolean conformanceTools) {}
 
   /**
    * CLUSTER=true: one Vert.x cluster (Hazelcast) over one Redis.

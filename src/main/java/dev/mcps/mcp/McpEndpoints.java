@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcps.Server;
 import dev.mcps.cluster.Node;
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.mcp.features.McpFeatureSet;
+import dev.mcps.mcp.features.SdkFeatures;
 import dev.mcps.mcp.transport.McpHttpSettings;
 import dev.mcps.mcp.transport.SharedStreamableSessions;
 import dev.mcps.mcp.transport.VertxSseServerTransportProvider;
@@ -57,6 +59,15 @@ public final class McpEndpoints {
 
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle, EventStore events) {
+    this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, events, null);
+  }
+
+  /**
+   * @param extra a feature set served besides the product tools and prompts (the conformance fixtures with
+   *              MCP_CONFORMANCE_TOOLS=true); null for none
+   */
+  public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
+                      McpHttpSettings settings, Duration idle, EventStore events, McpFeatureSet extra) {
     this.vertx = vertx;
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
@@ -65,8 +76,13 @@ public final class McpEndpoints {
     this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings,
         new SharedStreamableSessions(vertx, sessions, mapper, node.id(), node.clustered(), idle,
             events.maxEvents(), events.ttl()));
-    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
-    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
+    SdkFeatures features = extra == null ? null : new SdkFeatures(extra, mapper);
+    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper, features);
+    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper, features);
+    if (features != null) {
+      features.follow(sseServer);
+      features.follow(streamableServer);
+    }
     long sweep = Math.max(1_000, Math.min(60_000, idle.toMillis() / 2));
     this.idleTimer = vertx.setPeriodic(sweep, id -> streamable.closeIdle(idle));
     vertx.eventBus().<JsonObject>consumer(Sessions.EVENTS_ADDRESS, msg -> {
@@ -78,17 +94,30 @@ public final class McpEndpoints {
   }
 
   private static McpAsyncServer server(McpServer.AsyncSpecification<?> spec, Vertx vertx, ToolCatalog catalog,
-                                       McpJsonMapper mapper) {
-    return spec.serverInfo("mcp-session-server", Server.version())
-        .capabilities(McpSchema.ServerCapabilities.builder().tools(false).prompts(false).logging().build())
+                                       McpJsonMapper mapper, SdkFeatures extra) {
+    spec.serverInfo("mcp-session-server", Server.version())
         .jsonMapper(mapper)
         // Each tool checks its own arguments and names the wrong one in a tool error the model can act on; a second
         // JSON Schema pass per call in the SDK would only cost time.
         .validateToolInputs(false)
         .tools(McpFeatures.tools(vertx, catalog, mapper))
-        // Only the catalog's tools are listed: read-only mode's write tools are registered but not shown.
-        .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null))
-        .prompts(McpFeatures.prompts())
+        // Only the catalog's tools are listed (read-only mode's write tools are registered but not shown), and those
+        // of the extra set.
+        .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null
+            || extra != null && extra.lists(tool.name())))
+        .prompts(McpFeatures.prompts());
+    if (extra == null) {
+      return spec.capabilities(McpSchema.ServerCapabilities.builder().tools(false).prompts(false).logging().build())
+          .build();
+    }
+    // The extra set's lists may change (it tells us, and we tell the clients); its resources can be subscribed to.
+    return spec.capabilities(McpSchema.ServerCapabilities.builder().tools(true).prompts(true).resources(true, false)
+            .completions().logging().build())
+        .tools(extra.tools())
+        .prompts(extra.prompts())
+        .resources(extra.resources())
+        .resourceTemplates(extra.resourceTemplates())
+        .completions(extra.completions())
         .build();
   }
 
