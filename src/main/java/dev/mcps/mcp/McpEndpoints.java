@@ -41,6 +41,8 @@ public final class McpEndpoints {
   private final McpAsyncServer streamableServer;
 
   private final Vertx vertx;
+  /** Served besides the product tools and prompts; null for none. */
+  private final McpFeatureSet extra;
   /** This instance: streams held here are reached from other instances at addresses that name it. */
   private final Node node;
   private final long idleTimer;
@@ -69,6 +71,7 @@ public final class McpEndpoints {
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle, EventStore events, McpFeatureSet extra) {
     this.vertx = vertx;
+    this.extra = extra;
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
     McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
@@ -119,6 +122,14 @@ public final class McpEndpoints {
         .resourceTemplates(extra.resourceTemplates())
         .completions(extra.completions())
         .build();
+  }
+
+  /**
+   * The feature set served besides the product tools and prompts (the conformance fixtures), or null: the stateless
+   * era serves the same instance, so that a change made through one era is seen by the other.
+   */
+  public McpFeatureSet extraFeatures() {
+    return extra;
   }
 
   /** The Streamable transport, for server-initiated notifications ({@code notifyClient}) from any instance. */
