@@ -11,6 +11,7 @@ import dev.mcps.chat.TurnThreads;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.McpEndpoints;
+import dev.mcps.mcp.fixtures.ConformanceFixtures;
 import dev.mcps.mcp.transport.McpHttpSettings;
 import dev.mcps.provider.CallPolicy;
 import dev.mcps.provider.LlmProvider;
@@ -187,6 +188,10 @@ public final class Server {
         })
         .compose(id -> {
           server.chatDeployment = id;
+          if (config.mcp().conformanceTools()) {
+            LOG.warn("MCP_CONFORMANCE_TOOLS=true: the MCP endpoints also serve the conformance suite's test fixtures; "
+                + "never run this in production");
+          }
           server.mcp = new McpEndpoints(vertx, server.node, sessions, server.catalog, jiraPolicy, McpHttpSettings.defaults()
               .withAllowedOrigins(config.mcp().allowedOrigins())
               .withAllowedHosts(config.mcp().allowedHosts())
@@ -198,7 +203,8 @@ public final class Server {
                   Duration.ofSeconds(config.mcp().eventStoreTtlSeconds())),
               new McpEndpoints.Stateless(config.mcp().requestStateKey(),
                   Duration.ofSeconds(config.mcp().requestStateTtlSeconds()),
-                  Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(), List.of()));
+                  Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(),
+                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));
         })

@@ -96,19 +96,23 @@ public record ServerConfig(
    * @param requestStateTtlSeconds how long a sealed {@code requestState} may come back
    * @param listTtlSeconds        the {@code ttlMs} of stateless list results and {@code server/discover}
    * @param confirmJiraWrites     Jira write tools ask the user to confirm through elicitation (stateless era)
+   * @param conformanceTools     MCP_CONFORMANCE_TOOLS: also serve the fixtures the official MCP conformance suite
+   *                             calls (test_* tools, prompts, test:// resources); for conformance runs, never in
+   *                             production
    */
   public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
                     int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds,
                     byte[] requestStateKey, int requestStateTtlSeconds, int listTtlSeconds,
-                    boolean confirmJiraWrites) {
+                    boolean confirmJiraWrites, boolean conformanceTools) {
 
     @Override
     public String toString() {
       return "Mcp[allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts + ", keepAliveSeconds="
           + keepAliveSeconds + ", sessionIdleSeconds=" + sessionIdleSeconds + ", eventStoreMaxEvents="
           + eventStoreMaxEvents + ", eventStoreTtlSeconds=" + eventStoreTtlSeconds + ", requestStateKey="
-          + (requestStateKey == null ? "derived" : "***") + ", requestStateTtlSeconds=" + requestStateTtlSeconds
-          + ", listTtlSeconds=" + listTtlSeconds + ", confirmJiraWrites=" + confirmJiraWrites + "]";
+          + (requestStateKey == null ? "random" : "***") + ", requestStateTtlSeconds=" + requestStateTtlSeconds
+          + ", listTtlSeconds=" + listTtlSeconds + ", confirmJiraWrites=" + confirmJiraWrites
+          + ", conformanceTools=" + conformanceTools + "]";
     }
   }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcps.Server;
 import dev.mcps.cluster.Node;
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.mcp.features.McpFeatureSet;
+import dev.mcps.mcp.features.SdkFeatures;
 import dev.mcps.mcp.transport.McpHttpSettings;
 import dev.mcps.mcp.transport.SharedStreamableSessions;
 import dev.mcps.mcp.transport.VertxSseServerTransportProvider;
@@ -53,6 +55,8 @@ public final class McpEndpoints {
       + "confirm.";
 
   private final Vertx vertx;
+  /** Served besides the product tools and prompts; null for none. */
+  private final McpFeatureSet extra;
   /** This instance: streams held here are reached from other instances at addresses that name it. */
   private final Node node;
   private final long idleTimer;
@@ -73,7 +77,8 @@ public final class McpEndpoints {
    * The 2026-07-28 era's settings.
    *
    * @param requestStateKey 32 bytes sealing multi round-trip state; null = random per process (one instance only)
-   * @param extras          feature sets served beside the product's (the conformance fixtures)
+   * @param extras          feature sets served beside the product's (the conformance fixtures); the session era
+   *                        serves the first
    */
   public record Stateless(byte[] requestStateKey, Duration requestStateTtl, Duration listTtl,
                           boolean confirmJiraWrites, List<McpFeatureSet> extras) {
@@ -91,6 +96,8 @@ public final class McpEndpoints {
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle, EventStore events, Stateless modern) {
     this.vertx = vertx;
+    // Both eras serve the same instance, so that a change made through one is seen by the other.
+    this.extra = modern.extras().isEmpty() ? null : modern.extras().get(0);
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
     McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
@@ -107,8 +114,13 @@ public final class McpEndpoints {
         new StatelessMcp.Settings("mcp-session-server", Server.version(), INSTRUCTIONS, modern.listTtl(),
             settings.keepAliveInterval()));
     this.streamable.serveStateless(stateless);
-    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
-    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
+    SdkFeatures features = extra == null ? null : new SdkFeatures(extra, mapper);
+    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper, features);
+    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper, features);
+    if (features != null) {
+      features.follow(sseServer);
+      features.follow(streamableServer);
+    }
     long sweep = Math.max(1_000, Math.min(60_000, idle.toMillis() / 2));
     this.idleTimer = vertx.setPeriodic(sweep, id -> streamable.closeIdle(idle));
     vertx.eventBus().<JsonObject>consumer(Sessions.EVENTS_ADDRESS, msg -> {
@@ -120,18 +132,39 @@ public final class McpEndpoints {
   }
 
   private static McpAsyncServer server(McpServer.AsyncSpecification<?> spec, Vertx vertx, ToolCatalog catalog,
-                                       McpJsonMapper mapper) {
-    return spec.serverInfo("mcp-session-server", Server.version())
-        .capabilities(McpSchema.ServerCapabilities.builder().tools(false).prompts(false).logging().build())
+                                       McpJsonMapper mapper, SdkFeatures extra) {
+    spec.serverInfo("mcp-session-server", Server.version())
         .jsonMapper(mapper)
         // Each tool checks its own arguments and names the wrong one in a tool error the model can act on; a second
         // JSON Schema pass per call in the SDK would only cost time.
         .validateToolInputs(false)
         .tools(McpFeatures.tools(vertx, catalog, mapper))
-        // Only the catalog's tools are listed: read-only mode's write tools are registered but not shown.
-        .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null))
-        .prompts(McpFeatures.prompts())
+        // Only the catalog's tools are listed (read-only mode's write tools are registered but not shown), and those
+        // of the extra set.
+        .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null
+            || extra != null && extra.lists(tool.name())))
+        .prompts(McpFeatures.prompts());
+    if (extra == null) {
+      return spec.capabilities(McpSchema.ServerCapabilities.builder().tools(false).prompts(false).logging().build())
+          .build();
+    }
+    // The extra set's lists may change (it tells us, and we tell the clients); its resources can be subscribed to.
+    return spec.capabilities(McpSchema.ServerCapabilities.builder().tools(true).prompts(true).resources(true, false)
+            .completions().logging().build())
+        .tools(extra.tools())
+        .prompts(extra.prompts())
+        .resources(extra.resources())
+        .resourceTemplates(extra.resourceTemplates())
+        .completions(extra.completions())
         .build();
+  }
+
+  /**
+   * The feature set served besides the product tools and prompts (the conformance fixtures), or null: the stateless
+   * era serves the same instance, so that a change made through one era is seen by the other.
+   */
+  public McpFeatureSet extraFeatures() {
+    return extra;
   }
 
   /** The Streamable transport, for server-initiated notifications ({@code notifyClient}) from any instance. */
