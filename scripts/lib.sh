@@ -251,7 +251,14 @@ install_node_packages() {
   log "installing node-linux-$arch@$major $* into $dir ..."
   mkdir -p "$dir"
   [ -f "$dir/package.json" ] || echo '{"name":"mcps-node-tools","private":true}' >"$dir/package.json"
-  if ! npm install --prefix "$dir" --no-audit --no-fund --loglevel=error --save-exact \
+  # With --prefix, npm reads DIR/etc/npmrc instead of the machine's global npmrc: a CA file configured there (for a
+  # TLS-intercepting proxy) would be lost, so it is passed on explicitly.
+  local cafile
+  cafile=$(npm config get cafile 2>/dev/null || true)
+  local ca_args=()
+  [ -n "$cafile" ] && [ "$cafile" != null ] && [ "$cafile" != undefined ] && [ -f "$cafile" ] \
+    && ca_args=(--cafile "$cafile")
+  if ! npm install --prefix "$dir" "${ca_args[@]}" --no-audit --no-fund --loglevel=error --save-exact \
     "node-linux-$arch@$major" "$@" >&2; then
     if ! npm ping >/dev/null 2>&1; then
       log "npm install failed and the npm registry does not answer (npm ping)"

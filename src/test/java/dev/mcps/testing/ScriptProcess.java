@@ -22,8 +22,13 @@ public final class ScriptProcess {
   /** The script's exit status when npm or the npm registry is unreachable (see install_node_packages in lib.sh). */
   public static final int NPM_UNREACHABLE = 2;
 
+  /**
+   * Proxies and the CA bundles TLS-intercepting proxies need: npm run with {@code --prefix} reads no global npmrc,
+   * so a machine's {@code cafile} there is lost and only {@code NODE_EXTRA_CA_CERTS} still reaches it.
+   */
   private static final Set<String> KEPT = Set.of("PATH", "HOME", "JAVA_HOME", "CI", "MAVEN_OPTS", "HTTP_PROXY",
-      "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy");
+      "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE",
+      "SSL_CERT_DIR");
 
   public record Result(int exit, String stdout, String stderr) {
     public String both() {

@@ -94,7 +94,13 @@ class StatelessMcpTest {
   }
 
   HttpResponse<String> post(JsonObject body, Map<String, String> extra) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
+    return send(http, server.port(), body, extra);
+  }
+
+  /** POSTs {@code body} to /mcp on {@code port} with the standard headers and {@code extra}. */
+  static HttpResponse<String> send(HttpClient http, int port, JsonObject body, Map<String, String> extra)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/mcp"))
         .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body.encode()));
     headers(body, extra).forEach(b::header);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
