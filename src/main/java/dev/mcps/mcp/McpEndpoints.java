@@ -106,8 +106,10 @@ public final class McpEndpoints {
         new SharedStreamableSessions(vertx, sessions, mapper, node.id(), node.clustered(), idle,
             events.maxEvents(), events.ttl()));
     List<McpFeatureSet> sets = new ArrayList<>();
-    sets.add(new ProductFeatures(vertx, catalog, modern.confirmJiraWrites()));
+    // Extras first: the conformance suite probes the first listed tool without naming a user, and a fixture tool
+    // needs none (the product's tools all act in a user session).
     sets.addAll(modern.extras());
+    sets.add(new ProductFeatures(vertx, catalog, modern.confirmJiraWrites()));
     this.stateless = new StatelessMcp(vertx, sets, new RequestStates(requestStateKey(modern.requestStateKey()),
         modern.requestStateTtl(), settings.bodyLimitBytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE
             : (int) settings.bodyLimitBytes(), Clock.systemUTC()), binding,
