@@ -31,18 +31,27 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
     this.limit = new UserConnectionLimit(maxConnections);
   }
 
+  /** What a request says about its user session: the headers (or query parameters) of DESIGN.md §4. */
+  private record Named(String sessionId, String userId, JiraCredentials credentials) {
+  }
+
+  /** Throws the 400 of a malformed id or incomplete credentials. */
+  private Named named(HttpServerRequest request) {
+    return new Named(param(request, "X-Session-Id", "sessionId"), param(request, "X-User-Id", "userId"),
+        credentials(request));
+  }
+
   @Override
   public Future<Binding> bind(HttpServerRequest request) {
-    String sessionId;
-    String userId;
-    JiraCredentials credentials;
+    Named named;
     try {
-      sessionId = param(request, "X-Session-Id", "sessionId");
-      userId = param(request, "X-User-Id", "userId");
-      credentials = credentials(request);
+      named = named(request);
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
+    String sessionId = named.sessionId();
+    String userId = named.userId();
+    JiraCredentials credentials = named.credentials();
     Future<SessionEnv> session = sessionId == null && userId == null
         ? sessions.createAnonymous()
         : sessions.resolve(sessionId, userId, null);
@@ -80,16 +89,15 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
    */
   @Override
   public Future<String> userSession(HttpServerRequest request) {
-    String sessionId;
-    String userId;
-    JiraCredentials credentials;
+    Named named;
     try {
-      sessionId = param(request, "X-Session-Id", "sessionId");
-      userId = param(request, "X-User-Id", "userId");
-      credentials = credentials(request);
+      named = named(request);
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
+    String sessionId = named.sessionId();
+    String userId = named.userId();
+    JiraCredentials credentials = named.credentials();
     if (sessionId == null && userId == null) {
       return Future.failedFuture(ApiException.badRequest("User_Required", "This call acts in a user session: a "
           + "stateless MCP request names it with the X-User-Id (or X-Session-Id) header"));

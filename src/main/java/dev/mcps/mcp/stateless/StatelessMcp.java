@@ -216,15 +216,8 @@ public final class StatelessMcp {
   }
 
   private Future<JsonObject> callTool(Call call) {
-    String name = call.params.getValue("name") instanceof String s ? s : null;
-    if (name == null || name.isBlank()) {
-      return Future.failedFuture(McpFailure.invalidParams("tools/call needs params.name, the tool to call"));
-    }
-    Object args = call.params.getValue("arguments");
-    if (args != null && !(args instanceof JsonObject)) {
-      return Future.failedFuture(McpFailure.invalidParams("params.arguments must be an object"));
-    }
-    JsonObject arguments = args == null ? new JsonObject() : (JsonObject) args;
+    String name = name(call, "tools/call needs params.name, the tool to call");
+    JsonObject arguments = arguments(call);
     for (McpFeatureSet set : sets) {
       for (McpFeatureSet.Tool tool : set.tools()) {
         if (name.equals(tool.name())) {
@@ -242,16 +235,26 @@ public final class StatelessMcp {
     return Future.failedFuture(McpFailure.invalidParams("Unknown tool: " + clip(name)));
   }
 
-  private Future<JsonObject> getPrompt(Call call) {
-    String name = call.params.getValue("name") instanceof String s ? s : null;
-    if (name == null || name.isBlank()) {
-      return Future.failedFuture(McpFailure.invalidParams("prompts/get needs params.name, the prompt to get"));
+  /** {@code params.name}, or an {@link McpFailure} -32602 saying {@code missing}. */
+  private static String name(Call call, String missing) {
+    if (!(call.params.getValue("name") instanceof String name) || name.isBlank()) {
+      throw McpFailure.invalidParams(missing);
     }
+    return name;
+  }
+
+  /** {@code params.arguments}, an object (empty when absent), or an {@link McpFailure} -32602. */
+  private static JsonObject arguments(Call call) {
     Object args = call.params.getValue("arguments");
     if (args != null && !(args instanceof JsonObject)) {
-      return Future.failedFuture(McpFailure.invalidParams("params.arguments must be an object"));
+      throw McpFailure.invalidParams("params.arguments must be an object");
     }
-    JsonObject arguments = args == null ? new JsonObject() : (JsonObject) args;
+    return args == null ? new JsonObject() : (JsonObject) args;
+  }
+
+  private Future<JsonObject> getPrompt(Call call) {
+    String name = name(call, "prompts/get needs params.name, the prompt to get");
+    JsonObject arguments = arguments(call);
     for (McpFeatureSet set : sets) {
       for (McpFeatureSet.Prompt prompt : set.prompts()) {
         if (name.equals(prompt.name())) {

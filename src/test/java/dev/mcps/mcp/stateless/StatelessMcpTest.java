@@ -46,7 +46,8 @@ class StatelessMcpTest {
   void start() {
     vertx = Vertx.vertx();
     jira = FakeJira.start(vertx);
-    server = TestServers.start(Map.of("MCP_CONFORMANCE_TOOLS", "true"));
+    // Eight HTTP verticles: a listen stream and the request that changes a list meet on different event loops.
+    server = TestServers.start(Map.of("MCP_CONFORMANCE_TOOLS", "true", "HTTP_INSTANCES", "8"));
   }
 
   @AfterAll
@@ -277,11 +278,21 @@ class StatelessMcpTest {
     assertThat(r.body()).contains("\"protocolVersion\":\"2025-11-25\"");
   }
 
-  /** A Jira user on the fake and the headers that carry their credentials and user id. */
-  private Map<String, String> jiraUser(String name, String project) {
+  /** A Jira user of the fake with a project of their own, and the headers that name them and carry credentials. */
+  record JiraUser(String project, Map<String, String> headers) {
+  }
+
+  static JiraUser jiraUser(FakeJira jira, String prefix, String projectPrefix) {
+    String name = prefix + UUID.randomUUID().toString().substring(0, 8);
+    String project = projectPrefix + name.substring(prefix.length(), prefix.length() + 4).toUpperCase()
+        .replaceAll("[^A-Z]", "Q");
     jira.addUser(name + "@example.com", "tok-" + name, project);
-    return Map.of("X-User-Id", name, "X-Jira-Base-Url", jira.baseUrl(), "X-Jira-Email", name + "@example.com",
-        "X-Jira-Api-Token", "tok-" + name);
+    return new JiraUser(project, Map.of("X-User-Id", name, "X-Jira-Base-Url", jira.baseUrl(),
+        "X-Jira-Email", name + "@example.com", "X-Jira-Api-Token", "tok-" + name));
+  }
+
+  private JiraUser jiraUser(String prefix, String projectPrefix) {
+    return jiraUser(jira, prefix, projectPrefix);
   }
 
   private long creates(String project) {
@@ -291,9 +302,9 @@ class StatelessMcpTest {
 
   @Test
   void aJiraCreateAsksAnElicitingClientToConfirmAndReachesJiraOnlyOnTheAcceptedRetry() throws Exception {
-    String user = "conf" + UUID.randomUUID().toString().substring(0, 8);
-    String project = "PC" + user.substring(4, 8).toUpperCase().replaceAll("[^A-Z]", "Q");
-    Map<String, String> h = jiraUser(user, project);
+    JiraUser u = jiraUser("conf", "PC");
+    String project = u.project();
+    Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Confirmed").put("issueType", "Task");
     JsonObject eliciting = new JsonObject().put("elicitation", new JsonObject());
 
@@ -318,9 +329,9 @@ class StatelessMcpTest {
 
   @Test
   void aDeclinedConfirmationChangesNothingInJiraAndAClientThatCannotElicitIsNotAsked() throws Exception {
-    String user = "decl" + UUID.randomUUID().toString().substring(0, 8);
-    String project = "PD" + user.substring(4, 8).toUpperCase().replaceAll("[^A-Z]", "Q");
-    Map<String, String> h = jiraUser(user, project);
+    JiraUser u = jiraUser("decl", "PD");
+    String project = u.project();
+    Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Maybe").put("issueType", "Task");
     JsonObject eliciting = new JsonObject().put("elicitation", new JsonObject());
     JsonObject first = answer(call(32, "jira_create_issue", args, eliciting), h).getJsonObject("result");
@@ -340,9 +351,9 @@ class StatelessMcpTest {
 
   @Test
   void aRequestStateIsRefusedWhenAlteredPresentedByAnotherUserOrOnOtherArguments() throws Exception {
-    String user = "stat" + UUID.randomUUID().toString().substring(0, 8);
-    String project = "PS" + user.substring(4, 8).toUpperCase().replaceAll("[^A-Z]", "Q");
-    Map<String, String> h = jiraUser(user, project);
+    JiraUser u = jiraUser("stat", "PS");
+    String project = u.project();
+    Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Guarded").put("issueType", "Task");
     JsonObject eliciting = new JsonObject().put("elicitation", new JsonObject());
     String state = answer(call(40, "jira_create_issue", args, eliciting), h).getJsonObject("result")
@@ -407,9 +418,9 @@ class StatelessMcpTest {
 
   @Test
   void closingTheResponseStreamCancelsTheJiraCallAtJira() throws Exception {
-    String user = "canc" + UUID.randomUUID().toString().substring(0, 8);
-    String project = "PX" + user.substring(4, 8).toUpperCase().replaceAll("[^A-Z]", "Q");
-    Map<String, String> h = jiraUser(user, project);
+    JiraUser u = jiraUser("canc", "PX");
+    String project = u.project();
+    Map<String, String> h = u.headers();
     int abortedBefore = jira.stalledAborted();
     jira.stallNext("/rest/api/3/issue", 1);
     JsonObject create = call(60, "jira_create_issue", new JsonObject().put("projectKey", project)

@@ -94,11 +94,9 @@ class StatelessRedisTest {
 
   @Test
   void aRequestStateSealedByOneInstanceIsOpenedByAnother() throws Exception {
-    String user = "seal" + UUID.randomUUID().toString().substring(0, 8);
-    String project = "PR" + user.substring(4, 8).toUpperCase().replaceAll("[^A-Z]", "Q");
-    jira.addUser(user + "@example.com", "tok-" + user, project);
-    Map<String, String> h = Map.of("X-User-Id", user, "X-Jira-Base-Url", jira.baseUrl(),
-        "X-Jira-Email", user + "@example.com", "X-Jira-Api-Token", "tok-" + user);
+    StatelessMcpTest.JiraUser u = StatelessMcpTest.jiraUser(jira, "seal", "PR");
+    String project = u.project();
+    Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Across").put("issueType", "Task");
     JsonObject eliciting = new JsonObject().put("elicitation", new JsonObject());
 
