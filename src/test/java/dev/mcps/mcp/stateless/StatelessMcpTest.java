@@ -316,11 +316,7 @@ class StatelessMcpTest {
     assertThat(ask.getJsonObject("params").getString("message")).contains(project).contains("Confirmed");
     assertThat(creates(project)).as("nothing reached Jira yet").isZero();
 
-    JsonObject retry = call(31, "jira_create_issue", args, eliciting);
-    retry.getJsonObject("params").put("requestState", first.getString("requestState"))
-        .put("inputResponses", new JsonObject().put("confirm", new JsonObject().put("action", "accept")
-            .put("content", new JsonObject().put("confirm", true))));
-    JsonObject done = answer(retry, h).getJsonObject("result");
+    JsonObject done = answer(retry(31, args, eliciting, first.getString("requestState")), h).getJsonObject("result");
 
     assertThat(done.getString("resultType")).isEqualTo("complete");
     assertThat(done.getBoolean("isError")).as(done.encode()).isFalse();
@@ -336,10 +332,8 @@ class StatelessMcpTest {
     JsonObject eliciting = new JsonObject().put("elicitation", new JsonObject());
     JsonObject first = answer(call(32, "jira_create_issue", args, eliciting), h).getJsonObject("result");
 
-    JsonObject retry = call(33, "jira_create_issue", args, eliciting);
-    retry.getJsonObject("params").put("requestState", first.getString("requestState"))
-        .put("inputResponses", new JsonObject().put("confirm", new JsonObject().put("action", "decline")));
-    JsonObject declined = answer(retry, h).getJsonObject("result");
+    JsonObject declined = answer(retry(33, args, eliciting, first.getString("requestState"),
+        new JsonObject().put("action", "decline")), h).getJsonObject("result");
     JsonObject direct = answer(call(34, "jira_create_issue", args, new JsonObject()), h).getJsonObject("result");
 
     assertThat(declined.getBoolean("isError")).isTrue();
@@ -376,10 +370,16 @@ class StatelessMcpTest {
     assertThat(creates(project)).isZero();
   }
 
-  private static JsonObject retry(int id, JsonObject args, JsonObject caps, String state) {
+  /** The retry of a jira_create_issue that was asked to confirm: the state it got, and the user's acceptance. */
+  static JsonObject retry(int id, JsonObject args, JsonObject caps, String state) {
+    return retry(id, args, caps, state,
+        new JsonObject().put("action", "accept").put("content", new JsonObject().put("confirm", true)));
+  }
+
+  static JsonObject retry(int id, JsonObject args, JsonObject caps, String state, JsonObject answer) {
     JsonObject r = call(id, "jira_create_issue", args, caps);
-    r.getJsonObject("params").put("requestState", state).put("inputResponses", new JsonObject().put("confirm",
-        new JsonObject().put("action", "accept").put("content", new JsonObject().put("confirm", true))));
+    r.getJsonObject("params").put("requestState", state)
+        .put("inputResponses", new JsonObject().put("confirm", answer));
     return r;
   }
 

@@ -101,11 +101,8 @@ class StatelessRedisTest {
     JsonObject eliciting = new JsonObject().put("elicitation", new JsonObject());
 
     JsonObject first = answer(a, call(10, "jira_create_issue", args, eliciting), h).getJsonObject("result");
-    JsonObject retry = call(11, "jira_create_issue", args, eliciting);
-    retry.getJsonObject("params").put("requestState", first.getString("requestState"))
-        .put("inputResponses", new JsonObject().put("confirm", new JsonObject().put("action", "accept")
-            .put("content", new JsonObject().put("confirm", true))));
-    JsonObject done = answer(b, retry, h).getJsonObject("result");
+    JsonObject done = answer(b, StatelessMcpTest.retry(11, args, eliciting, first.getString("requestState")), h)
+        .getJsonObject("result");
 
     assertThat(first.getString("resultType")).isEqualTo("input_required");
     assertThat(done.getString("resultType")).isEqualTo("complete");
