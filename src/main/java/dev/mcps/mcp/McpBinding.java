@@ -88,7 +88,7 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
    * every request does not rewrite the session each time.
    */
   @Override
-  public Future<String> userSession(HttpServerRequest request) {
+  public Future<SessionEnv> userSession(HttpServerRequest request) {
     Named named;
     try {
       named = named(request);
@@ -107,7 +107,7 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
       session = session.compose(s -> credentials.equals(s.jiraCredentials()) ? Future.succeededFuture(s)
           : sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));
     }
-    return session.map(SessionEnv::sessionId);
+    return session;
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.mcps.mcp.transport.SharedStreamableSessions;
 import dev.mcps.mcp.transport.VertxSseServerTransportProvider;
 import dev.mcps.mcp.transport.VertxStreamableServerTransportProvider;
 import dev.mcps.session.Sessions;
+import dev.mcps.tools.SessionTools;
 import dev.mcps.tools.ToolCatalog;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
@@ -109,7 +110,8 @@ public final class McpEndpoints {
     // Extras first: the conformance suite probes the first listed tool without naming a user, and a fixture tool
     // needs none (the product's tools all act in a user session).
     sets.addAll(modern.extras());
-    sets.add(new ProductFeatures(vertx, catalog, modern.confirmJiraWrites()));
+    sets.add(new ProductFeatures(vertx, catalog, modern.confirmJiraWrites(), SessionTools.all(sessions).stream()
+        .map(dev.mcps.tools.Tool::name).collect(java.util.stream.Collectors.toSet())));
     this.stateless = new StatelessMcp(vertx, sets, new RequestStates(requestStateKey(modern.requestStateKey()),
         modern.requestStateTtl(), settings.bodyLimitBytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE
             : (int) settings.bodyLimitBytes(), Clock.systemUTC()), binding,

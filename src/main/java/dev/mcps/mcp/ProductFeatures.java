@@ -3,7 +3,9 @@ package dev.mcps.mcp;
 import dev.mcps.mcp.features.McpExchange;
 import dev.mcps.mcp.features.McpFailure;
 import dev.mcps.mcp.features.McpFeatureSet;
+import dev.mcps.session.SessionContext;
 import dev.mcps.tools.ToolCalls;
+import dev.mcps.tools.ToolsVerticle;
 import dev.mcps.tools.ToolCatalog;
 import dev.mcps.tools.ToolResult;
 import io.vertx.core.Future;
@@ -46,13 +48,19 @@ public final class ProductFeatures implements McpFeatureSet {
   private final Vertx vertx;
   private final ToolCatalog catalog;
   private final boolean confirmWrites;
+  private final Set<String> inPlace;
   private final List<McpFeatureSet.Tool> tools;
   private final List<McpFeatureSet.Prompt> prompts;
 
-  public ProductFeatures(Vertx vertx, ToolCatalog catalog, boolean confirmWrites) {
+  /**
+   * @param inPlace the tools run in the calling request's context when it holds the user session (the session
+   *                tools); the others (Jira) go to the tools verticle, which may hand them to a worker
+   */
+  public ProductFeatures(Vertx vertx, ToolCatalog catalog, boolean confirmWrites, Set<String> inPlace) {
     this.vertx = vertx;
     this.catalog = catalog;
     this.confirmWrites = confirmWrites;
+    this.inPlace = Set.copyOf(inPlace);
     this.tools = catalog.tools().stream().map(this::tool).toList();
     this.prompts = PROMPTS.stream().map(ProductFeatures::prompt).toList();
   }
@@ -109,15 +117,26 @@ public final class ProductFeatures implements McpFeatureSet {
         return Future.succeededFuture(ToolResult.error("The user did not confirm " + name
             + ": nothing was changed in Jira").toJson());
       }
-      // A failure to find the user session is the request's (a JSON-RPC error); the tool's own failures are results.
-      return exchange.userSessionId().compose(sessionId -> {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        String callId = new UUID(random.nextLong(), random.nextLong()).toString();
-        exchange.onCancel(() -> ToolCalls.cancel(vertx, callId));
-        return ToolCalls.call(vertx, sessionId, name, arguments, callId)
-            .map(ToolResult::toJson)
-            .recover(err -> Future.succeededFuture(ToolResult.error(Reactor.describe(err)).toJson()));
-      });
+      if (inPlace.contains(name)) {
+        // A session tool is a few map operations on the session the request already holds: run it here, in that
+        // session's context, rather than send it to the tools verticle to load the session a second time.
+        return exchange.userSession().compose(session -> session == null ? viaBus(exchange, name, arguments)
+            : SessionContext.runWith(session, () -> ToolsVerticle.run(catalog, name, arguments))
+                .map(ToolResult::toJson));
+      }
+      return viaBus(exchange, name, arguments);
+    });
+  }
+
+  private Future<JsonObject> viaBus(McpExchange exchange, String name, JsonObject arguments) {
+    // A failure to find the user session is the request's (a JSON-RPC error); the tool's own failures are results.
+    return exchange.userSessionId().compose(sessionId -> {
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      String callId = new UUID(random.nextLong(), random.nextLong()).toString();
+      exchange.onCancel(() -> ToolCalls.cancel(vertx, callId));
+      return ToolCalls.call(vertx, sessionId, name, arguments, callId)
+          .map(ToolResult::toJson)
+          .recover(err -> Future.succeededFuture(ToolResult.error(Reactor.describe(err)).toJson()));
     });
   }
 

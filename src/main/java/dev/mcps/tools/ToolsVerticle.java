@@ -109,19 +109,26 @@ public final class ToolsVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> execute(JsonObject request) {
+    String name = request == null ? null : request.getString("name");
+    return run(catalog, name, request == null ? null : request.getJsonObject("arguments")).map(ToolResult::toJson);
+  }
+
+  /**
+   * Runs {@code name} of {@code catalog} in the session of the current context, here or in a caller that already
+   * holds the session (a stateless MCP request runs the session tools in place): a tool's own failures and a
+   * caller's mistakes become tool errors; only a 5xx (the store down) stays a failure.
+   */
+  public static Future<ToolResult> run(ToolCatalog catalog, String name, JsonObject arguments) {
     if (SessionContext.current() == null) {
       return Future.failedFuture(ApiException.badRequest("Missing_Session", "Tool calls need a session"));
     }
-    String name = request == null ? null : request.getString("name");
     Tool tool = name == null ? null : catalog.find(name);
     if (tool == null) {
       return Future.failedFuture(new ApiException(404, "Unknown_Tool", catalog.refusal(name)));
     }
     Future<ToolResult> result;
     try {
-      result = tool.call(request.getJsonObject("arguments", new JsonObject()));
-    } catch (ToolArguments.Invalid e) {
-      result = Future.failedFuture(e);
+      result = tool.call(arguments == null ? new JsonObject() : arguments);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -137,6 +144,6 @@ public final class ToolsVerticle extends VerticleBase {
       }
       LOG.error("Tool {} failed", name, err);
       return Future.succeededFuture(ToolResult.error("Tool " + name + " failed unexpectedly"));
-    }).map(ToolResult::toJson);
+    });
   }
 }

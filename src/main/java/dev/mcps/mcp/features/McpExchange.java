@@ -27,6 +27,15 @@ public interface McpExchange {
    */
   Future<String> userSessionId();
 
+  /**
+   * The user session itself, as {@link #userSessionId} found it (a fresh copy, like any store read), for a caller
+   * that runs a session tool in place instead of sending it to the tools verticle; completes with null in an era
+   * that only knows the id.
+   */
+  default Future<dev.mcps.session.SessionEnv> userSession() {
+    return Future.succeededFuture(null);
+  }
+
   /** Reports progress when the request carries a {@code progressToken}; does nothing otherwise. */
   void progress(double progress, Double total, String message);
 

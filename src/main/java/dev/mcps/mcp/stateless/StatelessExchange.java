@@ -2,6 +2,7 @@ package dev.mcps.mcp.stateless;
 
 import dev.mcps.mcp.features.McpExchange;
 import dev.mcps.mcp.features.McpFailure;
+import dev.mcps.session.SessionEnv;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -24,11 +25,11 @@ final class StatelessExchange implements McpExchange {
   private final int logLevel;
   private final JsonObject answers;
   private final boolean resumed;
-  private final Supplier<Future<String>> userSession;
+  private final Supplier<Future<SessionEnv>> userSession;
   private final Consumer<JsonObject> notify;
   private final List<Runnable> cancelHooks = new ArrayList<>(0);
   private volatile boolean cancelled;
-  private Future<String> session;
+  private Future<SessionEnv> session;
 
   /**
    * @param logLevel the request's {@code io.modelcontextprotocol/logLevel}, null when it asked for no messages
@@ -36,7 +37,7 @@ final class StatelessExchange implements McpExchange {
    * @param notify   sends one JSON-RPC notification on this request's response stream
    */
   StatelessExchange(JsonObject capabilities, Object progressToken, String logLevel, JsonObject answers,
-                    boolean resumed, Supplier<Future<String>> userSession, Consumer<JsonObject> notify) {
+                    boolean resumed, Supplier<Future<SessionEnv>> userSession, Consumer<JsonObject> notify) {
     this.capabilities = capabilities;
     this.progressToken = progressToken;
     this.logLevel = logLevel == null ? Integer.MAX_VALUE : LEVELS.indexOf(logLevel);
@@ -56,7 +57,12 @@ final class StatelessExchange implements McpExchange {
   }
 
   @Override
-  public synchronized Future<String> userSessionId() {
+  public Future<String> userSessionId() {
+    return userSession().map(SessionEnv::sessionId);
+  }
+
+  @Override
+  public synchronized Future<SessionEnv> userSession() {
     // Looked up once per request however many times a handler asks.
     if (session == null) {
       session = userSession.get();

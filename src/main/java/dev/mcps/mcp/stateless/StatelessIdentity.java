@@ -1,5 +1,6 @@
 package dev.mcps.mcp.stateless;
 
+import dev.mcps.session.SessionEnv;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -19,5 +20,5 @@ public interface StatelessIdentity {
    * The user session the request acts in, looked up (or created for a named user) with the rules of a session-era
    * {@code initialize}; fails with the {@link dev.mcps.ApiException} of that lookup.
    */
-  Future<String> userSession(HttpServerRequest request);
+  Future<SessionEnv> userSession(HttpServerRequest request);
 }

@@ -517,8 +517,9 @@ public final class StatelessMcp {
         return Future.failedFuture(McpFailure.invalidParams("params.requestState must be the string this server sent"));
       }
       String principal = identity.principal(ctx.request());
-      String digest = RequestStates.requestDigest(method, name, arguments);
-      JsonObject answers = state == null ? new JsonObject() : states.open((String) state, principal, digest);
+      // Only a request that goes round trips needs its digest (most calls are one round).
+      JsonObject answers = state == null ? new JsonObject()
+          : states.open((String) state, principal, RequestStates.requestDigest(method, name, arguments));
       answers.mergeIn(given);
       exchange = new StatelessExchange(meta.getJsonObject(CLIENT_CAPABILITIES), progressToken(),
           meta.getString(LOG_LEVEL), answers, state != null, () -> identity.userSession(ctx.request()),
@@ -531,7 +532,8 @@ public final class StatelessMcp {
           return Future.succeededFuture(new JsonObject()
               .put("resultType", "input_required")
               .put("inputRequests", ir.requests())
-              .put("requestState", states.seal(principal, digest, answers)));
+              .put("requestState", states.seal(principal, RequestStates.requestDigest(method, name, arguments),
+                  answers)));
         }
         return Future.failedFuture(err);
       });
