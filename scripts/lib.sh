@@ -224,3 +224,54 @@ launch_server() {
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
 }
+
+# --- Node and npm packages, installed into a directory of the build (.build/...) rather than the machine ---
+
+NODE_BIN=
+
+# install_node_packages DIR MAJOR NAME@VERSION...: Node MAJOR (the npm package node-linux-<arch>@MAJOR) and each
+# package at exactly VERSION into DIR/node_modules with npm, unless an earlier install there already has them; sets
+# NODE_BIN (DIR/node_modules/node-linux-<arch>/bin/node; put its directory first on PATH for the packages' bin
+# scripts, which run "#!/usr/bin/env node"). Returns 2 when npm is missing or the install fails and the npm registry
+# does not answer (npm ping), 1 when the install fails otherwise.
+install_node_packages() {
+  local dir=$1 major=$2 arch spec
+  shift 2
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) log "no node-linux-* package for $(uname -m)"; return 1 ;;
+  esac
+  NODE_BIN=$dir/node_modules/node-linux-$arch/bin/node
+  node_packages_present "$dir" "$major" "$@" && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    log "npm is needed to install Node $major and $* into $dir"
+    return 2
+  fi
+  log "installing node-linux-$arch@$major $* into $dir ..."
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || echo '{"name":"mcps-node-tools","private":true}' >"$dir/package.json"
+  if ! npm install --prefix "$dir" --no-audit --no-fund --loglevel=error --save-exact \
+    "node-linux-$arch@$major" "$@" >&2; then
+    if ! npm ping >/dev/null 2>&1; then
+      log "npm install failed and the npm registry does not answer (npm ping)"
+      return 2
+    fi
+    return 1
+  fi
+  node_packages_present "$dir" "$major" "$@" && return 0
+  log "after npm install, $dir still lacks Node $major ($("$NODE_BIN" --version 2>/dev/null || echo none)) or one of $*"
+  return 1
+}
+
+node_packages_present() {
+  local dir=$1 major=$2 spec installed
+  shift 2
+  installed=$("$NODE_BIN" --version 2>/dev/null || true)
+  [[ "$installed" == "v$major".* ]] || return 1
+  for spec in "$@"; do
+    installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/${spec%@*}/package.json" 2>/dev/null \
+      | head -1 || true)
+    [ "$installed" = "${spec##*@}" ] || return 1
+  done
+}

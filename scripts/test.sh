@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the tests need, then the whole suite (unit + integration): mvn -B verify.
-# Tests start their own redis-server processes on free ports; this makes sure the binary exists.
+# Tests start their own redis-server processes on free ports; this makes sure the binary exists. The conformance and
+# SDK client tests need npm (they install Node 22 themselves) and curl (scripts/lib.sh waits for /health with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
-for tool in java mvn; do
+# ConformanceIT and SdkClientsIT install Node 22 and their npm packages (the conformance suite, the MCP SDK clients)
+# into .build/ with npm (scripts/conformance.sh, scripts/sdk-clients.sh): npm must be there, any Node version.
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing npm (the conformance and SDK client tests install their Node 22 and packages with it) ..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  else
+    echo "npm is required by the conformance and SDK client tests: install it (e.g. apt-get install npm) and retry." >&2
+    exit 1
+  fi
+fi
+
+for tool in java mvn npm curl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is required" >&2; exit 1; }
 done
 

@@ -195,7 +195,10 @@ public final class Server {
               .withMaxConnectionsPerUser(config.limits().mcpMaxConnectionsPerUser()),
               Duration.ofSeconds(config.mcp().sessionIdleSeconds()),
               new McpEndpoints.EventStore(config.mcp().eventStoreMaxEvents(),
-                  Duration.ofSeconds(config.mcp().eventStoreTtlSeconds())));
+                  Duration.ofSeconds(config.mcp().eventStoreTtlSeconds())),
+              new McpEndpoints.Stateless(config.mcp().requestStateKey(),
+                  Duration.ofSeconds(config.mcp().requestStateTtlSeconds()),
+                  Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(), List.of()));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));
         })

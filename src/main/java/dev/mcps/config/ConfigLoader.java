@@ -129,7 +129,9 @@ public final class ConfigLoader {
             integer("JIRA_RETRY_MAX_DELAY_MS", 0, 600_000)),
         new ServerConfig.Mcp(list("MCP_ALLOWED_ORIGINS"), list("MCP_ALLOWED_HOSTS"),
             integer("MCP_KEEP_ALIVE_SECONDS", 0, 3600), integer("MCP_SESSION_IDLE_SECONDS", 1, 365 * 24 * 3600),
-            integer("MCP_EVENT_STORE_MAX_EVENTS", 1, 100_000), integer("MCP_EVENT_STORE_TTL_SECONDS", 1, 7 * 24 * 3600)),
+            integer("MCP_EVENT_STORE_MAX_EVENTS", 1, 100_000), integer("MCP_EVENT_STORE_TTL_SECONDS", 1, 7 * 24 * 3600),
+            requestStateKey(), integer("MCP_REQUEST_STATE_TTL_SECONDS", 1, 24 * 3600),
+            integer("MCP_LIST_TTL_SECONDS", 0, 7 * 24 * 3600), bool("MCP_CONFIRM_JIRA_WRITES")),
         authMode,
         cluster(cluster),
         integer("SHUTDOWN_GRACE_SECONDS", 0, 3600),
@@ -156,6 +158,16 @@ public final class ConfigLoader {
   private byte[] encryptionKey() {
     String raw = string("SESSION_ENCRYPTION_KEY");
     return raw == null ? null : aesKey("SESSION_ENCRYPTION_KEY", raw);
+  }
+
+  /** Of its own, or derived from the session key, so that every instance opens the request states any other sealed. */
+  private byte[] requestStateKey() {
+    String raw = string("MCP_REQUEST_STATE_KEY");
+    if (raw != null) {
+      return aesKey("MCP_REQUEST_STATE_KEY", raw);
+    }
+    byte[] session = encryptionKey();
+    return session == null ? null : dev.mcps.mcp.stateless.RequestStates.deriveKey(session);
   }
 
   private List<byte[]> oldEncryptionKeys() {

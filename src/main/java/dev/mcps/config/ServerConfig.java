@@ -90,9 +90,27 @@ public record ServerConfig(
    * @param eventStoreMaxEvents how many recent listening-stream events each Streamable MCP session keeps for a
    *                            {@code Last-Event-ID} resume
    * @param eventStoreTtlSeconds how long those events are kept after the last one
+   * @param requestStateKey       the key multi round-trip {@code requestState} is sealed with (MCP_REQUEST_STATE_KEY);
+   *                              (or derived from SESSION_ENCRYPTION_KEY); null = random per process, which only a
+   *                              single instance can use (the memory store)
+   * @param requestStateTtlSeconds how long a sealed {@code requestState} may come back
+   * @param listTtlSeconds        the {@code ttlMs} of stateless list results and {@code server/discover}
+   * @param confirmJiraWrites     Jira write tools ask the user to confirm through elicitation (stateless era)
    */
   public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
-                    int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds) {}
+                    int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds,
+                    byte[] requestStateKey, int requestStateTtlSeconds, int listTtlSeconds,
+                    boolean confirmJiraWrites) {
+
+    @Override
+    public String toString() {
+      return "Mcp[allowedOrigins=" + allowedOrigins + ", allowedHosts=" + allowedHosts + ", keepAliveSeconds="
+          + keepAliveSeconds + ", sessionIdleSeconds=" + sessionIdleSeconds + ", eventStoreMaxEvents="
+          + eventStoreMaxEvents + ", eventStoreTtlSeconds=" + eventStoreTtlSeconds + ", requestStateKey="
+          + (requestStateKey == null ? "derived" : "***") + ", requestStateTtlSeconds=" + requestStateTtlSeconds
+          + ", listTtlSeconds=" + listTtlSeconds + ", confirmJiraWrites=" + confirmJiraWrites + "]";
+    }
+  }
 
   /**
    * CLUSTER=true: one Vert.x cluster (Hazelcast) over one Redis.

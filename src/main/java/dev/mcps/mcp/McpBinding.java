@@ -16,7 +16,7 @@ import io.vertx.core.http.HttpServerRequest;
  * that session, as /chat does with {@code jiraAuth}. A user session holds at most {@code maxConnections} MCP
  * connections on this instance (429 {@code Too_Many_Connections} past it).
  */
-public final class McpBinding implements McpSessionBinder {
+public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateless.StatelessIdentity {
 
   private static final int MAX_ID = 256;
 
@@ -57,6 +57,49 @@ public final class McpBinding implements McpSessionBinder {
       // An anonymous session reached by its id acts for the user named with it, as resolve() admitted.
       return new Binding(s.sessionId(), s.userId() != null ? s.userId() : userId);
     });
+  }
+
+  @Override
+  public String principal(HttpServerRequest request) {
+    try {
+      String sessionId = param(request, "X-Session-Id", "sessionId");
+      String userId = param(request, "X-User-Id", "userId");
+      return sessionId == null && userId == null ? "" : "u:" + (userId == null ? "" : userId)
+          + "|s:" + (sessionId == null ? "" : sessionId);
+    } catch (ApiException e) {
+      // userSession() refuses the same request with the reason; as a principal it is nobody.
+      return "";
+    }
+  }
+
+  /**
+   * A stateless request's user session, with {@link #bind}'s rules but no connection slot (there is no connection)
+   * and no anonymous session: a session created for a request that names no one could never be named again.
+   * Jira credentials headers are stored only when they differ from the session's, so that a client sending them on
+   * every request does not rewrite the session each time.
+   */
+  @Override
+  public Future<String> userSession(HttpServerRequest request) {
+    String sessionId;
+    String userId;
+    JiraCredentials credentials;
+    try {
+      sessionId = param(request, "X-Session-Id", "sessionId");
+      userId = param(request, "X-User-Id", "userId");
+      credentials = credentials(request);
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
+    }
+    if (sessionId == null && userId == null) {
+      return Future.failedFuture(ApiException.badRequest("User_Required", "This call acts in a user session: a "
+          + "stateless MCP request names it with the X-User-Id (or X-Session-Id) header"));
+    }
+    Future<SessionEnv> session = sessions.resolve(sessionId, userId, null);
+    if (credentials != null) {
+      session = session.compose(s -> credentials.equals(s.jiraCredentials()) ? Future.succeededFuture(s)
+          : sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));
+    }
+    return session.map(SessionEnv::sessionId);
   }
 
   @Override

@@ -20,7 +20,14 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import dev.mcps.mcp.features.McpFeatureSet;
+import dev.mcps.mcp.stateless.RequestStates;
+import dev.mcps.mcp.stateless.StatelessMcp;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +44,13 @@ public final class McpEndpoints {
   private final VertxStreamableServerTransportProvider streamable;
   private final McpAsyncServer sseServer;
   private final McpAsyncServer streamableServer;
+  private final StatelessMcp stateless;
+
+  /** What a client's model is told about this server (discover's {@code instructions}). */
+  static final String INSTRUCTIONS = "Every call acts in the caller's own user session (named by the X-User-Id or "
+      + "X-Session-Id header): notes_get and notes_set keep notes there, and the jira_* tools act on Jira with the "
+      + "Jira credentials stored in that session. Read before you write; the Jira write tools may ask the user to "
+      + "confirm.";
 
   private final Vertx vertx;
   /** This instance: streams held here are reached from other instances at addresses that name it. */
@@ -55,8 +69,27 @@ public final class McpEndpoints {
     this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, new EventStore(100, Duration.ofMinutes(5)));
   }
 
+  /**
+   * The 2026-07-28 era's settings.
+   *
+   * @param requestStateKey 32 bytes sealing multi round-trip state; null = random per process (one instance only)
+   * @param extras          feature sets served beside the product's (the conformance fixtures)
+   */
+  public record Stateless(byte[] requestStateKey, Duration requestStateTtl, Duration listTtl,
+                          boolean confirmJiraWrites, List<McpFeatureSet> extras) {
+
+    public static Stateless defaults() {
+      return new Stateless(null, Duration.ofMinutes(10), Duration.ofMinutes(5), true, List.of());
+    }
+  }
+
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle, EventStore events) {
+    this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, events, Stateless.defaults());
+  }
+
+  public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
+                      McpHttpSettings settings, Duration idle, EventStore events, Stateless modern) {
     this.vertx = vertx;
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
@@ -65,6 +98,15 @@ public final class McpEndpoints {
     this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings,
         new SharedStreamableSessions(vertx, sessions, mapper, node.id(), node.clustered(), idle,
             events.maxEvents(), events.ttl()));
+    List<McpFeatureSet> sets = new ArrayList<>();
+    sets.add(new ProductFeatures(vertx, catalog, modern.confirmJiraWrites()));
+    sets.addAll(modern.extras());
+    this.stateless = new StatelessMcp(vertx, sets, new RequestStates(requestStateKey(modern.requestStateKey()),
+        modern.requestStateTtl(), settings.bodyLimitBytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE
+            : (int) settings.bodyLimitBytes(), Clock.systemUTC()), binding,
+        new StatelessMcp.Settings("mcp-session-server", Server.version(), INSTRUCTIONS, modern.listTtl(),
+            settings.keepAliveInterval()));
+    this.streamable.serveStateless(stateless);
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper);
     this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper);
     long sweep = Math.max(1_000, Math.min(60_000, idle.toMillis() / 2));
@@ -113,9 +155,25 @@ public final class McpEndpoints {
         .mapEmpty();
   }
 
+  private static byte[] requestStateKey(byte[] configured) {
+    if (configured != null) {
+      return configured;
+    }
+    // Only a single instance (the memory store) runs without a configured key: one process issues and opens all.
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    return key;
+  }
+
+  /** The 2026-07-28 era's requests, served without MCP sessions. */
+  public StatelessMcp stateless() {
+    return stateless;
+  }
+
   /** Ends every MCP session and stream (at shutdown, before the HTTP server drains). */
   public Future<Void> close() {
     vertx.cancelTimer(idleTimer);
+    stateless.close();
     Promise<Void> sseDone = Promise.promise();
     Promise<Void> streamableDone = Promise.promise();
     sseServer.closeGracefully().subscribe(null, sseDone::fail, sseDone::complete);

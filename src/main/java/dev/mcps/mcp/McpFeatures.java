@@ -118,17 +118,8 @@ public final class McpFeatures {
   }
 
   public static List<AsyncPromptSpecification> prompts() {
-    return List.of(
-        prompt("jira_triage", "Triage one Jira issue: assess it, propose priority, labels and next steps.",
-            "issueKey", "The issue key, e.g. PROJ-123",
-            key -> "Triage Jira issue " + key + ". Read it with jira_get_issue, then give: a one-line summary, "
-                + "a suggested priority with the reason, missing information to ask the reporter for, and the next "
-                + "concrete step. Do not change the issue unless I ask."),
-        prompt("jira_standup", "Prepare a stand-up summary for one Jira project.",
-            "project", "The project key, e.g. PROJ",
-            project -> "Prepare my stand-up for project " + project + ". Use jira_search with JQL such as "
-                + "\"project = " + project + " AND updated >= -1d ORDER BY updated DESC\" and list: what moved "
-                + "since yesterday, what is in progress, and what is blocked, one line per issue with its key."));
+    return ProductFeatures.PROMPTS.stream()
+        .map(p -> prompt(p.name(), p.description(), p.argName(), p.argDescription(), p.text())).toList();
   }
 
   private static AsyncPromptSpecification prompt(String name, String description, String argName, String argDescription,

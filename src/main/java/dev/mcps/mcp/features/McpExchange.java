@@ -61,4 +61,8 @@ public interface McpExchange {
 
   /** True once the client went away or cancelled this request: long handlers stop early. */
   boolean cancelled();
+
+  /** Runs {@code hook} when the request is cancelled (at once if it already is): stops work done elsewhere. */
+  default void onCancel(Runnable hook) {
+  }
 }

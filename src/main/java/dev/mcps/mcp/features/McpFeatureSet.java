@@ -80,6 +80,11 @@ public interface McpFeatureSet {
    * Registers {@code listener}, told the kind of list that changed ("tools", "prompts", "resources") or
    * "resource:" + a URI that was updated, each time one does. Sets whose lists never change ignore it.
    */
+  /** Why a tool this set does not list cannot be called (e.g. refused in read-only mode); null when unknown. */
+  default String refusal(String toolName) {
+    return null;
+  }
+
   default void onChange(java.util.function.Consumer<String> listener) {
   }
 

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * stream's bytes in call order. Once the client is gone or the stream ended, writes are dropped without a word:
  * a client that leaves mid-call must not produce errors anywhere else.
  */
-final class SseResponse {
+public final class SseResponse {
 
   private static final Logger LOG = LoggerFactory.getLogger(SseResponse.class);
   private static final Buffer KEEP_ALIVE = Buffer.buffer(": keepalive\n\n");
@@ -30,14 +30,14 @@ final class SseResponse {
    *                      JSON can reach it and events are dropped
    * @param onEnd         runs once, when the stream ends from either side
    */
-  SseResponse(HttpServerResponse response, boolean streamAllowed, Consumer<SseResponse> onEnd) {
+  public SseResponse(HttpServerResponse response, boolean streamAllowed, Consumer<SseResponse> onEnd) {
     this.response = response;
     this.streamAllowed = streamAllowed;
     this.onEnd = onEnd;
   }
 
   /** Separate from the constructor so that a connection already gone ends the stream only once it is registered. */
-  void watchClient() {
+  public void watchClient() {
     response.exceptionHandler(err -> LOG.debug("SSE response failed: {}", err.toString()));
     response.closeHandler(v -> finish(false));
     if (response.closed()) {
@@ -46,19 +46,19 @@ final class SseResponse {
   }
 
   /** Sends the SSE headers now, so the client sees its stream open before any event (if it takes a stream). */
-  synchronized void start() {
+  public synchronized void start() {
     if (!ended && streamAllowed) {
       startOnce();
     }
   }
 
   /** Whether the event was written (false: the stream ended, or this client takes no stream). */
-  boolean event(String name, String data) {
+  public boolean event(String name, String data) {
     return event(null, name, data);
   }
 
   /** As {@link #event(String, String)}, with an {@code id:} line when {@code id} is not null (a resumable event). */
-  boolean event(String id, String name, String data) {
+  public boolean event(String id, String name, String data) {
     Buffer bytes = sseEvent(id, name, data);
     synchronized (this) {
       if (ended || !(started || streamAllowed)) {
@@ -74,7 +74,7 @@ final class SseResponse {
    * The last message of this response: a plain {@code application/json} body when nothing was streamed yet and the
    * client accepts JSON (the cheap path of a single answer), otherwise a last {@code message} event. Ends the stream.
    */
-  void reply(String json, boolean jsonAllowed) {
+  public void reply(String json, boolean jsonAllowed) {
     endOnce("Reply", () -> {
       if (!started && jsonAllowed) {
         response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
@@ -91,7 +91,7 @@ final class SseResponse {
    * Ends the response with an HTTP error instead of an answer, when nothing was streamed yet; a stream already
    * started can only be ended (its status is gone), which the client sees as the stream closing.
    */
-  void refuse(int status, String json) {
+  public void refuse(int status, String json) {
     endOnce("Refusal", () -> {
       if (started) {
         response.end();
@@ -105,7 +105,7 @@ final class SseResponse {
    * Writes the keep-alive comment. A response not yet streaming becomes a stream only at its second tick, so only
    * an answer pending for a whole interval gives up the plain JSON reply.
    */
-  synchronized void keepAlive() {
+  public synchronized void keepAlive() {
     if (ended || !(started || streamAllowed)) {
       return;
     }
@@ -117,11 +117,11 @@ final class SseResponse {
     write(KEEP_ALIVE);
   }
 
-  void end() {
+  public void end() {
     finish(true);
   }
 
-  synchronized boolean isEnded() {
+  public synchronized boolean isEnded() {
     return ended;
   }
 

@@ -1,5 +1,6 @@
 package dev.mcps.mcp.transport;
 
+import dev.mcps.mcp.stateless.StatelessMcp;
 import dev.mcps.ApiException;
 import dev.mcps.http.HttpErrors;
 import dev.mcps.mcp.McpSessionBinder;
@@ -84,6 +85,7 @@ public final class VertxStreamableServerTransportProvider
   private final SharedStreamableSessions shared;
   /** Sessions being rebuilt from the store here, so that concurrent requests rebuild one only once. */
   private final ConcurrentMap<String, Future<Connection>> rebuilding = new ConcurrentHashMap<>();
+  private volatile StatelessMcp stateless;
   private final List<MessageConsumer<JsonObject>> consumers = new java.util.ArrayList<>();
 
   /** Sessions that live only in this process. Starts the keep-alive timer; {@link #closeGracefully()} stops it. */
@@ -263,9 +265,18 @@ public final class VertxStreamableServerTransportProvider
     return sessionFactory != null;
   }
 
+  /** Serves the 2026-07-28 era's requests on the same endpoint; set once before the routes are mounted. */
+  public void serveStateless(StatelessMcp stateless) {
+    this.stateless = stateless;
+  }
+
   private void post(RoutingContext ctx) {
     Object json = McpHttp.readJson(mapper, ctx);
     if (json == null) {
+      return;
+    }
+    if (stateless != null && json instanceof Map<?, ?> fields && StatelessMcp.claims(fields, ctx.request())) {
+      stateless.serve(ctx, fields);
       return;
     }
     if (json instanceof List<?> batch) {
