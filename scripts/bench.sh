@@ -20,7 +20,9 @@
 # checkout), started once through its own run.sh from a copy in .build/bench/quarkus-mcp (Maven builds it there), is
 # loaded the same way on Streamable HTTP and legacy SSE (its echo tool), and on stateless when it serves 2026-07-28
 # (else its row says NOT_SERVED). A side-by-side table follows: vs_node and vs_quarkus are our calls/s over theirs on
-# the same transport (our stateless row over their Streamable one). The warm-up lasts at least
+# the same transport (our stateless row over their Streamable one). BENCH_MCP_STORES, BENCH_MCP_TRANSPORTS and
+# BENCH_MCP_REFERENCES (default: memory redis / streamable sse stateless / node quarkus) pick a subset. A run whose
+# server stopped under it (something outside the bench stopped it) is made again. The warm-up lasts at least
 # BENCH_WARMUP seconds (10), then goes on until the rate has settled (three 3 s probes within 5% of one another and of
 # the best so far), at most BENCH_WARMUP_MAX seconds (120): on a slow machine a JVM server is still compiling a minute after start, and a
 # fixed few seconds would measure its JIT rather than the server. The warm-up each run took is in its RESULT line.
@@ -262,6 +264,10 @@ measure() {
   for attempt in $(seq 1 "$ATTEMPTS"); do
     ROW=
     "$@"
+    if [[ "$ROW" == *" FAILED $SERVER_GONE"* ]] && [ "$attempt" -lt "$ATTEMPTS" ]; then
+      log "the server stopped during that run (not by this script); measuring again"
+      continue
+    fi
     if [[ "$ROW" != *" RESULT "* ]]; then
       # A failure is not noise: report it, unless an earlier attempt measured something. A reference that does not
       # serve a transport (NOT_SERVED) is a fact to show, not a failure.
@@ -285,6 +291,24 @@ measure() {
 
 # --- MCP section ---
 
+# The stores, transports and references the MCP section runs (BENCH_MCP_STORES, BENCH_MCP_TRANSPORTS,
+# BENCH_MCP_REFERENCES): all by default; a subset to measure one row again.
+MCP_STORES=${BENCH_MCP_STORES:-memory redis}
+MCP_TRANSPORTS=${BENCH_MCP_TRANSPORTS:-streamable sse stateless}
+MCP_REFERENCES=${BENCH_MCP_REFERENCES:-node quarkus}
+
+# What a client's RESULT line $2 is worth when the server $1 may have died under it: a server that is gone after the
+# run (something outside the bench stopped it: its log says when) measured nothing, whatever the client counted.
+# measure() makes such a run again, as it does a noisy one.
+SERVER_GONE="the server stopped during the run"
+unless_server_gone() {
+  if [[ "$2" == RESULT* ]] && ! kill -0 "$1" 2>/dev/null; then
+    echo "FAILED $SERVER_GONE (see its log in $RUN_DIR)"
+  else
+    echo "$2"
+  fi
+}
+
 # Our server, fresh for each run. $1 = memory|redis, $2 = streamable|sse|stateless (each stateless virtual user sends
 # X-User-Id: bench-N on every request, which picks the user session that serves it).
 bench_ours() {
@@ -295,7 +319,7 @@ bench_ours() {
     result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
       --url="http://127.0.0.1:$SERVER_PORT" --path="$path" --tool=notes_get --args='{}' --user-header=X-User-Id \
       --cpu-pid="server:$SERVER_PID" "${STORE_CPU[@]}")
-    row ours "$store" "$transport" "$result"
+    row ours "$store" "$transport" "$(unless_server_gone "$SERVER_PID" "$result")"
   else
     row ours "$store" "$transport" "FAILED $FAILURE"
   fi
@@ -319,7 +343,7 @@ bench_node() {
   else
     result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
       --url="http://127.0.0.1:$port" --path="$path" --tool=echo --args='{"message":"hi"}' --cpu-pid="server:$server_pid")
-    row node - "$transport" "$result"
+    row node - "$transport" "$(unless_server_gone "$server_pid" "$result")"
   fi
   stop_pid "$server_pid"
   return 0
@@ -398,6 +422,12 @@ bench_quarkus() {
     --cpu-pid="server:$QUARKUS_PID")
   if [ "$transport" = stateless ] && [[ "$result" == "FAILED "*"(stateless tools/call, "*") answered HTTP "* ]]; then
     result="NOT_SERVED ${result#FAILED }"
+  fi
+  result=$(unless_server_gone "$QUARKUS_PID" "$result")
+  if [[ "$result" == "FAILED $SERVER_GONE"* ]]; then
+    # Started once for the section: the next runs need it again.
+    stop_quarkus
+    start_quarkus || true
   fi
   row quarkus - "$transport" "$result"
   return 0
@@ -484,24 +514,29 @@ print_mcp_table() {
 
 section_mcp() {
   build_bench
-  install_node_reference
+  [[ " $MCP_REFERENCES " == *" node "* ]] && install_node_reference
   mkdir -p "$RUN_DIR"
   RESULTS=$RUN_DIR/mcp-results.txt
   : >"$RESULTS"
   local store transport
-  for store in memory redis; do
-    for transport in streamable sse stateless; do
+  for store in $MCP_STORES; do
+    for transport in $MCP_TRANSPORTS; do
       measure bench_ours "$store" "$transport"
     done
   done
-  for transport in streamable sse; do
-    measure bench_node "$transport"
-  done
-  start_quarkus || true
-  for transport in streamable sse stateless; do
-    measure bench_quarkus "$transport"
-  done
-  stop_quarkus
+  if [[ " $MCP_REFERENCES " == *" node "* ]]; then
+    for transport in $MCP_TRANSPORTS; do
+      # The Node reference has no stateless era.
+      [ "$transport" = stateless ] || measure bench_node "$transport"
+    done
+  fi
+  if [[ " $MCP_REFERENCES " == *" quarkus "* ]]; then
+    start_quarkus || true
+    for transport in $MCP_TRANSPORTS; do
+      measure bench_quarkus "$transport"
+    done
+    stop_quarkus
+  fi
   print_mcp_table | tee "$RUN_DIR/mcp-table.txt"
 }
 
