@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Benchmarks this server: its MCP endpoints against the official MCP reference server (Node,
-# @modelcontextprotocol/server-everything), and its POST /chat against a zero-delay fake LLM.
+# @modelcontextprotocol/server-everything) and the Quarkus MCP server (quarkiverse quarkus-mcp-server, JVM mode), and
+# its POST /chat against a zero-delay fake LLM.
 #
 #   scripts/bench.sh          every section
 #   scripts/bench.sh mcp      only the MCP section
+#   scripts/bench.sh mcp-stateless   ours stateless (memory), ours Streamable (memory), Quarkus Streamable: one run
 #   scripts/bench.sh chat     only the chat section
 #   scripts/bench.sh cluster  both cluster sections: two clustered instances on one Redis (also part of "all")
 #   scripts/bench.sh sse-hop  legacy SSE, stream on A, POSTs on B (each POST one event-bus hop) vs. all on A
 #   scripts/bench.sh streamable-cluster   Streamable MCP: initialize on A, calls on B vs. all on A
 #
 # MCP section: for each of our server with STORE=memory, our server with STORE=redis (on a redis-server of its own)
-# and the Node reference, and for each transport (Streamable HTTP, legacy SSE), a fresh server on a free loopback port
-# is loaded by src/test/java/dev/mcps/bench/McpLoadClient: BENCH_SESSIONS sessions (32), each with one tools/call
-# outstanding, a warm-up, then BENCH_SECONDS measured (15). A side-by-side table follows. The warm-up lasts at least
+# and the Node reference, and for each transport (Streamable HTTP, legacy SSE; ours also "stateless": the MCP
+# 2026-07-28 era on POST /mcp, no initialize, no session, each request naming its user in X-User-Id), a fresh server
+# on a free loopback port is loaded by src/test/java/dev/mcps/bench/McpLoadClient: BENCH_SESSIONS sessions (32; for
+# stateless, virtual users), each with one tools/call outstanding, a warm-up, then BENCH_SECONDS measured (15). Then
+# the Quarkus reference (BENCH_QUARKUS_DIR, default shared/peers/quarkus-mcp beside the repository or its main
+# checkout), started once through its own run.sh from a copy in .build/bench/quarkus-mcp (Maven builds it there), is
+# loaded the same way on Streamable HTTP and legacy SSE (its echo tool), and on stateless when it serves 2026-07-28
+# (else its row says NOT_SERVED). A side-by-side table follows: vs_node and vs_quarkus are our calls/s over theirs on
+# the same transport (our stateless row over their Streamable one). BENCH_MCP_STORES, BENCH_MCP_TRANSPORTS and
+# BENCH_MCP_REFERENCES (default: memory redis / streamable sse stateless / node quarkus) pick a subset. A run whose
+# server stopped under it (something outside the bench stopped it) is made again. The warm-up lasts at least
 # BENCH_WARMUP seconds (10), then goes on until the rate has settled (three 3 s probes within 5% of one another and of
 # the best so far), at most BENCH_WARMUP_MAX seconds (120): on a slow machine a JVM server is still compiling a minute after start, and a
 # fixed few seconds would measure its JIT rather than the server. The warm-up each run took is in its RESULT line.
@@ -30,7 +40,8 @@
 # minus two provider calls at the fake's measured mean service time (it reports it on GET /stats).
 #
 # Other settings: BENCH_CLIENT_JAVA_OPTS (JVM of the load client), BENCH_SERVER_JAVA_OPTS (JVM of our server),
-# BENCH_EVERYTHING_VERSION and BENCH_NODE_VERSION (the reference and the Node it runs on), BENCH_EVENT_LOOPS (1),
+# BENCH_EVERYTHING_VERSION and BENCH_NODE_VERSION (the reference and the Node it runs on), BENCH_QUARKUS_JAVA_OPTS
+# (JVM of the Quarkus reference; default BENCH_SERVER_JAVA_OPTS), BENCH_EVENT_LOOPS (1),
 # BENCH_QUIET_PCT / BENCH_QUIET_WAIT (before each run, wait until other work uses under 25% of a core, up to 120 s),
 # BENCH_NOISE_PCT / BENCH_ATTEMPTS (a run during which other work took over 25% of a core is made again, up to 3
 # attempts in all, and the quietest one is reported).
@@ -72,6 +83,10 @@ NODE_VERSION=${BENCH_NODE_VERSION:-22}
 # Serial GC: the client allocates little, and parallel GC threads would take CPU from the server on a small machine.
 CLIENT_JAVA_OPTS=${BENCH_CLIENT_JAVA_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m}
 SERVER_JAVA_OPTS=${BENCH_SERVER_JAVA_OPTS:-}
+# The same JVM flags as ours unless told otherwise, so that neither server gets a heap or collector the other lacks.
+QUARKUS_JAVA_OPTS=${BENCH_QUARKUS_JAVA_OPTS:-$SERVER_JAVA_OPTS}
+# How long the Quarkus reference may take to answer after its run.sh starts (a first build fetches from Maven Central).
+QUARKUS_START_SECONDS=${BENCH_QUARKUS_START_SECONDS:-600}
 
 RUN_DIR=$BENCH_DIR/run-$(date +%Y%m%d-%H%M%S)
 # Each section's raw rows; set by the section.
@@ -249,11 +264,16 @@ measure() {
   for attempt in $(seq 1 "$ATTEMPTS"); do
     ROW=
     "$@"
+    if [[ "$ROW" == *" FAILED $SERVER_GONE"* ]] && [ "$attempt" -lt "$ATTEMPTS" ]; then
+      log "the server stopped during that run (not by this script); measuring again"
+      continue
+    fi
     if [[ "$ROW" != *" RESULT "* ]]; then
-      # A failure is not noise: report it, unless an earlier attempt measured something.
+      # A failure is not noise: report it, unless an earlier attempt measured something. A reference that does not
+      # serve a transport (NOT_SERVED) is a fact to show, not a failure.
       if [ -z "$best" ]; then
         best=$ROW
-        FAILED_RUNS=$((FAILED_RUNS + 1))
+        [[ "$ROW" == *" NOT_SERVED "* ]] || FAILED_RUNS=$((FAILED_RUNS + 1))
       fi
       break
     fi
@@ -271,16 +291,35 @@ measure() {
 
 # --- MCP section ---
 
-# Our server, fresh for each run. $1 = memory|redis, $2 = streamable|sse.
+# The stores, transports and references the MCP section runs (BENCH_MCP_STORES, BENCH_MCP_TRANSPORTS,
+# BENCH_MCP_REFERENCES): all by default; a subset to measure one row again.
+MCP_STORES=${BENCH_MCP_STORES:-memory redis}
+MCP_TRANSPORTS=${BENCH_MCP_TRANSPORTS:-streamable sse stateless}
+MCP_REFERENCES=${BENCH_MCP_REFERENCES:-node quarkus}
+
+# What a client's RESULT line $2 is worth when the server $1 may have died under it: a server that is gone after the
+# run (something outside the bench stopped it: its log says when) measured nothing, whatever the client counted.
+# measure() makes such a run again, as it does a noisy one.
+SERVER_GONE="the server stopped during the run"
+unless_server_gone() {
+  if [[ "$2" == RESULT* ]] && ! kill -0 "$1" 2>/dev/null; then
+    echo "FAILED $SERVER_GONE (see its log in $RUN_DIR)"
+  else
+    echo "$2"
+  fi
+}
+
+# Our server, fresh for each run. $1 = memory|redis, $2 = streamable|sse|stateless (each stateless virtual user sends
+# X-User-Id: bench-N on every request, which picks the user session that serves it).
 bench_ours() {
   local store=$1 transport=$2 name="ours-$1-$2" path result
   wait_for_quiet
   if start_ours "$name" "$store"; then
-    if [ "$transport" = streamable ]; then path=/mcp; else path=/mcp/sse; fi
+    if [ "$transport" = sse ]; then path=/mcp/sse; else path=/mcp; fi
     result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
       --url="http://127.0.0.1:$SERVER_PORT" --path="$path" --tool=notes_get --args='{}' --user-header=X-User-Id \
       --cpu-pid="server:$SERVER_PID" "${STORE_CPU[@]}")
-    row ours "$store" "$transport" "$result"
+    row ours "$store" "$transport" "$(unless_server_gone "$SERVER_PID" "$result")"
   else
     row ours "$store" "$transport" "FAILED $FAILURE"
   fi
@@ -304,30 +343,126 @@ bench_node() {
   else
     result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
       --url="http://127.0.0.1:$port" --path="$path" --tool=echo --args='{"message":"hi"}' --cpu-pid="server:$server_pid")
-    row node - "$transport" "$result"
+    row node - "$transport" "$(unless_server_gone "$server_pid" "$result")"
   fi
   stop_pid "$server_pid"
   return 0
 }
 
-print_mcp_table() {
-  local server store transport rest node_tp node_p50 tp p50 p99 errors cpu_s cpu_r cpu_c other vs_tp vs_p50
-  declare -A node_throughput=() node_p50s=()
-  while read -r server store transport rest; do
-    if [ "$server" = node ] && [[ "$rest" == RESULT* ]]; then
-      node_throughput[$transport]=$(field throughput "$rest")
-      node_p50s[$transport]=$(field p50_ms "$rest")
+# --- the Quarkus reference: started once per section, loaded on each transport it serves ---
+
+QUARKUS_PID=
+QUARKUS_PORT=
+# Why the Quarkus reference is not running, for its rows.
+QUARKUS_FAILURE=
+
+# The peer's folder (pom.xml, src, run.sh): BENCH_QUARKUS_DIR, or shared/peers/quarkus-mcp beside the repository, or
+# beside the main checkout when this is a linked worktree.
+quarkus_dir() {
+  local common candidate
+  if [ -n "${BENCH_QUARKUS_DIR:-}" ]; then
+    candidate=$BENCH_QUARKUS_DIR
+  else
+    candidate=../shared/peers/quarkus-mcp
+    if [ ! -d "$candidate" ]; then
+      common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+      [ -n "$common" ] && candidate=$(dirname "$common")/../shared/peers/quarkus-mcp
     fi
+  fi
+  [ -f "$candidate/run.sh" ] || return 1
+  (cd "$candidate" && pwd)
+}
+
+# Starts the Quarkus reference through its own run.sh, from a copy in our git-ignored .build/bench/quarkus-mcp: run.sh
+# builds in place when its folder is writable (Maven, JVM mode) and its "read-only" test passes for root whatever the
+# mode bits say, so it would write target/ into the shared folder; the copy keeps the files' times, so its run.sh
+# rebuilds only when the peer's sources change. run.sh ends in exec java, so its pid is the server's. Sets QUARKUS_PID
+# and QUARKUS_PORT once GET /mcp answers, or QUARKUS_FAILURE.
+start_quarkus() {
+  local dir copy=$BENCH_DIR/quarkus-mcp
+  if ! dir=$(quarkus_dir); then
+    QUARKUS_FAILURE="no Quarkus reference (set BENCH_QUARKUS_DIR to the folder of its run.sh)"
+    return 1
+  fi
+  command -v mvn >/dev/null 2>&1 || { QUARKUS_FAILURE="mvn is needed to build the Quarkus reference"; return 1; }
+  mkdir -p "$copy"
+  rm -rf "$copy/src" "$copy/pom.xml" "$copy/run.sh"
+  cp -Rp "$dir/pom.xml" "$dir/src" "$dir/run.sh" "$copy/"
+  chmod -R u+w "$copy"
+  QUARKUS_PORT=$(free_port)
+  log "Quarkus reference (a copy of $dir) on port $QUARKUS_PORT; its run.sh builds it when needed ..."
+  PORT=$QUARKUS_PORT JAVA_OPTS=$QUARKUS_JAVA_OPTS bash "$copy/run.sh" >"$RUN_DIR/quarkus.server.log" 2>&1 &
+  QUARKUS_PID=$!
+  STARTED_PIDS+=("$QUARKUS_PID")
+  # No health route: any HTTP answer on /mcp (a 405 to a GET) means it listens.
+  wait_http "http://127.0.0.1:$QUARKUS_PORT/mcp" any "$QUARKUS_PID" "$QUARKUS_START_SECONDS" && return 0
+  QUARKUS_FAILURE="the Quarkus reference did not start (see $RUN_DIR/quarkus.server.log)"
+  stop_quarkus
+  return 1
+}
+
+stop_quarkus() {
+  [ -n "$QUARKUS_PID" ] && stop_pid "$QUARKUS_PID"
+  QUARKUS_PID=''
+}
+
+# The running Quarkus reference on transport $1 (streamable|sse|stateless), its echo tool; each run warms up as ours
+# do. Stateless: a server that answers the first 2026-07-28 request with an HTTP error does not serve that era, and
+# its row says so (NOT_SERVED) rather than failing the bench.
+bench_quarkus() {
+  local transport=$1 name="quarkus-$1" path result
+  if [ -z "$QUARKUS_PID" ]; then
+    row quarkus - "$transport" "FAILED $QUARKUS_FAILURE"
+    return 0
+  fi
+  if [ "$transport" = sse ]; then path=/mcp/sse; else path=/mcp; fi
+  wait_for_quiet
+  result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport="$transport" \
+    --url="http://127.0.0.1:$QUARKUS_PORT" --path="$path" --tool=echo --args='{"message":"hi"}' \
+    --cpu-pid="server:$QUARKUS_PID")
+  if [ "$transport" = stateless ] && [[ "$result" == "FAILED "*"(stateless tools/call, "*") answered HTTP "* ]]; then
+    result="NOT_SERVED ${result#FAILED }"
+  fi
+  result=$(unless_server_gone "$QUARKUS_PID" "$result")
+  if [[ "$result" == "FAILED $SERVER_GONE"* ]]; then
+    # Started once for the section: the next runs need it again.
+    stop_quarkus
+    start_quarkus || true
+  fi
+  row quarkus - "$transport" "$result"
+  return 0
+}
+
+# Our calls/s over a reference's: "1.23x", or "-".
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2fx", a / b; else print "-" }'
+}
+
+print_mcp_table() {
+  local server store transport rest node_tp tp p50 p99 errors cpu_s cpu_r cpu_c other vs_tp vs_q ref
+  declare -A node_throughput=() quarkus_throughput=() quarkus_p50s=() quarkus_p99s=() ours_rows=()
+  while read -r server store transport rest; do
+    [[ "$rest" == RESULT* ]] || continue
+    case "$server" in
+      node) node_throughput[$transport]=$(field throughput "$rest") ;;
+      quarkus)
+        quarkus_throughput[$transport]=$(field throughput "$rest")
+        quarkus_p50s[$transport]=$(field p50_ms "$rest")
+        quarkus_p99s[$transport]=$(field p99_ms "$rest")
+        ;;
+      ours) ours_rows[$store/$transport]=$rest ;;
+    esac
   done <"$RESULTS"
 
   echo
-  echo "MCP tools/call: $SESSIONS sessions, one call outstanding each; ${WARMUP_SECONDS}-${WARMUP_MAX_SECONDS}s warm-up until the rate settles, ${MEASURE_SECONDS}s measured"
-  echo "(ours: notes_get {}, Node reference: echo {\"message\":\"hi\"}; CPU in % of one core over the measured window)"
-  printf '%-6s %-6s %-10s %10s %9s %9s %7s %11s %8s %8s %8s %8s\n' \
-    server store transport calls/s p50_ms p99_ms errors "server_cpu%" "client%" "other%" "warmup_s" "vs_node"
+  echo "MCP tools/call: $SESSIONS sessions (stateless: virtual users), one call outstanding each; ${WARMUP_SECONDS}-${WARMUP_MAX_SECONDS}s warm-up until the rate settles, ${MEASURE_SECONDS}s measured"
+  echo "(ours: notes_get {}, Node and Quarkus references: echo {\"message\":\"hi\"}; CPU in % of one core over the measured window)"
+  printf '%-8s %-6s %-10s %10s %9s %9s %7s %11s %8s %8s %8s %8s %10s\n' \
+    server store transport calls/s p50_ms p99_ms errors "server_cpu%" "client%" "other%" "warmup_s" "vs_node" \
+    "vs_quarkus"
   while read -r server store transport rest; do
     if [[ "$rest" != RESULT* ]]; then
-      printf '%-6s %-6s %-10s %s\n' "$server" "$store" "$transport" "$rest"
+      printf '%-8s %-6s %-10s %s\n' "$server" "$store" "$transport" "$rest"
       continue
     fi
     tp=$(field throughput "$rest")
@@ -340,46 +475,85 @@ print_mcp_table() {
     other=$(other_pct "$rest")
     [ -n "$cpu_r" ] && cpu_s="$cpu_s+$cpu_r"
     vs_tp=-
-    node_tp=${node_throughput[$transport]:-}
-    if [ "$server" != node ] && [ -n "$node_tp" ]; then
-      vs_tp=$(awk -v a="$tp" -v b="$node_tp" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
+    vs_q=-
+    if [ "$server" = ours ]; then
+      node_tp=${node_throughput[$transport]:-}
+      [ -n "$node_tp" ] && vs_tp=$(ratio "$tp" "$node_tp")
+      # Stateless is weighed against their Streamable HTTP: the same endpoint, with sessions.
+      ref=$transport
+      [ "$ref" = stateless ] && ref=streamable
+      [ -n "${quarkus_throughput[$ref]:-}" ] && vs_q=$(ratio "$tp" "${quarkus_throughput[$ref]}")
     fi
-    printf '%-6s %-6s %-10s %10s %9s %9s %7s %11s %8s %8s %8s %8s\n' \
+    printf '%-8s %-6s %-10s %10s %9s %9s %7s %11s %8s %8s %8s %8s %10s\n' \
       "$server" "$store" "$transport" "$tp" "$p50" "$p99" "$errors" "$cpu_s" "$cpu_c" "$other" \
-      "$(field warmup_s "$rest")" "$vs_tp"
+      "$(field warmup_s "$rest")" "$vs_tp" "$vs_q"
   done <"$RESULTS"
   echo
-  echo "vs_node: our calls/s divided by the Node reference's on the same transport. server_cpu% of a Redis run is"
-  echo "server+redis. warmup_s: how long that run warmed up before its rate settled. Raw RESULT lines and logs: $RUN_DIR"
-  for transport in streamable sse; do
-    node_p50=${node_p50s[$transport]:-}
-    [ -n "$node_p50" ] || continue
-    while read -r server store t rest; do
-      if [ "$server" != ours ] || [ "$t" != "$transport" ] || [[ "$rest" != RESULT* ]]; then
-        continue
-      fi
-      vs_p50=$(awk -v a="$(field p50_ms "$rest")" -v b="$node_p50" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
-      echo "  $transport, ours ($store): p50 latency is ${vs_p50}x the Node reference's"
-    done <"$RESULTS"
+  echo "vs_node, vs_quarkus: our calls/s divided by the reference's on the same transport; our stateless row is divided"
+  echo "by the reference's Streamable HTTP. server_cpu% of a Redis run is server+redis. warmup_s: how long that run"
+  echo "warmed up before its rate settled. Raw RESULT lines and logs: $RUN_DIR"
+  local key
+  for key in memory/stateless memory/streamable redis/stateless redis/streamable memory/sse redis/sse; do
+    rest=${ours_rows[$key]:-}
+    [ -n "$rest" ] || continue
+    store=${key%/*}
+    transport=${key#*/}
+    ref=$transport
+    [ "$ref" = stateless ] && ref=streamable
+    [ -n "${quarkus_throughput[$ref]:-}" ] || continue
+    echo "  ours $transport ($store): $(ratio "$(field throughput "$rest")" "${quarkus_throughput[$ref]}") Quarkus $ref's" \
+      "calls/s; p50 $(field p50_ms "$rest") ms vs ${quarkus_p50s[$ref]}, p99 $(field p99_ms "$rest") ms vs ${quarkus_p99s[$ref]}"
+  done
+  for store in memory redis; do
+    [ -n "${ours_rows[$store/stateless]:-}" ] && [ -n "${ours_rows[$store/streamable]:-}" ] || continue
+    echo "  ours stateless vs ours Streamable ($store):" \
+      "$(ratio "$(field throughput "${ours_rows[$store/stateless]}")" "$(field throughput "${ours_rows[$store/streamable]}")")" \
+      "the calls/s; p99 $(field p99_ms "${ours_rows[$store/stateless]}") ms vs $(field p99_ms "${ours_rows[$store/streamable]}")"
   done
 }
 
 section_mcp() {
   build_bench
-  install_node_reference
+  [[ " $MCP_REFERENCES " == *" node "* ]] && install_node_reference
   mkdir -p "$RUN_DIR"
   RESULTS=$RUN_DIR/mcp-results.txt
   : >"$RESULTS"
   local store transport
-  for store in memory redis; do
-    for transport in streamable sse; do
+  for store in $MCP_STORES; do
+    for transport in $MCP_TRANSPORTS; do
       measure bench_ours "$store" "$transport"
     done
   done
-  for transport in streamable sse; do
-    measure bench_node "$transport"
-  done
+  if [[ " $MCP_REFERENCES " == *" node "* ]]; then
+    for transport in $MCP_TRANSPORTS; do
+      # The Node reference has no stateless era.
+      [ "$transport" = stateless ] || measure bench_node "$transport"
+    done
+  fi
+  if [[ " $MCP_REFERENCES " == *" quarkus "* ]]; then
+    start_quarkus || true
+    for transport in $MCP_TRANSPORTS; do
+      measure bench_quarkus "$transport"
+    done
+    stop_quarkus
+  fi
   print_mcp_table | tee "$RUN_DIR/mcp-table.txt"
+}
+
+# Section mcp-stateless: the three runs that weigh the stateless era, in one run of the script: ours stateless and
+# ours Streamable on the memory store, and the Quarkus reference on Streamable HTTP (and on stateless if it serves it).
+section_mcp_stateless() {
+  build_bench
+  mkdir -p "$RUN_DIR"
+  RESULTS=$RUN_DIR/mcp-stateless-results.txt
+  : >"$RESULTS"
+  measure bench_ours memory stateless
+  measure bench_ours memory streamable
+  start_quarkus || true
+  measure bench_quarkus streamable
+  measure bench_quarkus stateless
+  stop_quarkus
+  print_mcp_table | tee "$RUN_DIR/mcp-stateless-table.txt"
 }
 
 # --- chat section ---
@@ -647,7 +821,7 @@ section_streamable_cluster() {
 }
 
 usage() {
-  echo "usage: scripts/bench.sh [all|mcp|chat|cluster|sse-hop|streamable-cluster]" >&2
+  echo "usage: scripts/bench.sh [all|mcp|mcp-stateless|chat|cluster|sse-hop|streamable-cluster]" >&2
   exit 2
 }
 
@@ -663,6 +837,7 @@ case "${1:-all}" in
     section_streamable_cluster
     ;;
   mcp) section_mcp ;;
+  mcp-stateless) section_mcp_stateless ;;
   chat) section_chat ;;
   sse-hop) section_sse_hop ;;
   streamable-cluster) section_streamable_cluster ;;

@@ -13,29 +13,46 @@ import java.util.function.BiConsumer;
 /** The load client's command line, parsed and checked before anything connects. */
 final class LoadOptions {
 
-  enum Transport { STREAMABLE, SSE }
+  /**
+   * Streamable HTTP and legacy SSE are sessions (initialize first); STATELESS is the MCP 2026-07-28 era: no initialize,
+   * no session id, every request stands alone.
+   */
+  enum Transport { STREAMABLE, SSE, STATELESS }
+
+  /** The protocol version a stateless request names when --protocol-version does not say otherwise. */
+  static final String STATELESS_PROTOCOL_VERSION = "2026-07-28";
+  static final String SESSION_PROTOCOL_VERSION = "2025-06-18";
 
   static final String USAGE = """
-      usage: McpLoadClient --transport=streamable|sse --url=http://HOST:PORT --tool=NAME [options]
-        --path=PATH            Streamable HTTP endpoint (default /mcp), or the legacy SSE GET endpoint (default /sse)
+      usage: McpLoadClient --transport=streamable|sse|stateless --url=http://HOST:PORT --tool=NAME [options]
+        --transport=stateless  MCP 2026-07-28 stateless requests: no initialize, no session; each of the --sessions
+                               virtual users keeps one tools/call outstanding, every POST a request of its own with
+                               MCP-Protocol-Version, Mcp-Method, Mcp-Name, the user header and params._meta; only
+                               a 200 with the call's JSON-RPC result counts as answered
+        --path=PATH            Streamable HTTP / stateless endpoint (default /mcp), or the legacy SSE GET endpoint
+                               (default /sse)
         --args=JSON            tool arguments object (default {})
         --sessions=N           concurrent MCP sessions, one tools/call outstanding each (default 32)
         --warmup=SECONDS       calls made but not recorded: at least this long (default 5)
         --warmup-max=SECONDS   then on until the rate settles (3 probes of 3 s within 5% of the best), at most
                                this long (default: the --warmup, a fixed warm-up)
         --duration=SECONDS     measured window (default 15)
-        --user-header=NAME     each session sends NAME: <user-prefix>-<n> on initialize / the SSE GET
-        --user-query=NAME      each session adds ?NAME=<user-prefix>-<n> to the initialize / SSE GET URL
+        --user-header=NAME     each session sends NAME: <user-prefix>-<n> on initialize / the SSE GET / (stateless)
+                               every request
+        --user-query=NAME      each session adds ?NAME=<user-prefix>-<n> to the initialize / SSE GET / (stateless)
+                               every request's URL
         --user-prefix=TEXT     (default bench)
         --header='NAME: VALUE' sent on every request; repeatable
         --event-loops=N        Vert.x event loops of the client, 1 or 2 (default 1)
         --call-timeout=SECONDS a call unanswered this long counts as an error (default 10)
-        --protocol-version=V   requested in initialize (default 2025-06-18)
+        --protocol-version=V   requested in initialize (default 2025-06-18); stateless: sent on every request
+                               (default 2026-07-28)
         --cpu-pid=NAME:PID     also report the CPU use of that process over the measured window; repeatable
         --message-url=http://HOST:PORT  legacy SSE: POST the messages to this server rather than the stream's, as
                                a load balancer without stickiness would (the instances must share a cluster)
         --call-url=http://HOST:PORT  Streamable only: after initialize on --url, every later POST of the session
-                               goes to this instance (a cluster without sticky routing; default: --url)
+                               goes to this instance (a cluster without sticky routing; default: --url); stateless:
+                               every POST goes there
       """;
 
   Transport transport;
@@ -60,7 +77,8 @@ final class LoadOptions {
   final Map<String, String> headers = new LinkedHashMap<>();
   int eventLoops = 1;
   long callTimeoutMillis = 10_000;
-  String protocolVersion = "2025-06-18";
+  /** Null until given: then {@link #SESSION_PROTOCOL_VERSION}, or {@link #STATELESS_PROTOCOL_VERSION} when stateless. */
+  String protocolVersion;
   final Map<String, Long> cpuPids = new LinkedHashMap<>();
   /** Legacy SSE: where the POSTs go when not to the stream's server; null = the stream's. */
   Endpoint messageEndpoint;
@@ -74,7 +92,9 @@ final class LoadOptions {
         case "transport" -> o.transport = switch (value.toLowerCase(Locale.ROOT)) {
           case "streamable", "streamablehttp", "streamable-http" -> Transport.STREAMABLE;
           case "sse" -> Transport.SSE;
-          default -> throw new IllegalArgumentException("--transport must be streamable or sse, got: " + value);
+          case "stateless" -> Transport.STATELESS;
+          default -> throw new IllegalArgumentException("--transport must be streamable, sse or stateless, got: "
+              + value);
         };
         case "url" -> o.url = value;
         case "path" -> o.path = value;
@@ -128,7 +148,10 @@ final class LoadOptions {
     o.callHost = calls.host();
     o.callPort = calls.port();
     if (o.path == null) {
-      o.path = o.transport == Transport.STREAMABLE ? "/mcp" : "/sse";
+      o.path = o.transport == Transport.SSE ? "/sse" : "/mcp";
+    }
+    if (o.protocolVersion == null) {
+      o.protocolVersion = o.transport == Transport.STATELESS ? STATELESS_PROTOCOL_VERSION : SESSION_PROTOCOL_VERSION;
     }
     if (!o.path.startsWith("/")) {
       o.path = "/" + o.path;

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The MCP sessions of one event loop, with their own HTTP clients and statistics. */
+/** The MCP sessions (or stateless virtual users) of one event loop, with their own HTTP clients and statistics. */
 final class LoadShard extends Shard {
 
   private static final long SWEEP_MILLIS = 250;
@@ -34,9 +34,16 @@ final class LoadShard extends Shard {
     super(clock, McpLoadClient.TAG);
     this.options = options;
     this.sessionIndexes = sessionIndexes;
-    String params = new JsonObject().put("name", options.tool).put("arguments", options.toolArguments).encode();
+    JsonObject params = new JsonObject().put("name", options.tool).put("arguments", options.toolArguments);
+    if (options.transport == Transport.STATELESS) {
+      // What initialize would have told the server, on every request of the stateless era.
+      params.put("_meta", new JsonObject()
+          .put("io.modelcontextprotocol/protocolVersion", options.protocolVersion)
+          .put("io.modelcontextprotocol/clientCapabilities", new JsonObject())
+          .put("io.modelcontextprotocol/clientInfo", McpSession.CLIENT_INFO.copy()));
+    }
     this.callHead = "{\"jsonrpc\":\"2.0\",\"id\":".getBytes(StandardCharsets.UTF_8);
-    this.callTail = (",\"method\":\"tools/call\",\"params\":" + params + "}").getBytes(StandardCharsets.UTF_8);
+    this.callTail = (",\"method\":\"tools/call\",\"params\":" + params.encode() + "}").getBytes(StandardCharsets.UTF_8);
   }
 
   Vertx vertx() {
@@ -63,7 +70,8 @@ final class LoadShard extends Shard {
         .setTcpNoDelay(true)
         .setConnectTimeout(5_000);
     boolean sse = options.transport == Transport.SSE;
-    // Streamable: one connection per session, plus room for a stray DELETE or reply. Legacy SSE: a session's next POST
+    // Streamable and stateless: one connection per session (user), plus room for a stray DELETE or reply, so that a
+    // user's POSTs go over a kept-alive connection and none waits for another's. Legacy SSE: a session's next POST
     // can leave before the 202 of its previous one has arrived (the response comes on the stream), so allow two.
     calls = vertx.httpClientBuilder()
         .with(http)
@@ -77,7 +85,11 @@ final class LoadShard extends Shard {
     }
     List<Future<Void>> connected = new ArrayList<>();
     for (int index : sessionIndexes) {
-      McpSession session = sse ? new LegacySseSession(this, index) : new StreamableSession(this, index);
+      McpSession session = switch (options.transport) {
+        case SSE -> new LegacySseSession(this, index);
+        case STREAMABLE -> new StreamableSession(this, index);
+        case STATELESS -> new StatelessSession(this, index);
+      };
       sessions.add(session);
       connected.add(session.connect()
           .recover(e -> Future.failedFuture("session " + session.user + ": " + e.getMessage()))

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * A closed-loop MCP load generator: N sessions, each with exactly one {@code tools/call} outstanding, over Streamable
- * HTTP or the legacy HTTP+SSE transport. It warms up, measures a fixed window, and prints one line that scripts parse:
+ * HTTP or the legacy HTTP+SSE transport, or N virtual users making MCP 2026-07-28 stateless calls (no initialize, no
+ * session: {@link StatelessSession}). It warms up, measures a fixed window, and prints one line that scripts parse:
  *
  * <pre>RESULT transport=… calls=… seconds=… throughput=… p50_ms=… p99_ms=… errors=… sessions=… p90_ms=… p999_ms=…
  *   max_ms=… mean_ms=… cpu_client_pct=… [cpu_NAME_pct=…] cpu_machine_pct=… err_KIND=…</pre>

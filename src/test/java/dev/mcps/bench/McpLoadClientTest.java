@@ -34,6 +34,12 @@ class McpLoadClientTest {
   private final AtomicInteger sessionIds = new AtomicInteger();
   private volatile boolean toolFails;
   private volatile int initializeStatus = 200;
+  private final AtomicInteger initializes = new AtomicInteger();
+  private final AtomicInteger statelessCalls = new AtomicInteger();
+  /** Whether POST /mcp serves 2026-07-28 stateless requests (else they get the 400 of a missing session). */
+  private volatile boolean statelessServed = true;
+  /** Stateless calls after the first of each user: answered 202 (even ids) or with a JSON-RPC error (odd ids). */
+  private volatile boolean statelessFails;
 
   @BeforeEach
   void startServer() throws Exception {
@@ -95,7 +101,13 @@ class McpLoadClientTest {
       return;
     }
     String method = message.getString("method");
+    if (statelessServed && "2026-07-28".equals(req.getHeader("MCP-Protocol-Version"))
+        && req.getHeader("Mcp-Session-Id") == null) {
+      stateless(req, message);
+      return;
+    }
     if ("initialize".equals(method)) {
+      initializes.incrementAndGet();
       users.add(req.getHeader("X-User-Id"));
       req.response().putHeader("Mcp-Session-Id", "s-" + sessionIds.incrementAndGet());
       if (initializeStatus != 200) {
@@ -118,6 +130,35 @@ class McpLoadClientTest {
       resp.write(event.substring(0, cut));
       vertx.setTimer(1, t -> resp.end(event.substring(cut)));
     }
+  }
+
+  /** A 2026-07-28 request: headers that mirror the body, the client's _meta, the user on every request. */
+  private void stateless(HttpServerRequest req, JsonObject message) {
+    JsonObject params = message.getJsonObject("params");
+    JsonObject meta = params.getJsonObject("_meta", new JsonObject());
+    String user = req.getHeader("X-User-Id");
+    if (!message.getString("method").equals(req.getHeader("Mcp-Method"))
+        || !params.getString("name").equals(req.getHeader("Mcp-Name"))
+        || !"2026-07-28".equals(meta.getString("io.modelcontextprotocol/protocolVersion"))
+        || meta.getJsonObject("io.modelcontextprotocol/clientInfo") == null || user == null) {
+      req.response().setStatusCode(400).end("bad stateless request");
+      return;
+    }
+    users.add(user);
+    statelessCalls.incrementAndGet();
+    long id = message.getLong("id");
+    if (statelessFails && id != 0) {
+      if (id % 2 == 0) {
+        req.response().setStatusCode(202).end();
+      } else {
+        req.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("jsonrpc", "2.0")
+            .put("id", id).put("error", new JsonObject().put("code", -32603).put("message", "boom")).encode());
+      }
+      return;
+    }
+    JsonObject answer = answer(message);
+    answer.getJsonObject("result").put("resultType", "complete");
+    req.response().putHeader("Content-Type", "application/json").end(answer.encode());
   }
 
   private JsonObject answer(JsonObject message) {
@@ -165,6 +206,39 @@ class McpLoadClientTest {
     assertThat(result.calls()).isGreaterThan(50);
     assertThat(pingReplies.get()).isPositive();
     assertThat(users).containsExactlyInAnyOrder("bench-0", "bench-1", "bench-2", "bench-3");
+  }
+
+  @Test
+  void statelessUsersPostEachCallOnItsOwnWithoutASession() throws Exception {
+    McpLoadClient.Result result = McpLoadClient.run(options("stateless"));
+
+    assertThat(result.stats().totalErrors()).isZero();
+    assertThat(result.calls()).isGreaterThan(50);
+    assertThat(result.line()).startsWith("RESULT transport=stateless calls=" + result.calls() + " ");
+    assertThat(users).containsExactlyInAnyOrder("bench-0", "bench-1", "bench-2", "bench-3");
+    assertThat(initializes).hasValue(0);
+    assertThat(deletes).hasValue(0);
+    assertThat(statelessCalls.get()).isGreaterThan((int) result.calls());
+  }
+
+  @Test
+  void statelessNon200AnswersAndJsonRpcErrorsAreErrors() throws Exception {
+    statelessFails = true;
+
+    McpLoadClient.Result result = McpLoadClient.run(options("stateless"));
+
+    assertThat(result.calls()).isZero();
+    assertThat(result.stats().errors[ErrorKind.HTTP.ordinal()]).isPositive();
+    assertThat(result.stats().errors[ErrorKind.RPC.ordinal()]).isPositive();
+  }
+
+  @Test
+  void aServerWithoutTheStatelessEraFailsTheRunAtOnce() {
+    statelessServed = false;
+
+    assertThatThrownBy(() -> McpLoadClient.run(options("stateless")))
+        .isInstanceOf(FatalException.class)
+        .hasMessageContaining("POST /mcp (stateless tools/call, 2026-07-28) answered HTTP 400");
   }
 
   @Test

@@ -30,6 +30,8 @@ import java.util.concurrent.TimeoutException;
 abstract class McpSession {
 
   static final long HANDSHAKE_TIMEOUT_MILLIS = 15_000;
+  /** The client's name and version, in initialize and in a stateless request's params._meta. */
+  static final JsonObject CLIENT_INFO = new JsonObject().put("name", "mcp-load-client").put("version", "1.0");
   /** A pause after a failed connection, so a refused port does not turn the loop into a busy spin. */
   static final long IO_RETRY_DELAY_MILLIS = 50;
   private static final long RECONNECT_DELAY_MILLIS = 200;
@@ -108,6 +110,13 @@ abstract class McpSession {
     if (!(result instanceof JsonObject r)) {
       shard.stats.error(ErrorKind.PROTOCOL, inWindow, user + ": tools/call response has no result object: "
           + snippet(response.encode()));
+      return;
+    }
+    Object resultType = r.getValue("resultType");
+    if (resultType != null && !"complete".equals(resultType)) {
+      // The 2026-07-28 era: anything but a complete result (more input needed…) is not a finished call.
+      shard.stats.error(ErrorKind.PROTOCOL, inWindow, user + ": tools/call result is not complete: "
+          + snippet(r.encode()));
       return;
     }
     if (Boolean.TRUE.equals(r.getValue("isError"))) {
@@ -315,7 +324,7 @@ abstract class McpSession {
         .put("params", new JsonObject()
             .put("protocolVersion", options.protocolVersion)
             .put("capabilities", new JsonObject())
-            .put("clientInfo", new JsonObject().put("name", "mcp-load-client").put("version", "1.0")))
+            .put("clientInfo", CLIENT_INFO.copy()))
         .toBuffer();
   }
 

@@ -16,12 +16,13 @@ import java.nio.charset.StandardCharsets;
  * {@code text/event-stream} that carries the response as a {@code message} event (possibly after server requests and
  * notifications) and then ends.
  */
-final class StreamableSession extends McpSession {
+class StreamableSession extends McpSession {
 
   private static final String ACCEPT = "application/json, text/event-stream";
 
   private String sessionId;
-  private RequestOptions post;
+  /** The call POST: headers, target and idle timeout; set by the handshake. */
+  RequestOptions post;
 
   StreamableSession(LoadShard shard, int index) {
     super(shard, index);
@@ -68,7 +69,7 @@ final class StreamableSession extends McpSession {
             : Future.failedFuture("POST " + options.path + " (notifications/initialized) answered " + reply.describe()));
   }
 
-  private RequestOptions jsonPost() {
+  RequestOptions jsonPost() {
     return request(HttpMethod.POST, options.path)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.ACCEPT, ACCEPT);
@@ -100,7 +101,7 @@ final class StreamableSession extends McpSession {
       sessionLost("HTTP 404 for Mcp-Session-Id " + sessionId);
       return;
     }
-    if (status / 100 != 2) {
+    if (!answersCall(status)) {
       resp.body().onComplete(b -> {
         String text = b.succeeded() ? b.result().toString(StandardCharsets.UTF_8) : "";
         fail(id, ErrorKind.HTTP, "tools/call answered HTTP " + status + (text.isEmpty() ? "" : ": " + snippet(text)));
@@ -134,6 +135,11 @@ final class StreamableSession extends McpSession {
         finish(id, 0);
       });
     }
+  }
+
+  /** Whether a call POST answered with this status may carry the call's response (the rest are HTTP errors). */
+  boolean answersCall(int status) {
+    return status / 100 == 2;
   }
 
   private void ioFailure(long id, Throwable e) {
