@@ -169,6 +169,11 @@ class HostileInputTest {
   }
 
   @Property(tries = TRIES)
+  void statelessMcpPostNeverFailsOnTheServerSide(@ForAll("statelessPosts") Hostile.Request r) {
+    assertClean(r);
+  }
+
+  @Property(tries = TRIES)
   void mcpGetNeverFailsOnTheServerSide(@ForAll("mcpGets") Hostile.Request r) {
     assertClean(r);
   }
@@ -308,6 +313,86 @@ class HostileInputTest {
             mcpHeaders(), rpcBody(), Arbitraries.of(true, false))
         .as((query, headers, body, streamable) -> new Hostile.Request(HttpMethod.POST, target("/mcp", query),
             streamable ? withStreamableHeaders(headers) : headers, body));
+  }
+
+  // --- generators: stateless MCP (2026-07-28) ---
+
+  /** subscriptions/listen is left out: a valid one is a stream that never ends, which this client would wait for. */
+  private static final List<String> STATELESS_METHODS = List.of("server/discover", "tools/list", "tools/call",
+      "prompts/list", "prompts/get", "resources/list", "resources/read", "resources/templates/list",
+      "completion/complete", "initialize", "ping", "logging/setLevel", "", "tasks/get");
+
+  private static Arbitrary<JsonObject> statelessMeta() {
+    return object(
+        f("io.modelcontextprotocol/protocolVersion", field(Arbitraries.of("2026-07-28", "2025-11-25", "v999", ""))),
+        f("io.modelcontextprotocol/clientCapabilities", field(Arbitraries.of(new JsonObject(),
+            new JsonObject().put("elicitation", new JsonObject()), new JsonObject().put("sampling", "yes")))),
+        f("io.modelcontextprotocol/clientInfo", field(Arbitraries.just(new JsonObject().put("name", "fuzz")))),
+        f("io.modelcontextprotocol/logLevel", field(Arbitraries.of("debug", "error", "loud"))),
+        f("progressToken", field(Arbitraries.of("p", 7))));
+  }
+
+  private static Arbitrary<JsonObject> statelessRpc() {
+    Arbitrary<JsonObject> params = object(
+        f("_meta", field(statelessMeta())),
+        f("name", field(Arbitraries.oneOf(Arbitraries.of(TOOLS), Arbitraries.of("jira_triage", "jira_standup")))),
+        f("arguments", field(Arbitraries.of(new JsonObject().put("key", "k").put("value", "v"),
+            new JsonObject().put("issueKey", "PROJ-1"), new JsonObject().put("projectKey", "P").put("summary", "s")
+                .put("issueType", "Task"), new JsonObject()))),
+        f("uri", field(text())),
+        f("ref", field(Arbitraries.of(new JsonObject().put("type", "ref/prompt").put("name", "jira_triage")))),
+        f("argument", field(Arbitraries.of(new JsonObject().put("name", "issueKey").put("value", "P")))),
+        f("inputResponses", field(Arbitraries.of(new JsonObject().put("confirm", new JsonObject()
+            .put("action", "accept")), new JsonObject().put("confirm", 5)))),
+        f("requestState", field(Arbitraries.of("AAAA", "not-base64!", "x".repeat(300)))),
+        f("notifications", field(Arbitraries.of(new JsonObject().put("toolsListChanged", "yes")))));
+    return object(
+        f("jsonrpc", field(Arbitraries.of("2.0", "1.0"))),
+        f("id", field(Arbitraries.oneOf(Arbitraries.integers().between(-3, 1000).map(i -> (Object) i),
+            Arbitraries.of("a", "")))),
+        f("method", field(Arbitraries.of(STATELESS_METHODS))),
+        f("params", field(params)));
+  }
+
+  /**
+   * Stateless requests: mostly the headers a 2026-07-28 client sends, mirrored from the body now and then wrongly
+   * (another method, another name, broken base64), with the user headers and a body around the plausible one.
+   */
+  @Provide
+  Arbitrary<Hostile.Request> statelessPosts() {
+    return Combinators.combine(statelessRpc(), Arbitraries.of(USERS).injectNull(0.3),
+            Arbitraries.of("mirror", "other", "base64", "none"), Arbitraries.of(true, false))
+        .as((rpc, user, mirror, plausible) -> {
+          String method = rpc.getValue("method") instanceof String m ? m : "";
+          JsonObject params = rpc.getValue("params") instanceof JsonObject p ? p : new JsonObject();
+          Object name = params.getValue("name") instanceof String n ? n : params.getValue("uri");
+          List<Map.Entry<String, String>> headers = new ArrayList<>(List.of(
+              Map.entry("Content-Type", "application/json"),
+              Map.entry("Accept", "application/json, text/event-stream"),
+              Map.entry("MCP-Protocol-Version", "2026-07-28")));
+          // Only header-safe values are mirrored: a raw line break would break the HTTP framing itself, which is
+          // not what this property is about (the other properties send such headers on purpose).
+          switch (headerSafe(method) ? mirror : "none") {
+            case "mirror" -> headers.add(Map.entry("Mcp-Method", method));
+            case "other" -> headers.add(Map.entry("Mcp-Method", "tools/list"));
+            case "base64" -> headers.add(Map.entry("Mcp-Method", "=?base64?@@@?="));
+            default -> { }
+          }
+          if (name instanceof String n && !n.isEmpty() && headerSafe(n)) {
+            headers.add(Map.entry("Mcp-Name", "base64".equals(mirror) ? "=?base64?"
+                + java.util.Base64.getEncoder().encodeToString(n.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "?=" : n));
+          }
+          if (user != null) {
+            headers.add(Map.entry("X-User-Id", user));
+          }
+          return new Hostile.Request(HttpMethod.POST, "/mcp", headers,
+              plausible ? rpc.encode() : Hostile.encode(rpc).replace("\"2.0\"", "2"));
+        });
+  }
+
+  private static boolean headerSafe(String value) {
+    return value.chars().allMatch(c -> c >= 0x20 && c < 0x7f);
   }
 
   @Provide
