@@ -204,6 +204,7 @@ public final class Server {
               new McpEndpoints.Stateless(config.mcp().requestStateKey(),
                   Duration.ofSeconds(config.mcp().requestStateTtlSeconds()),
                   Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(),
+                  config.mcp().maxListenStreams(),
                   config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()));
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));

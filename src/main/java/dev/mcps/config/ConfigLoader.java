@@ -132,6 +132,7 @@ public final class ConfigLoader {
             integer("MCP_EVENT_STORE_MAX_EVENTS", 1, 100_000), integer("MCP_EVENT_STORE_TTL_SECONDS", 1, 7 * 24 * 3600),
             requestStateKey(), integer("MCP_REQUEST_STATE_TTL_SECONDS", 1, 24 * 3600),
             integer("MCP_LIST_TTL_SECONDS", 0, 7 * 24 * 3600), bool("MCP_CONFIRM_JIRA_WRITES"),
+            integer("MCP_MAX_LISTEN_STREAMS", 1, 10_000_000),
             bool("MCP_CONFORMANCE_TOOLS")),
         authMode,
         cluster(cluster),

@@ -96,6 +96,7 @@ public record ServerConfig(
    * @param requestStateTtlSeconds how long a sealed {@code requestState} may come back
    * @param listTtlSeconds        the {@code ttlMs} of stateless list results and {@code server/discover}
    * @param confirmJiraWrites     Jira write tools ask the user to confirm through elicitation (stateless era)
+   * @param maxListenStreams      stateless {@code subscriptions/listen} streams one instance holds (429 past it)
    * @param conformanceTools     MCP_CONFORMANCE_TOOLS: also serve the fixtures the official MCP conformance suite
    *                             calls (test_* tools, prompts, test:// resources); for conformance runs, never in
    *                             production
@@ -103,7 +104,7 @@ public record ServerConfig(
   public record Mcp(List<String> allowedOrigins, List<String> allowedHosts, int keepAliveSeconds,
                     int sessionIdleSeconds, int eventStoreMaxEvents, int eventStoreTtlSeconds,
                     byte[] requestStateKey, int requestStateTtlSeconds, int listTtlSeconds,
-                    boolean confirmJiraWrites, boolean conformanceTools) {
+                    boolean confirmJiraWrites, int maxListenStreams, boolean conformanceTools) {
 
     @Override
     public String toString() {
@@ -112,7 +113,7 @@ public record ServerConfig(
           + eventStoreMaxEvents + ", eventStoreTtlSeconds=" + eventStoreTtlSeconds + ", requestStateKey="
           + (requestStateKey == null ? "random" : "***") + ", requestStateTtlSeconds=" + requestStateTtlSeconds
           + ", listTtlSeconds=" + listTtlSeconds + ", confirmJiraWrites=" + confirmJiraWrites
-          + ", conformanceTools=" + conformanceTools + "]";
+          + ", maxListenStreams=" + maxListenStreams + ", conformanceTools=" + conformanceTools + "]";
     }
   }
 

@@ -82,10 +82,10 @@ public final class McpEndpoints {
    *                        serves the first
    */
   public record Stateless(byte[] requestStateKey, Duration requestStateTtl, Duration listTtl,
-                          boolean confirmJiraWrites, List<McpFeatureSet> extras) {
+                          boolean confirmJiraWrites, int maxListenStreams, List<McpFeatureSet> extras) {
 
     public static Stateless defaults() {
-      return new Stateless(null, Duration.ofMinutes(10), Duration.ofMinutes(5), true, List.of());
+      return new Stateless(null, Duration.ofMinutes(10), Duration.ofMinutes(5), true, 10_000, List.of());
     }
   }
 
@@ -116,7 +116,7 @@ public final class McpEndpoints {
         modern.requestStateTtl(), settings.bodyLimitBytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE
             : (int) settings.bodyLimitBytes(), Clock.systemUTC()), binding,
         new StatelessMcp.Settings("mcp-session-server", Server.version(), INSTRUCTIONS, modern.listTtl(),
-            settings.keepAliveInterval()));
+            settings.keepAliveInterval(), modern.maxListenStreams()));
     this.streamable.serveStateless(stateless);
     SdkFeatures features = extra == null ? null : new SdkFeatures(extra, mapper);
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper, features);

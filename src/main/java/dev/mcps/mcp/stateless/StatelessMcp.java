@@ -54,8 +54,9 @@ public final class StatelessMcp {
   private static final String BASE64_SUFFIX = "?=";
 
   /** What the deployment tells every client about itself. */
+  /** @param maxListenStreams how many {@code subscriptions/listen} streams this instance holds at once (429 past) */
   public record Settings(String serverName, String serverVersion, String instructions, Duration listTtl,
-                         Duration keepAlive) {
+                         Duration keepAlive, int maxListenStreams) {
   }
 
   private final Vertx vertx;
@@ -315,6 +316,12 @@ public final class StatelessMcp {
     if (!accepts(ctx.request(), "text/event-stream")) {
       error(ctx, 406, id, INVALID_REQUEST, "subscriptions/listen answers with an SSE stream: "
           + "the Accept header must include text/event-stream", null);
+      return;
+    }
+    if (subscriptions.open() >= settings.maxListenStreams()) {
+      ctx.response().putHeader("Retry-After", "30");
+      error(ctx, 429, id, SERVER_UNAVAILABLE, "Too many subscriptions/listen streams are open on this instance ("
+          + settings.maxListenStreams() + "); try again later", new JsonObject().put("error", "Too_Many_Streams"));
       return;
     }
     SseResponse stream = new SseResponse(ctx.response(), true, subscriptions::ended);

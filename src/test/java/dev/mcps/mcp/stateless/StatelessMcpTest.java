@@ -471,6 +471,55 @@ class StatelessMcpTest {
     }
   }
 
+  @Test
+  void listenStreamsPastTheLimitAre429AndAGracefulStopEndsTheOpenOneWithItsClosingResult() throws Exception {
+    Server small = TestServers.start(Map.of("MCP_MAX_LISTEN_STREAMS", "1"));
+    boolean stopped = false;
+    try {
+      JsonObject listen = request("only", "subscriptions/listen", new JsonObject()
+          .put("_meta", meta(new JsonObject())).put("notifications", new JsonObject().put("toolsListChanged", true)));
+      try (Socket first = openListen(small, listen)) {
+        JsonObject ack = nextData(first.getInputStream());
+        HttpResponse<String> second = send(http, small.port(), listen.copy().put("id", "second"), Map.of());
+
+        assertThat(ack.getString("method")).isEqualTo("notifications/subscriptions/acknowledged");
+        assertThat(second.statusCode()).isEqualTo(429);
+        assertThat(second.headers().firstValue("Retry-After")).isPresent();
+        assertThat(new JsonObject(second.body()).getJsonObject("error").getJsonObject("data").getString("error"))
+            .isEqualTo("Too_Many_Streams");
+      }
+      TestServers.awaitCondition(() -> small.mcp().stateless().listening() == 0);
+      try (Socket again = openListen(small, listen.copy().put("id", "again"))) {
+        InputStream in = again.getInputStream();
+        assertThat(nextData(in).getString("method")).isEqualTo("notifications/subscriptions/acknowledged");
+
+        TestServers.await(small.stop());
+        stopped = true;
+
+        JsonObject closing = nextData(in);
+        assertThat(closing.getString("id")).isEqualTo("again");
+        assertThat(closing.getJsonObject("result").getJsonObject("_meta")
+            .getString("io.modelcontextprotocol/subscriptionId")).isEqualTo("again");
+      }
+    } finally {
+      if (!stopped) {
+        TestServers.await(small.stop());
+      }
+    }
+  }
+
+  private static Socket openListen(Server server, JsonObject listen) throws Exception {
+    StringBuilder head = new StringBuilder("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    headers(listen, Map.of()).forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+    byte[] body = listen.encode().getBytes(StandardCharsets.UTF_8);
+    head.append("Content-Length: ").append(body.length).append("\r\n\r\n");
+    Socket socket = new Socket("127.0.0.1", server.port());
+    socket.setSoTimeout(15_000);
+    socket.getOutputStream().write(head.toString().getBytes(StandardCharsets.UTF_8));
+    socket.getOutputStream().write(body);
+    return socket;
+  }
+
   /** The next SSE {@code data:} line's JSON on a raw HTTP response. */
   private static JsonObject nextData(InputStream in) throws Exception {
     StringBuilder line = new StringBuilder();
