@@ -95,7 +95,7 @@ public record ServerConfig(
    *                              single instance can use (the memory store)
    * @param requestStateTtlSeconds how long a sealed {@code requestState} may come back
    * @param listTtlSeconds        the {@code ttlMs} of stateless list results and {@code server/discover}
-   * @param confirmJiraWrites     Jira write tools ask the user to confirm through elicitation (stateless era)
+   * @param confirmJiraWrites     Jira write tools ask an eliciting client's user to confirm first (both MCP eras)
    * @param maxListenStreams      stateless {@code subscriptions/listen} streams one instance holds (429 past it)
    * @param conformanceTools     MCP_CONFORMANCE_TOOLS: also serve the fixtures the official MCP conformance suite
    *                             calls (test_* tools, prompts, test:// resources); for conformance runs, never in

@@ -110,8 +110,10 @@ public final class McpEndpoints {
     // Extras first: the conformance suite probes the first listed tool without naming a user, and a fixture tool
     // needs none (the product's tools all act in a user session).
     sets.addAll(modern.extras());
-    sets.add(new ProductFeatures(vertx, catalog, modern.confirmJiraWrites(), SessionTools.all(sessions).stream()
-        .map(dev.mcps.tools.Tool::name).collect(java.util.stream.Collectors.toSet())));
+    ProductFeatures product = new ProductFeatures(vertx, catalog, modern.confirmJiraWrites(),
+        SessionTools.all(sessions).stream().map(dev.mcps.tools.Tool::name)
+            .collect(java.util.stream.Collectors.toSet()));
+    sets.add(product);
     this.stateless = new StatelessMcp(vertx, sets, new RequestStates(requestStateKey(modern.requestStateKey()),
         modern.requestStateTtl(), settings.bodyLimitBytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE
             : (int) settings.bodyLimitBytes(), Clock.systemUTC()), binding,
@@ -119,8 +121,9 @@ public final class McpEndpoints {
             settings.keepAliveInterval(), modern.maxListenStreams()));
     this.streamable.serveStateless(stateless);
     SdkFeatures features = extra == null ? null : new SdkFeatures(extra, mapper);
-    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper, features);
-    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper, features);
+    SdkFeatures asked = new SdkFeatures(product, mapper);
+    this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper, features, product, asked);
+    this.streamableServer = server(McpServer.async(streamable), vertx, catalog, mapper, features, product, asked);
     if (features != null) {
       features.follow(sseServer);
       features.follow(streamableServer);
@@ -136,13 +139,14 @@ public final class McpEndpoints {
   }
 
   private static McpAsyncServer server(McpServer.AsyncSpecification<?> spec, Vertx vertx, ToolCatalog catalog,
-                                       McpJsonMapper mapper, SdkFeatures extra) {
+                                       McpJsonMapper mapper, SdkFeatures extra, ProductFeatures product,
+                                       SdkFeatures asked) {
     spec.serverInfo("mcp-session-server", Server.version())
         .jsonMapper(mapper)
         // Each tool checks its own arguments and names the wrong one in a tool error the model can act on; a second
         // JSON Schema pass per call in the SDK would only cost time.
         .validateToolInputs(false)
-        .tools(McpFeatures.tools(vertx, catalog, mapper))
+        .tools(McpFeatures.tools(vertx, catalog, mapper, product, asked))
         // Only the catalog's tools are listed (read-only mode's write tools are registered but not shown), and those
         // of the extra set.
         .addToolFilter((context, tool) -> reactor.core.publisher.Mono.just(catalog.find(tool.name()) != null

@@ -1,6 +1,7 @@
 package dev.mcps.mcp;
 
 import dev.mcps.ApiException;
+import dev.mcps.mcp.features.SdkFeatures;
 import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCalls;
 import dev.mcps.tools.ToolCatalog;
@@ -32,13 +33,19 @@ public final class McpFeatures {
   }
 
   /** Schemas go to the SDK as JSON text: Vert.x's JsonObject maps hold Vert.x types the SDK cannot read. */
-  public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog, McpJsonMapper mapper) {
+  /**
+   * @param product the product features as the session era sees them, which ask an eliciting client to confirm a
+   *                Jira write as the stateless era does; null for no confirmation
+   */
+  public static List<AsyncToolSpecification> tools(Vertx vertx, ToolCatalog catalog, McpJsonMapper mapper,
+                                                   ProductFeatures product, SdkFeatures asked) {
     // The hidden write tools too: listed by no one (see McpEndpoints' tool filter), refused with their reason.
     return java.util.stream.Stream.concat(catalog.tools().stream(), catalog.hiddenTools().stream())
-        .map(t -> toolSpec(vertx, t, mapper)).toList();
+        .map(t -> toolSpec(vertx, t, mapper, product, asked)).toList();
   }
 
-  private static AsyncToolSpecification toolSpec(Vertx vertx, Tool tool, McpJsonMapper mapper) {
+  private static AsyncToolSpecification toolSpec(Vertx vertx, Tool tool, McpJsonMapper mapper,
+                                                 ProductFeatures product, SdkFeatures asked) {
     McpSchema.Tool descriptor = McpSchema.Tool.builder()
         .name(tool.name())
         .description(tool.description())
@@ -46,8 +53,26 @@ public final class McpFeatures {
         .build();
     return AsyncToolSpecification.builder()
         .tool(descriptor)
-        .callHandler((exchange, request) -> call(vertx, exchange, request))
+        .callHandler((exchange, request) -> confirmed(exchange, request, product, asked)
+            .flatMap(ok -> ok ? call(vertx, exchange, request)
+                : Mono.just(toMcp(ProductFeatures.notConfirmed(request.name())))))
         .build();
+  }
+
+  /** True unless the tool asks an eliciting client to confirm first and the user did not. */
+  private static Mono<Boolean> confirmed(McpAsyncServerExchange exchange, McpSchema.CallToolRequest request,
+                                         ProductFeatures product, SdkFeatures asked) {
+    if (product == null || asked == null) {
+      return Mono.just(true);
+    }
+    dev.mcps.mcp.features.McpExchange neutral = asked.exchange(exchange);
+    if (!product.confirms(request.name(), neutral)) {
+      return Mono.just(true);
+    }
+    JsonObject args = request.arguments() == null ? new JsonObject() : new JsonObject(request.arguments());
+    return Reactor.mono(() -> ProductFeatures.confirm(neutral, request.name(), args))
+        // A client that cannot answer the question (an error, a timeout) has not confirmed.
+        .onErrorReturn(false);
   }
 
   private static Mono<McpSchema.CallToolResult> call(Vertx vertx, McpAsyncServerExchange exchange,

@@ -110,12 +110,10 @@ public final class ProductFeatures implements McpFeatureSet {
   }
 
   private Future<JsonObject> call(McpExchange exchange, String name, JsonObject arguments) {
-    Future<Boolean> go = confirmWrites && CONFIRMED.contains(name) && exchange.clientHas("elicitation")
-        ? confirm(exchange, name, arguments) : Future.succeededFuture(true);
+    Future<Boolean> go = confirms(name, exchange) ? confirm(exchange, name, arguments) : Future.succeededFuture(true);
     return go.compose(confirmed -> {
       if (!confirmed) {
-        return Future.succeededFuture(ToolResult.error("The user did not confirm " + name
-            + ": nothing was changed in Jira").toJson());
+        return Future.succeededFuture(notConfirmed(name).toJson());
       }
       if (inPlace.contains(name)) {
         // A session tool is a few map operations on the session the request already holds: run it here, in that
@@ -140,8 +138,13 @@ public final class ProductFeatures implements McpFeatureSet {
     });
   }
 
+  /** Whether {@code name} asks an eliciting client to confirm first (in either era). */
+  boolean confirms(String name, McpExchange exchange) {
+    return confirmWrites && CONFIRMED.contains(name) && exchange.clientHas("elicitation");
+  }
+
   /** Asks the user, through the client, to confirm a Jira change described in plain words. */
-  private static Future<Boolean> confirm(McpExchange exchange, String name, JsonObject arguments) {
+  static Future<Boolean> confirm(McpExchange exchange, String name, JsonObject arguments) {
     JsonObject schema = new JsonObject().put("type", "object")
         .put("properties", new JsonObject().put("confirm", new JsonObject().put("type", "boolean")
             .put("title", "Go ahead").put("description", "Make this change in Jira").put("default", true)))
@@ -153,6 +156,10 @@ public final class ProductFeatures implements McpFeatureSet {
       JsonObject content = answer.getValue("content") instanceof JsonObject c ? c : new JsonObject();
       return "accept".equals(answer.getString("action")) && !Boolean.FALSE.equals(content.getValue("confirm"));
     });
+  }
+
+  static ToolResult notConfirmed(String name) {
+    return ToolResult.error("The user did not confirm " + name + ": nothing was changed in Jira");
   }
 
   static String describe(String name, JsonObject args) {

@@ -70,6 +70,20 @@ public final class FakeJira implements AutoCloseable {
   }
 
   /** Creates an issue in {@code project} and returns its key. */
+  /** A user of this fake with a project of their own, and the MCP headers that name them and carry credentials. */
+  public record Account(String project, Map<String, String> headers) {
+  }
+
+  /** A fresh user named {@code prefix}+random with a project {@code projectPrefix}+4 letters (X-User-Id, X-Jira-*). */
+  public Account account(String prefix, String projectPrefix) {
+    String name = prefix + java.util.UUID.randomUUID().toString().substring(0, 8);
+    String project = projectPrefix + name.substring(prefix.length(), prefix.length() + 4).toUpperCase()
+        .replaceAll("[^A-Z]", "Q");
+    addUser(name + "@example.com", "tok-" + name, project);
+    return new Account(project, Map.of("X-User-Id", name, "X-Jira-Base-Url", baseUrl(),
+        "X-Jira-Email", name + "@example.com", "X-Jira-Api-Token", "tok-" + name));
+  }
+
   public String addIssue(String project, String summary, String description) {
     String key = project + "-" + counters.computeIfAbsent(project, p -> new AtomicInteger()).incrementAndGet();
     JsonObject fields = new JsonObject()

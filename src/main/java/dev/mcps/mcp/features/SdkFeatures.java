@@ -275,6 +275,14 @@ public final class SdkFeatures {
   }
 
   /** One request's view of an SDK session: the session-era {@link McpExchange}. */
+  /**
+   * A session-era request as an {@link McpExchange}, for code outside this set's handlers that asks the client
+   * something (the product tools' Jira confirmation).
+   */
+  public McpExchange exchange(McpAsyncServerExchange exchange) {
+    return new SdkExchange(exchange, null);
+  }
+
   private final class SdkExchange implements McpExchange {
 
     private final McpAsyncServerExchange exchange;

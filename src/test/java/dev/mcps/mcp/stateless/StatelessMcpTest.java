@@ -278,21 +278,8 @@ class StatelessMcpTest {
     assertThat(r.body()).contains("\"protocolVersion\":\"2025-11-25\"");
   }
 
-  /** A Jira user of the fake with a project of their own, and the headers that name them and carry credentials. */
-  record JiraUser(String project, Map<String, String> headers) {
-  }
-
-  static JiraUser jiraUser(FakeJira jira, String prefix, String projectPrefix) {
-    String name = prefix + UUID.randomUUID().toString().substring(0, 8);
-    String project = projectPrefix + name.substring(prefix.length(), prefix.length() + 4).toUpperCase()
-        .replaceAll("[^A-Z]", "Q");
-    jira.addUser(name + "@example.com", "tok-" + name, project);
-    return new JiraUser(project, Map.of("X-User-Id", name, "X-Jira-Base-Url", jira.baseUrl(),
-        "X-Jira-Email", name + "@example.com", "X-Jira-Api-Token", "tok-" + name));
-  }
-
-  private JiraUser jiraUser(String prefix, String projectPrefix) {
-    return jiraUser(jira, prefix, projectPrefix);
+  private FakeJira.Account jiraUser(String prefix, String projectPrefix) {
+    return jira.account(prefix, projectPrefix);
   }
 
   private long creates(String project) {
@@ -302,7 +289,7 @@ class StatelessMcpTest {
 
   @Test
   void aJiraCreateAsksAnElicitingClientToConfirmAndReachesJiraOnlyOnTheAcceptedRetry() throws Exception {
-    JiraUser u = jiraUser("conf", "PC");
+    FakeJira.Account u = jiraUser("conf", "PC");
     String project = u.project();
     Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Confirmed").put("issueType", "Task");
@@ -325,7 +312,7 @@ class StatelessMcpTest {
 
   @Test
   void aDeclinedConfirmationChangesNothingInJiraAndAClientThatCannotElicitIsNotAsked() throws Exception {
-    JiraUser u = jiraUser("decl", "PD");
+    FakeJira.Account u = jiraUser("decl", "PD");
     String project = u.project();
     Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Maybe").put("issueType", "Task");
@@ -345,7 +332,7 @@ class StatelessMcpTest {
 
   @Test
   void aRequestStateIsRefusedWhenAlteredPresentedByAnotherUserOrOnOtherArguments() throws Exception {
-    JiraUser u = jiraUser("stat", "PS");
+    FakeJira.Account u = jiraUser("stat", "PS");
     String project = u.project();
     Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Guarded").put("issueType", "Task");
@@ -418,7 +405,7 @@ class StatelessMcpTest {
 
   @Test
   void closingTheResponseStreamCancelsTheJiraCallAtJira() throws Exception {
-    JiraUser u = jiraUser("canc", "PX");
+    FakeJira.Account u = jiraUser("canc", "PX");
     String project = u.project();
     Map<String, String> h = u.headers();
     int abortedBefore = jira.stalledAborted();

@@ -94,7 +94,7 @@ class StatelessRedisTest {
 
   @Test
   void aRequestStateSealedByOneInstanceIsOpenedByAnother() throws Exception {
-    StatelessMcpTest.JiraUser u = StatelessMcpTest.jiraUser(jira, "seal", "PR");
+    FakeJira.Account u = jira.account("seal", "PR");
     String project = u.project();
     Map<String, String> h = u.headers();
     JsonObject args = new JsonObject().put("projectKey", project).put("summary", "Across").put("issueType", "Task");
