@@ -328,6 +328,22 @@ abstract class McpSession {
         .toBuffer();
   }
 
+  /** The JSON-RPC response to request id 0 among {@code messages} (a JSON body or SSE events), or null. */
+  static JsonObject responseToFirstRequest(List<String> messages) {
+    for (String message : messages) {
+      JsonObject response;
+      try {
+        response = new JsonObject(message);
+      } catch (RuntimeException e) {
+        continue;
+      }
+      if (response.getValue("id") instanceof Number n && n.longValue() == 0 && !response.containsKey("method")) {
+        return response;
+      }
+    }
+    return null;
+  }
+
   static Buffer initializedNotification() {
     return Buffer.buffer("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
   }

@@ -36,21 +36,14 @@ final class StatelessSession extends StreamableSession {
           if (reply.status() != 200) {
             return Future.failedFuture(what + " answered " + reply.describe());
           }
-          for (String message : reply.messages()) {
-            JsonObject response;
-            try {
-              response = new JsonObject(message);
-            } catch (RuntimeException e) {
-              continue;
+          JsonObject response = responseToFirstRequest(reply.messages());
+          if (response != null) {
+            if (response.getValue("error") != null) {
+              return Future.failedFuture(what + " answered a JSON-RPC error: " + response.getValue("error"));
             }
-            if (response.getValue("id") instanceof Number n && n.longValue() == 0 && !response.containsKey("method")) {
-              if (response.getValue("error") != null) {
-                return Future.failedFuture(what + " answered a JSON-RPC error: " + response.getValue("error"));
-              }
-              return response.getValue("result") instanceof JsonObject
-                  ? Future.<Void>succeededFuture()
-                  : Future.failedFuture(what + " response has no result: " + snippet(message));
-            }
+            return response.getValue("result") instanceof JsonObject
+                ? Future.<Void>succeededFuture()
+                : Future.failedFuture(what + " response has no result: " + snippet(response.encode()));
           }
           return Future.failedFuture(what + " carried no response to it: " + reply.describe());
         });

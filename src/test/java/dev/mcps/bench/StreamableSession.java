@@ -39,19 +39,10 @@ class StreamableSession extends McpSession {
             return Future.failedFuture("POST " + options.path + " (initialize) answered " + reply.describe());
           }
           sessionId = reply.headers().get("Mcp-Session-Id");
-          for (String message : reply.messages()) {
-            JsonObject response;
-            try {
-              response = new JsonObject(message);
-            } catch (RuntimeException e) {
-              continue;
-            }
-            if (response.getValue("id") instanceof Number n && n.longValue() == 0 && !response.containsKey("method")) {
-              return initializeResult(response);
-            }
-          }
-          return Future.failedFuture("POST " + options.path + " (initialize) carried no response to it: "
-              + reply.describe());
+          JsonObject response = responseToFirstRequest(reply.messages());
+          return response != null ? initializeResult(response)
+              : Future.failedFuture("POST " + options.path + " (initialize) carried no response to it: "
+                  + reply.describe());
         })
         .compose(version -> {
           // With --call-url the session is served from here on by another instance than the one that started it.
