@@ -49,15 +49,14 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
-    String sessionId = named.sessionId();
-    String userId = named.userId();
-    JiraCredentials credentials = named.credentials();
-    Future<SessionEnv> session = sessionId == null && userId == null
+    Future<SessionEnv> session = named.sessionId() == null && named.userId() == null
         ? sessions.createAnonymous()
-        : sessions.resolve(sessionId, userId, null);
+        : sessions.resolve(named.sessionId(), named.userId(), null);
+    JiraCredentials credentials = named.credentials();
     if (credentials != null) {
       session = session.compose(s -> sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));
     }
+    String userId = named.userId();
     // The slot is taken last, so that a refused bind holds none.
     return session.map(s -> {
       if (!limit.tryTake(s.sessionId())) {
@@ -95,14 +94,12 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
-    String sessionId = named.sessionId();
-    String userId = named.userId();
-    JiraCredentials credentials = named.credentials();
-    if (sessionId == null && userId == null) {
+    if (named.sessionId() == null && named.userId() == null) {
       return Future.failedFuture(ApiException.badRequest("User_Required", "This call acts in a user session: a "
           + "stateless MCP request names it with the X-User-Id (or X-Session-Id) header"));
     }
-    Future<SessionEnv> session = sessions.resolve(sessionId, userId, null);
+    Future<SessionEnv> session = sessions.resolve(named.sessionId(), named.userId(), null);
+    JiraCredentials credentials = named.credentials();
     if (credentials != null) {
       session = session.compose(s -> credentials.equals(s.jiraCredentials()) ? Future.succeededFuture(s)
           : sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));

@@ -93,4 +93,22 @@ public final class SseStream implements AutoCloseable {
       // closing anyway
     }
   }
+
+  /** The JSON of the next SSE {@code data:} line on a raw HTTP response read from a socket; fails at its end. */
+  public static io.vertx.core.json.JsonObject nextData(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder line = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') {
+        String l = line.toString().trim();
+        line.setLength(0);
+        if (l.startsWith("data: ")) {
+          return new io.vertx.core.json.JsonObject(l.substring(6));
+        }
+      } else {
+        line.append((char) c);
+      }
+    }
+    throw new AssertionError("the stream ended");
+  }
 }

@@ -1,8 +1,10 @@
 package dev.mcps.mcp.stateless;
 
 import dev.mcps.ApiException;
+import dev.mcps.http.HttpErrors;
 import dev.mcps.mcp.features.McpFailure;
 import dev.mcps.mcp.features.McpFeatureSet;
+import dev.mcps.mcp.transport.McpHttp;
 import dev.mcps.mcp.transport.SseResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -313,7 +315,7 @@ public final class StatelessMcp {
           null);
       return;
     }
-    if (!accepts(ctx.request(), "text/event-stream")) {
+    if (!McpHttp.accepts(ctx.request(), "text/event-stream")) {
       error(ctx, 406, id, INVALID_REQUEST, "subscriptions/listen answers with an SSE stream: "
           + "the Accept header must include text/event-stream", null);
       return;
@@ -431,28 +433,8 @@ public final class StatelessMcp {
     return s.length() <= 200 ? s : s.substring(0, 200) + "…";
   }
 
-  static boolean accepts(HttpServerRequest request, String mediaType) {
-    String accept = request.getHeader("Accept");
-    return accept == null || accept.contains(mediaType) || accept.contains("*/*");
-  }
-
   private static void error(RoutingContext ctx, int status, Object id, int code, String message, JsonObject data) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-        .end(errorBody(id, code, message, data).encode());
-  }
-
-  static JsonObject errorBody(Object id, int code, String message, JsonObject data) {
-    JsonObject error = new JsonObject().put("code", code).put("message", message);
-    if (data != null) {
-      error.put("data", data);
-    }
-    JsonObject body = new JsonObject().put("jsonrpc", "2.0");
-    if (id == null) {
-      body.putNull("id");
-    } else {
-      body.put("id", id);
-    }
-    return body.put("error", error);
+    HttpErrors.json(ctx, status, McpHttp.jsonRpcErrorBody(id, code, message, data));
   }
 
   /** One request being served: its response (JSON, or an SSE stream once a notification goes out) and rounds. */
@@ -474,8 +456,9 @@ public final class StatelessMcp {
       this.method = method;
       this.params = params;
       this.meta = meta;
-      this.jsonAllowed = accepts(ctx.request(), "application/json");
-      this.response = new SseResponse(ctx.response(), accepts(ctx.request(), "text/event-stream"), ended -> {
+      this.jsonAllowed = McpHttp.accepts(ctx.request(), "application/json");
+      boolean streamAllowed = McpHttp.accepts(ctx.request(), "text/event-stream");
+      this.response = new SseResponse(ctx.response(), streamAllowed, ended -> {
         StatelessExchange ex = exchange;
         if (!answered && ex != null) {
           // Closing the response stream is the cancellation of a stateless request.
@@ -523,10 +506,10 @@ public final class StatelessMcp {
       if (state != null && !(state instanceof String)) {
         return Future.failedFuture(McpFailure.invalidParams("params.requestState must be the string this server sent"));
       }
-      String principal = identity.principal(ctx.request());
-      // Only a request that goes round trips needs its digest (most calls are one round).
+      // Only a request that goes round trips needs its principal and digest (most calls are one round).
       JsonObject answers = state == null ? new JsonObject()
-          : states.open((String) state, principal, RequestStates.requestDigest(method, name, arguments));
+          : states.open((String) state, identity.principal(ctx.request()),
+              RequestStates.requestDigest(method, name, arguments));
       answers.mergeIn(given);
       exchange = new StatelessExchange(meta.getJsonObject(CLIENT_CAPABILITIES), progressToken(),
           meta.getString(LOG_LEVEL), answers, state != null, () -> identity.userSession(ctx.request()),
@@ -539,8 +522,8 @@ public final class StatelessMcp {
           return Future.succeededFuture(new JsonObject()
               .put("resultType", "input_required")
               .put("inputRequests", ir.requests())
-              .put("requestState", states.seal(principal, RequestStates.requestDigest(method, name, arguments),
-                  answers)));
+              .put("requestState", states.seal(identity.principal(ctx.request()),
+                  RequestStates.requestDigest(method, name, arguments), answers)));
         }
         return Future.failedFuture(err);
       });
@@ -575,19 +558,19 @@ public final class StatelessMcp {
       if (err instanceof McpFailure f) {
         // The codes the revision gives an HTTP status; every other JSON-RPC error is an answer like any result.
         status = f.code() == McpFailure.MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : 200;
-        body = errorBody(id, f.code(), f.getMessage(), f.data());
+        body = McpHttp.jsonRpcErrorBody(id, f.code(), f.getMessage(), f.data());
       } else if (ApiException.fromReply(err) != null) {
         ApiException api = ApiException.fromReply(err);
         status = api.status();
         int code = status == 400 ? McpFailure.INVALID_PARAMS
             : status == 403 || status == 404 ? SESSION_REFUSED : SERVER_UNAVAILABLE;
-        body = errorBody(id, code, api.getMessage(), new JsonObject().put("error", api.code()));
+        body = McpHttp.jsonRpcErrorBody(id, code, api.getMessage(), new JsonObject().put("error", api.code()));
         if (status == 429 || status == 503) {
           ctx.response().putHeader("Retry-After", "5");
         }
       } else {
         LOG.warn("Stateless MCP {} failed", method, err);
-        body = errorBody(id, McpFailure.INTERNAL_ERROR, "Internal error", null);
+        body = McpHttp.jsonRpcErrorBody(id, McpFailure.INTERNAL_ERROR, "Internal error", null);
       }
       if (status == 200) {
         response.reply(body.encode(), jsonAllowed);

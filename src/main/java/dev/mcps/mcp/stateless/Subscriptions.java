@@ -2,6 +2,7 @@ package dev.mcps.mcp.stateless;
 
 import dev.mcps.mcp.transport.SseResponse;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -23,10 +24,11 @@ final class Subscriptions {
   private final Vertx vertx;
   private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
   private final long keepAliveTimer;
+  private final MessageConsumer<JsonObject> changes;
 
   Subscriptions(Vertx vertx, Duration keepAlive) {
     this.vertx = vertx;
-    vertx.eventBus().<JsonObject>consumer(CHANGED_ADDRESS, msg -> deliver(msg.body()));
+    this.changes = vertx.eventBus().consumer(CHANGED_ADDRESS, msg -> deliver(msg.body()));
     this.keepAliveTimer = keepAlive.isZero() ? -1
         : vertx.setPeriodic(keepAlive.toMillis(), id -> listeners.forEach(l -> l.stream().keepAlive()));
   }
@@ -111,6 +113,7 @@ final class Subscriptions {
     if (keepAliveTimer >= 0) {
       vertx.cancelTimer(keepAliveTimer);
     }
+    changes.unregister();
     for (Listener l : listeners) {
       JsonObject result = new JsonObject().put("resultType", "complete")
           .put("_meta", new JsonObject().put(StatelessMcp.SUBSCRIPTION_ID, l.subscriptionId()));

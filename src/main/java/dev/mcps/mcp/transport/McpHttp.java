@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Mono;
 
 /** What both MCP transports do alike on the wire: errors, JSON-RPC bodies, content negotiation, the context. */
-final class McpHttp {
+public final class McpHttp {
 
   static final String APPLICATION_JSON = "application/json";
   static final String TEXT_EVENT_STREAM = "text/event-stream";
@@ -248,17 +248,26 @@ final class McpHttp {
   }
 
   static JsonObject jsonRpcErrorBody(Object id, int code, String message) {
+    return jsonRpcErrorBody(id, code, message, null);
+  }
+
+  /** A JSON-RPC error response; {@code data} is left out when null. */
+  public static JsonObject jsonRpcErrorBody(Object id, int code, String message, JsonObject data) {
     JsonObject body = new JsonObject().put("jsonrpc", McpSchema.JSONRPC_VERSION);
     if (id == null) {
       body.putNull("id");
     } else {
       body.put("id", id);
     }
-    return body.put("error", new JsonObject().put("code", code).put("message", message));
+    JsonObject error = new JsonObject().put("code", code).put("message", message);
+    if (data != null) {
+      error.put("data", data);
+    }
+    return body.put("error", error);
   }
 
   /** An absent Accept header, or a wildcard, accepts anything. */
-  static boolean accepts(HttpServerRequest request, String mediaType) {
+  public static boolean accepts(HttpServerRequest request, String mediaType) {
     String accept = request.getHeader("Accept");
     return accept == null || accept.contains(mediaType) || accept.contains("*/*");
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.Server;
 import dev.mcps.testing.FakeJira;
+import dev.mcps.testing.SseStream;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -443,10 +444,10 @@ class StatelessMcpTest {
       socket.getOutputStream().write(head.toString().getBytes(StandardCharsets.UTF_8));
       socket.getOutputStream().write(body);
       InputStream in = socket.getInputStream();
-      JsonObject ack = nextData(in);
+      JsonObject ack = SseStream.nextData(in);
       answer(call(70, "test_trigger_prompt_change", new JsonObject(), new JsonObject()), Map.of());
       answer(call(71, "test_trigger_tool_change", new JsonObject(), new JsonObject()), Map.of());
-      JsonObject change = nextData(in);
+      JsonObject change = SseStream.nextData(in);
 
       assertThat(ack.getString("method")).isEqualTo("notifications/subscriptions/acknowledged");
       assertThat(ack.getJsonObject("params").getJsonObject("_meta").getString("io.modelcontextprotocol/subscriptionId"))
@@ -466,7 +467,7 @@ class StatelessMcpTest {
       JsonObject listen = request("only", "subscriptions/listen", new JsonObject()
           .put("_meta", meta(new JsonObject())).put("notifications", new JsonObject().put("toolsListChanged", true)));
       try (Socket first = openListen(small, listen)) {
-        JsonObject ack = nextData(first.getInputStream());
+        JsonObject ack = SseStream.nextData(first.getInputStream());
         HttpResponse<String> second = send(http, small.port(), listen.copy().put("id", "second"), Map.of());
 
         assertThat(ack.getString("method")).isEqualTo("notifications/subscriptions/acknowledged");
@@ -478,12 +479,12 @@ class StatelessMcpTest {
       TestServers.awaitCondition(() -> small.mcp().stateless().listening() == 0);
       try (Socket again = openListen(small, listen.copy().put("id", "again"))) {
         InputStream in = again.getInputStream();
-        assertThat(nextData(in).getString("method")).isEqualTo("notifications/subscriptions/acknowledged");
+        assertThat(SseStream.nextData(in).getString("method")).isEqualTo("notifications/subscriptions/acknowledged");
 
         TestServers.await(small.stop());
         stopped = true;
 
-        JsonObject closing = nextData(in);
+        JsonObject closing = SseStream.nextData(in);
         assertThat(closing.getString("id")).isEqualTo("again");
         assertThat(closing.getJsonObject("result").getJsonObject("_meta")
             .getString("io.modelcontextprotocol/subscriptionId")).isEqualTo("again");
@@ -507,21 +508,4 @@ class StatelessMcpTest {
     return socket;
   }
 
-  /** The next SSE {@code data:} line's JSON on a raw HTTP response. */
-  private static JsonObject nextData(InputStream in) throws Exception {
-    StringBuilder line = new StringBuilder();
-    int c;
-    while ((c = in.read()) >= 0) {
-      if (c == '\n') {
-        String l = line.toString().trim();
-        line.setLength(0);
-        if (l.startsWith("data: ")) {
-          return new JsonObject(l.substring(6));
-        }
-      } else {
-        line.append((char) c);
-      }
-    }
-    throw new AssertionError("the stream ended");
-  }
 }

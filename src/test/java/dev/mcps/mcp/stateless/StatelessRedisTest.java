@@ -112,6 +112,30 @@ class StatelessRedisTest {
   }
 
   @Test
+  void afterRedisDropsEveryConnectionTheNextStatelessCallsWorkAndNothingIsLost() throws Exception {
+    String user = "drop-" + UUID.randomUUID();
+    answer(proxied, call(30, "notes_set", new JsonObject().put("key", "k").put("value", "kept"), new JsonObject()),
+        Map.of("X-User-Id", user));
+
+    proxy.resetAll();
+
+    TestServers.awaitCondition(() -> {
+      try {
+        return send(http, proxied.port(), call(31, "notes_get", new JsonObject(), new JsonObject()),
+            Map.of("X-User-Id", user)).statusCode() == 200;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    JsonObject set = answer(proxied, call(32, "notes_set", new JsonObject().put("key", "k2").put("value", "after"),
+        new JsonObject()), Map.of("X-User-Id", user));
+    JsonObject get = answer(a, call(33, "notes_get", new JsonObject(), new JsonObject()), Map.of("X-User-Id", user));
+
+    assertThat(set.getJsonObject("result").getBoolean("isError")).isFalse();
+    assertThat(text(get)).contains("kept").contains("after");
+  }
+
+  @Test
   void whileRedisIsSilentSessionCallsAnswer503ListsStillWorkAndAfterwardsNothingIsHalfDone() throws Exception {
     String user = "fault-" + UUID.randomUUID();
     answer(proxied, call(20, "notes_set", new JsonObject().put("key", "k").put("value", "before"), new JsonObject()),
