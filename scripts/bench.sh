@@ -5,7 +5,7 @@
 #
 #   scripts/bench.sh          every section
 #   scripts/bench.sh mcp      only the MCP section
-#   scripts/bench.sh mcp-stateless   ours stateless (memory), ours Streamable (memory), Quarkus Streamable: one run
+#   scripts/bench.sh mcp-stateless   ours stateless and Streamable (memory), Quarkus Streamable, the Vert.x floor
 #   scripts/bench.sh chat     only the chat section
 #   scripts/bench.sh cluster  both cluster sections: two clustered instances on one Redis (also part of "all")
 #   scripts/bench.sh sse-hop  legacy SSE, stream on A, POSTs on B (each POST one event-bus hop) vs. all on A
@@ -56,7 +56,8 @@ BENCH_DIR=.build/bench
 JAR=target/mcp-session-server.jar
 CLASSPATH_FILE=$BENCH_DIR/classpath.txt
 # The mains the sections run from the test classes; a build without one of them is stale.
-BENCH_CLASSES=(dev/mcps/bench/McpLoadClient dev/mcps/bench/ChatLoadClient dev/mcps/bench/ZeroDelayAnthropic)
+BENCH_CLASSES=(dev/mcps/bench/McpLoadClient dev/mcps/bench/ChatLoadClient dev/mcps/bench/ZeroDelayAnthropic
+  dev/mcps/bench/BareVertxFloor)
 LOG_TAG=bench
 STOP_WAIT_SECONDS=5
 # shellcheck source=scripts/lib.sh
@@ -349,6 +350,30 @@ bench_node() {
   return 0
 }
 
+# The floor (BareVertxFloor): a bare Vert.x server that decodes each POST and answers a tools/call result of our
+# shape, nothing more; loaded as ours is, stateless. No MCP server on this machine can go faster, so its ratio over
+# Quarkus bounds the ratios ours can reach here.
+bench_floor() {
+  local name=floor-stateless port server_pid result
+  wait_for_quiet
+  port=$(free_port)
+  log "bare Vert.x floor on port $port ..."
+  # shellcheck disable=SC2086 # the JVM options are a list of flags; the same as our server's
+  java $SERVER_JAVA_OPTS -cp "$TEST_CP" dev.mcps.bench.BareVertxFloor --port="$port" >"$RUN_DIR/$name.server.log" 2>&1 &
+  server_pid=$!
+  STARTED_PIDS+=("$server_pid")
+  if ! wait_http "http://127.0.0.1:$port/" any "$server_pid" 30; then
+    row floor - stateless "FAILED the floor server did not start (see $RUN_DIR/$name.server.log)"
+  else
+    result=$(run_client "$name" McpLoadClient --sessions="$SESSIONS" --transport=stateless \
+      --url="http://127.0.0.1:$port" --path=/mcp --tool=notes_get --args='{}' --user-header=X-User-Id \
+      --cpu-pid="server:$server_pid")
+    row floor - stateless "$(unless_server_gone "$server_pid" "$result")"
+  fi
+  stop_pid "$server_pid"
+  return 0
+}
+
 # --- the Quarkus reference: started once per section, loaded on each transport it serves ---
 
 QUARKUS_PID=
@@ -476,7 +501,7 @@ print_mcp_table() {
     [ -n "$cpu_r" ] && cpu_s="$cpu_s+$cpu_r"
     vs_tp=-
     vs_q=-
-    if [ "$server" = ours ]; then
+    if [ "$server" = ours ] || [ "$server" = floor ]; then
       node_tp=${node_throughput[$transport]:-}
       [ -n "$node_tp" ] && vs_tp=$(ratio "$tp" "$node_tp")
       # Stateless is weighed against their Streamable HTTP: the same endpoint, with sessions.
@@ -491,7 +516,8 @@ print_mcp_table() {
   echo
   echo "vs_node, vs_quarkus: our calls/s divided by the reference's on the same transport; our stateless row is divided"
   echo "by the reference's Streamable HTTP. server_cpu% of a Redis run is server+redis. warmup_s: how long that run"
-  echo "warmed up before its rate settled. Raw RESULT lines and logs: $RUN_DIR"
+  echo "warmed up before its rate settled. floor: a bare Vert.x JSON-RPC echo (BareVertxFloor), the most any server"
+  echo "built on Vert.x can do here. Raw RESULT lines and logs: $RUN_DIR"
   local key
   for key in memory/stateless memory/streamable redis/stateless redis/streamable memory/sse redis/sse; do
     rest=${ours_rows[$key]:-}
@@ -540,8 +566,9 @@ section_mcp() {
   print_mcp_table | tee "$RUN_DIR/mcp-table.txt"
 }
 
-# Section mcp-stateless: the three runs that weigh the stateless era, in one run of the script: ours stateless and
-# ours Streamable on the memory store, and the Quarkus reference on Streamable HTTP (and on stateless if it serves it).
+# Section mcp-stateless: the runs that weigh the stateless era, in one run of the script: ours stateless and ours
+# Streamable on the memory store, the Quarkus reference on Streamable HTTP (and on stateless if it serves it), and the
+# bare Vert.x floor.
 section_mcp_stateless() {
   build_bench
   mkdir -p "$RUN_DIR"
@@ -553,6 +580,7 @@ section_mcp_stateless() {
   measure bench_quarkus streamable
   measure bench_quarkus stateless
   stop_quarkus
+  measure bench_floor
   print_mcp_table | tee "$RUN_DIR/mcp-stateless-table.txt"
 }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The embedded default store: one process, nothing to install. It keeps the same encoded form as Redis (credentials
@@ -61,16 +62,21 @@ public final class MemorySessionStore implements SessionStore {
   }
 
   @Override
-  public synchronized Future<Resolved> getOrCreateForUser(SessionEnv fresh) {
+  public Future<Resolved> getOrCreateForUser(SessionEnv fresh) {
+    return getOrCreateForUser(fresh.userId(), () -> fresh);
+  }
+
+  @Override
+  public synchronized Future<Resolved> getOrCreateForUser(String userId, Supplier<SessionEnv> fresh) {
     long now = now();
-    String current = currentByUser.get(fresh.userId());
+    String current = currentByUser.get(userId);
     if (current != null) {
       Entry e = sessions.computeIfPresent(current, (id, old) -> isLive(old, now) ? old.touched(now) : old);
       if (e != null && e.lastAccess() == now) {
         return Future.succeededFuture(new Resolved(decode(e), false, List.of()));
       }
     }
-    return insert(fresh);
+    return insert(fresh.get());
   }
 
   /** Caller holds the monitor. */

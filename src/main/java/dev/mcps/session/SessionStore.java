@@ -49,6 +49,15 @@ public interface SessionStore {
    */
   Future<Resolved> getOrCreateForUser(SessionEnv fresh);
 
+  /**
+   * As {@link #getOrCreateForUser(SessionEnv)}, with the new session made only when one is needed: a returning user
+   * (nearly every request) costs no fresh ids. A store that must send the candidate along (Redis, atomically) makes
+   * it at once.
+   */
+  default Future<Resolved> getOrCreateForUser(String userId, java.util.function.Supplier<SessionEnv> fresh) {
+    return getOrCreateForUser(fresh.get());
+  }
+
   /** The live session, its timeout refreshed; null when unknown or expired. */
   Future<SessionEnv> get(String sessionId);
 

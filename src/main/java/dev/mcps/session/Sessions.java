@@ -69,8 +69,8 @@ public final class Sessions {
 
   /** The user's most recent live session, or a new one. */
   public Future<SessionEnv> forUser(String userId, String productLabUserId) {
-    SessionEnv fresh = SessionEnv.newSession(userId, productLabUserId, System.currentTimeMillis());
-    return guard(store.getOrCreateForUser(fresh)).map(this::announce);
+    return guard(store.getOrCreateForUser(userId,
+        () -> SessionEnv.newSession(userId, productLabUserId, System.currentTimeMillis()))).map(this::announce);
   }
 
   /** A new session that belongs to no user (MCP clients that name neither a session nor a user). */

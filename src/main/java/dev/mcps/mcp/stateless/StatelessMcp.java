@@ -548,7 +548,7 @@ public final class StatelessMcp {
       JsonObject resultMeta = result.getValue("_meta") instanceof JsonObject m ? m : new JsonObject();
       result.put("_meta", resultMeta.put(SERVER_INFO, serverInfo));
       JsonObject body = new JsonObject().put("jsonrpc", "2.0").put("id", id).put("result", result);
-      response.reply(body.encode(), jsonAllowed);
+      response.reply(body.toBuffer(), jsonAllowed);
     }
 
     private void fail(Throwable err) {

@@ -75,12 +75,17 @@ public final class SseResponse {
    * client accepts JSON (the cheap path of a single answer), otherwise a last {@code message} event. Ends the stream.
    */
   public void reply(String json, boolean jsonAllowed) {
+    reply(Buffer.buffer(json), jsonAllowed);
+  }
+
+  /** As {@link #reply(String, boolean)}, with the JSON already encoded (as UTF-8 bytes, no String in between). */
+  public void reply(Buffer json, boolean jsonAllowed) {
     endOnce("Reply", () -> {
       if (!started && jsonAllowed) {
         response.setStatusCode(200).putHeader("Content-Type", "application/json").end(json);
       } else if (started || streamAllowed) {
         startOnce();
-        response.end(sseEvent(null, "message", json));
+        response.end(sseEvent(null, "message", json.toString()));
       } else {
         response.end();
       }
