@@ -91,11 +91,8 @@ public final class ConfigLoader {
       throw new ConfigException("SESSION_ENCRYPTION_KEY is required when STORE=redis (base64 of 32 random bytes; "
           + "every instance must share it), e.g. `openssl rand -base64 32`");
     }
-    AuthMode authMode = enumValue("AUTH_MODE", AuthMode.class);
-    if (authMode != AuthMode.NONE) {
-      throw new ConfigException("AUTH_MODE=" + authMode.name().toLowerCase(Locale.ROOT)
-          + " is not available in this version; use AUTH_MODE=none");
-    }
+    ServerConfig.Auth auth = auth();
+    AuthMode authMode = auth.mode();
     boolean cluster = bool("CLUSTER");
     if (cluster && storeType != StoreType.REDIS) {
       throw new ConfigException("CLUSTER=true requires STORE=redis: the instances of a cluster share their sessions "
@@ -143,7 +140,65 @@ public final class ConfigLoader {
             integer("CHAT_MAX_WRITES_PER_TURN", 0, 1000), integer("JIRA_MAX_RESPONSE_BYTES", 1024, 1 << 30),
             integer("PROVIDER_MAX_RESPONSE_BYTES", 1024, 1 << 30),
             list("JIRA_PROJECTS").stream().map(k -> k.toUpperCase(Locale.ROOT)).toList()),
-        workers());
+        workers(),
+        auth,
+        new ServerConfig.UserLimits(integer("USER_RATE_LIMIT_PER_MINUTE", 0, 10_000_000),
+            integer("USER_MAX_CONCURRENT_TURNS", 0, 100_000)),
+        auditLog());
+  }
+
+  private String auditLog() {
+    String v = string("AUDIT_LOG");
+    return v == null ? "off" : v;
+  }
+
+  /** AUTH_MODE and what it needs; a mode missing a setting it cannot work without stops start-up naming it. */
+  private ServerConfig.Auth auth() {
+    AuthMode mode = enumValue("AUTH_MODE", AuthMode.class);
+    String resourceUrl = url("AUTH_RESOURCE_URL");
+    String audience = string("AUTH_AUDIENCE");
+    String jwks = url("AUTH_JWKS_URL");
+    String pem = string("AUTH_JWT_PUBLIC_KEY_FILE");
+    String secret = string("AUTH_JWT_SECRET");
+    if (mode == AuthMode.JWT) {
+      int sources = (jwks == null ? 0 : 1) + (pem == null ? 0 : 1) + (secret == null ? 0 : 1);
+      if (sources != 1) {
+        throw new ConfigException("AUTH_MODE=jwt needs exactly one of AUTH_JWKS_URL, AUTH_JWT_PUBLIC_KEY_FILE or "
+            + "AUTH_JWT_SECRET (got " + sources + ")");
+      }
+      if (pem != null && !Files.isReadable(Path.of(pem))) {
+        throw new ConfigException("AUTH_JWT_PUBLIC_KEY_FILE: " + pem + " cannot be read");
+      }
+      if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
+        throw new ConfigException("AUTH_JWT_SECRET must be at least 32 bytes (HS256)");
+      }
+      if (resourceUrl == null && audience == null) {
+        throw new ConfigException("AUTH_MODE=jwt needs AUTH_RESOURCE_URL (this server's URL, e.g. "
+            + "https://mcp.example.com/mcp), which is also the audience tokens must carry unless AUTH_AUDIENCE says "
+            + "otherwise");
+      }
+    }
+    String userHeader = string("AUTH_USER_HEADER");
+    String gatewaySecretHeader = string("AUTH_GATEWAY_SECRET_HEADER");
+    String gatewaySecret = string("AUTH_GATEWAY_SECRET");
+    if (mode == AuthMode.HEADER) {
+      if (userHeader == null) {
+        throw new ConfigException("AUTH_MODE=header needs AUTH_USER_HEADER, the header your gateway puts the user in");
+      }
+      if (gatewaySecretHeader == null || gatewaySecret == null) {
+        throw new ConfigException("AUTH_MODE=header needs AUTH_GATEWAY_SECRET_HEADER and AUTH_GATEWAY_SECRET: the "
+            + "header and the shared secret that prove a request came through the gateway");
+      }
+      if (gatewaySecret.length() < 16) {
+        throw new ConfigException("AUTH_GATEWAY_SECRET must be at least 16 characters");
+      }
+    }
+    String writeScope = string("JIRA_WRITE_SCOPE");
+    return new ServerConfig.Auth(mode, jwks, pem, secret, string("AUTH_ISSUER"),
+        audience == null ? resourceUrl : audience, resourceUrl, required("AUTH_USER_CLAIM"),
+        list("AUTH_AUTHORIZATION_SERVERS"), list("AUTH_REQUIRED_SCOPES"), writeScope,
+        integer("AUTH_LEEWAY_SECONDS", 0, 3600), integer("AUTH_JWKS_MIN_REFRESH_SECONDS", 0, 86_400),
+        userHeader, gatewaySecretHeader, gatewaySecret);
   }
 
   /**

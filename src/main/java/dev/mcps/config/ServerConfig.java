@@ -18,7 +18,10 @@ public record ServerConfig(
     Cluster cluster,
     int shutdownGraceSeconds,
     Limits limits,
-    Workers workers) {
+    Workers workers,
+    Auth auth,
+    UserLimits userLimits,
+    String auditLog) {
 
   public enum StoreType { MEMORY, REDIS }
 
@@ -158,6 +161,59 @@ public record ServerConfig(
    */
   public record Workers(boolean enabled, int poolSize, long inlineMaxBytes) {}
 
+  /**
+   * Who the user is (AUTH_MODE and the AUTH_* settings): {@code none} trusts the userId a request names; {@code jwt}
+   * takes it from a bearer JWT; {@code header} from a header set by an authenticating gateway that proves itself with
+   * a shared secret.
+   *
+   * @param jwksUrl              jwt: where the signing keys are fetched (refreshed on an unknown kid)
+   * @param publicKeyFile        jwt: a PEM public key instead
+   * @param secret               jwt: an HS256 secret instead (labs)
+   * @param issuer               jwt: the required {@code iss}; null = not checked
+   * @param audience             jwt: the required {@code aud}; defaults to {@code resourceUrl}
+   * @param resourceUrl          this server's resource URL (RFC 8707/9728)
+   * @param userClaim            jwt: the claim naming the user
+   * @param authorizationServers RFC 9728 metadata
+   * @param requiredScopes       scopes every request needs; empty = none
+   * @param jiraWriteScope       the scope the Jira write tools need; null = none
+   * @param leewaySeconds        jwt: clock skew allowed on exp/nbf
+   * @param jwksMinRefreshSeconds jwt: the JWKS is fetched again on an unknown kid at most this often
+   * @param userHeader           header mode: the header naming the user
+   * @param gatewaySecretHeader  header mode: the header carrying the gateway's shared secret
+   * @param gatewaySecret        header mode: that secret
+   */
+  public record Auth(AuthMode mode, String jwksUrl, String publicKeyFile, String secret, String issuer,
+                     String audience, String resourceUrl, String userClaim, List<String> authorizationServers,
+                     List<String> requiredScopes, String jiraWriteScope, int leewaySeconds, int jwksMinRefreshSeconds,
+                     String userHeader, String gatewaySecretHeader, String gatewaySecret) {
+
+    public static Auth none() {
+      return new Auth(AuthMode.NONE, null, null, null, null, null, null, "sub", List.of(), List.of(), null, 30, 30,
+          null, null, null);
+    }
+
+    @Override
+    public String toString() {
+      return "Auth[mode=" + mode + ", jwksUrl=" + jwksUrl + ", publicKeyFile=" + publicKeyFile + ", secret="
+          + (secret == null ? "unset" : "***") + ", issuer=" + issuer + ", audience=" + audience + ", resourceUrl="
+          + resourceUrl + ", userClaim=" + userClaim + ", authorizationServers=" + authorizationServers
+          + ", requiredScopes=" + requiredScopes + ", jiraWriteScope=" + jiraWriteScope + ", leewaySeconds="
+          + leewaySeconds + ", userHeader=" + userHeader + ", gatewaySecretHeader=" + gatewaySecretHeader
+          + ", gatewaySecret=" + (gatewaySecret == null ? "unset" : "***") + "]";
+    }
+  }
+
+  /**
+   * Per-user limits, cluster-wide with the Redis store: requests a minute (a token bucket) and chat turns running at
+   * once; 0 = off. Past either: 429 {@code Rate_Limited} with Retry-After.
+   */
+  public record UserLimits(int ratePerMinute, int maxConcurrentTurns) {
+
+    public static UserLimits off() {
+      return new UserLimits(0, 0);
+    }
+  }
+
   public boolean adminEnabled() {
     return adminToken != null && !adminToken.isEmpty();
   }
@@ -167,6 +223,7 @@ public record ServerConfig(
     return "ServerConfig[http=" + http + ", store=" + store + ", session=" + session + ", adminToken="
         + (adminEnabled() ? "***" : "unset") + ", chat=" + chat + ", jira=" + jira + ", mcp=" + mcp
         + ", authMode=" + authMode + ", cluster=" + cluster + ", shutdownGraceSeconds=" + shutdownGraceSeconds
-        + ", limits=" + limits + ", workers=" + workers + "]";
+        + ", limits=" + limits + ", workers=" + workers + ", auth=" + auth + ", userLimits=" + userLimits
+        + ", auditLog=" + auditLog + "]";
   }
 }
