@@ -8,6 +8,7 @@ import dev.mcps.chat.ChatService;
 import dev.mcps.chat.ChatVerticle;
 import dev.mcps.chat.TurnLimits;
 import dev.mcps.chat.TurnThreads;
+import dev.mcps.auth.Auth;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.McpEndpoints;
@@ -136,7 +137,8 @@ public final class Server {
 
   private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers,
                                       PrometheusMeterRegistry registry, Vertx vertx) {
-    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs());
+    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs(),
+        config.auth().mode() != ServerConfig.AuthMode.NONE);
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions, new Node(vertx));
@@ -206,8 +208,10 @@ public final class Server {
                   Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(),
                   config.mcp().maxListenStreams(),
                   config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()));
-          return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
-              server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));
+          return Auth.routes(vertx, config.auth(), refusal -> { })
+              .compose(auth -> vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(),
+                  startedAt, server.mcp, server.node, auth),
+                  new DeploymentOptions().setInstances(config.http().instances())));
         })
         .map(id -> {
           server.httpDeployment = id;

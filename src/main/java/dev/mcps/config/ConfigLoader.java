@@ -172,10 +172,10 @@ public final class ConfigLoader {
       if (secret != null && secret.getBytes(StandardCharsets.UTF_8).length < 32) {
         throw new ConfigException("AUTH_JWT_SECRET must be at least 32 bytes (HS256)");
       }
-      if (resourceUrl == null && audience == null) {
-        throw new ConfigException("AUTH_MODE=jwt needs AUTH_RESOURCE_URL (this server's URL, e.g. "
-            + "https://mcp.example.com/mcp), which is also the audience tokens must carry unless AUTH_AUDIENCE says "
-            + "otherwise");
+      if (resourceUrl == null) {
+        throw new ConfigException("AUTH_MODE=jwt needs AUTH_RESOURCE_URL (this server's MCP URL as clients reach it, "
+            + "e.g. https://mcp.example.com/mcp): it is the resource named in the protected resource metadata and "
+            + "the audience tokens must carry unless AUTH_AUDIENCE says otherwise");
       }
     }
     String userHeader = string("AUTH_USER_HEADER");

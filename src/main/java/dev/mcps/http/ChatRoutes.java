@@ -1,6 +1,7 @@
 package dev.mcps.http;
 
 import dev.mcps.ApiException;
+import dev.mcps.auth.Identity;
 import dev.mcps.chat.ChatVerticle;
 import dev.mcps.session.SessionEnv;
 import io.vertx.core.Vertx;
@@ -36,6 +37,17 @@ final class ChatRoutes {
     } catch (ApiException e) {
       HttpErrors.send(ctx, e);
       return;
+    }
+    Identity identity = ctx.get(Identity.KEY);
+    if (identity != null) {
+      // The user is the proven one: a body naming another is refused, and one naming none is filled in.
+      Object named = body.getValue("userId");
+      if (named != null && !identity.userId().equals(named instanceof String n ? n.trim() : named)) {
+        HttpErrors.send(ctx, new ApiException(403, "Session_Forbidden",
+            "The request names another user than its credentials do"));
+        return;
+      }
+      body.put("userId", identity.userId());
     }
     String accept = ctx.request().getHeader("Accept");
     boolean stream = Boolean.TRUE.equals(body.getValue("stream"))

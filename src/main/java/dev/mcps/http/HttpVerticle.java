@@ -1,5 +1,6 @@
 package dev.mcps.http;
 
+import dev.mcps.auth.AuthRoutes;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.cluster.Node;
 import dev.mcps.mcp.McpEndpoints;
@@ -31,10 +32,13 @@ public final class HttpVerticle extends VerticleBase {
   private IdleConnections idle;
 
   private final Node node;
+  /** Null with AUTH_MODE=none: the user is whoever the request names. */
+  private final AuthRoutes auth;
 
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
-                     long startedAt, McpEndpoints mcp, Node node) {
+                     long startedAt, McpEndpoints mcp, Node node, AuthRoutes auth) {
     this.node = node;
+    this.auth = auth;
     this.config = config;
     this.sessions = sessions;
     this.registry = registry;
@@ -47,6 +51,10 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(QueryStringCheck::handle);
+    if (auth != null) {
+      // Before every other route: none of them may see a request whose user is not proven.
+      auth.mount(router);
+    }
     // No file uploads, and a body limit that fits chat messages with their history.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
 

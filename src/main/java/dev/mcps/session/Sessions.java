@@ -32,11 +32,22 @@ public final class Sessions {
   private final Vertx vertx;
   private final SessionStore store;
   private final long storeTimeoutMs;
+  private final boolean ownersOnly;
   private final AtomicLong lastKnownCount = new AtomicLong();
   /** An outage fails every request: one line per 10 s with a count, not one per request. */
   private final BurstLog storeFailures;
 
   public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs) {
+    this(vertx, store, storeTimeoutMs, false);
+  }
+
+  /**
+   * @param ownersOnly whether a session must belong to the user a request names (with AUTH_MODE=jwt|header, where
+   *                   the user is proven): a session of no user (made anonymously, or by another service on the bus)
+   *                   is then nobody's to take over by its id
+   */
+  public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs, boolean ownersOnly) {
+    this.ownersOnly = ownersOnly;
     this.vertx = vertx;
     this.store = store;
     this.storeTimeoutMs = storeTimeoutMs;
@@ -55,7 +66,7 @@ public final class Sessions {
   public Future<SessionEnv> resolve(String sessionId, String userId, String productLabUserId) {
     if (sessionId != null) {
       return require(sessionId).map(s -> {
-        if (userId != null && s.userId() != null && !s.isOwnedBy(userId)) {
+        if (userId != null && (s.userId() != null || ownersOnly) && !s.isOwnedBy(userId)) {
           throw new ApiException(403, "Session_Forbidden", "This session belongs to another user");
         }
         return s;
