@@ -215,6 +215,53 @@ class JwtAuthTest {
   }
 
   @Test
+  void aStreamableMcpSessionIsBoundToItsTokensUserAndRefusesAnotherTokensRequests() {
+    JsonObject init = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "initialize")
+        .put("params", new JsonObject().put("protocolVersion", "2025-06-18")
+            .put("capabilities", new JsonObject())
+            .put("clientInfo", new JsonObject().put("name", "t").put("version", "1")));
+    Http.Response opened = http.post("/mcp", init, "Accept", "application/json, text/event-stream",
+        "Authorization", "Bearer " + token("frank"));
+    assertThat(opened.status()).isEqualTo(200);
+    String mcpSession = opened.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    JsonObject list = new JsonObject().put("jsonrpc", "2.0").put("id", 2).put("method", "tools/list");
+
+    Http.Response own = http.post("/mcp", list, "Accept", "application/json, text/event-stream",
+        "Mcp-Session-Id", mcpSession, "MCP-Protocol-Version", "2025-06-18", "Authorization", "Bearer " + token("frank"));
+    Http.Response foreign = http.post("/mcp", list, "Accept", "application/json, text/event-stream",
+        "Mcp-Session-Id", mcpSession, "MCP-Protocol-Version", "2025-06-18", "Authorization", "Bearer " + token("grace"));
+    Http.Response none = http.post("/mcp", list, "Accept", "application/json, text/event-stream",
+        "Mcp-Session-Id", mcpSession, "MCP-Protocol-Version", "2025-06-18");
+
+    assertThat(own.status()).isEqualTo(200);
+    assertThat(foreign.status()).isEqualTo(403);
+    assertThat(foreign.body()).contains("Session_Forbidden");
+    assertThat(none.status()).isEqualTo(401);
+  }
+
+  @Test
+  void aLegacySseStreamIsBoundToItsTokensUserAndRefusesAnotherTokensMessages() throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    String base = "http://127.0.0.1:" + server.port();
+    try (dev.mcps.testing.SseStream stream = dev.mcps.testing.SseStream.open(client,
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/mcp/sse"))
+            .header("Accept", "text/event-stream").header("Authorization", "Bearer " + token("heidi")).GET().build())) {
+      assertThat(stream.status).isEqualTo(200);
+      String endpoint = stream.next().data();
+      String path = endpoint.startsWith("http") ? java.net.URI.create(endpoint).getRawPath() + "?"
+          + java.net.URI.create(endpoint).getRawQuery() : endpoint;
+      JsonObject init = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "initialize")
+          .put("params", new JsonObject().put("protocolVersion", "2024-11-05").put("capabilities", new JsonObject())
+              .put("clientInfo", new JsonObject().put("name", "t").put("version", "1")));
+
+      assertThat(http.post(path, init, "Authorization", "Bearer " + token("ivan")).status()).isEqualTo(403);
+      assertThat(http.post(path, init).status()).isEqualTo(401);
+      assertThat(http.post(path, init, "Authorization", "Bearer " + token("heidi")).status()).isEqualTo(202);
+    }
+  }
+
+  @Test
   void theAdminApiKeepsItsOwnToken() {
     assertThat(http.get("/admin/sessions", Http.admin()).status()).isEqualTo(200);
     assertThat(http.get("/admin/sessions", "Authorization", "Bearer " + token("alice")).status()).isEqualTo(401);

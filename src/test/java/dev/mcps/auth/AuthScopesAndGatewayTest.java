@@ -1,0 +1,96 @@
+package dev.mcps.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcps.Server;
+import dev.mcps.config.ConfigException;
+import dev.mcps.config.ConfigLoader;
+import dev.mcps.testing.FakeAuthorizationServer;
+import dev.mcps.testing.Http;
+import dev.mcps.testing.TestServers;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import org.assertj.core.api.Assertions;
+import org.junit.jupiter.api.Test;
+
+/** The required scopes of AUTH_MODE=jwt, AUTH_MODE=header behind a gateway, and the settings each mode needs. */
+class AuthScopesAndGatewayTest {
+
+  private static final String GATEWAY_SECRET = "gateway-shared-secret-7c1e";
+
+  private static Http.Response notes(Http http, String... headers) {
+    return http.post("/mcp", JwtAuthTest.statelessCall("notes_get", new JsonObject()),
+        JwtAuthTest.statelessHeaders("notes_get", headers));
+  }
+
+  @Test
+  void aTokenWithoutTheRequiredScopesIs403NamingThem() {
+    try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
+      Server server = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWKS_URL", issuer.jwksUrl(),
+          "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE, "AUTH_REQUIRED_SCOPES", "mcp:tools,mcp:notes"));
+      try {
+        Http http = new Http(server.port());
+        String partial = issuer.token("alice", JwtAuthTest.RESOURCE, "mcp:tools");
+        Http.Response refused = notes(http, "Authorization", "Bearer " + partial);
+
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.json().getString("error")).isEqualTo("Insufficient_Scope");
+        assertThat(refused.headers().firstValue("WWW-Authenticate")).hasValue("Bearer error=\"insufficient_scope\", "
+            + "scope=\"mcp:tools mcp:notes\", resource_metadata=\"" + JwtAuthTest.METADATA + "\"");
+        assertThat(refused.body()).doesNotContain(partial);
+        String full = issuer.token("alice", JwtAuthTest.RESOURCE, "openid mcp:notes mcp:tools");
+        assertThat(notes(http, "Authorization", "Bearer " + full).status()).isEqualTo(200);
+        assertThat(http.get("/.well-known/oauth-protected-resource/mcp").json().getJsonArray("scopes_supported")
+            .getList()).containsExactly("mcp:tools", "mcp:notes");
+      } finally {
+        TestServers.await(server.stop());
+      }
+    }
+  }
+
+  @Test
+  void behindAGatewayTheUserHeaderCountsOnlyWithTheGatewaysSecret() {
+    Server server = TestServers.start(Map.of("AUTH_MODE", "header", "AUTH_USER_HEADER", "X-Forwarded-User",
+        "AUTH_GATEWAY_SECRET_HEADER", "X-Gateway-Secret", "AUTH_GATEWAY_SECRET", GATEWAY_SECRET));
+    try {
+      Http http = new Http(server.port());
+      assertThat(notes(http, "X-Forwarded-User", "alice", "X-Gateway-Secret", GATEWAY_SECRET).status())
+          .isEqualTo(200);
+
+      Http.Response noSecret = notes(http, "X-Forwarded-User", "alice");
+      Http.Response wrongSecret = notes(http, "X-Forwarded-User", "alice", "X-Gateway-Secret", "guess");
+      Http.Response noUser = notes(http, "X-Gateway-Secret", GATEWAY_SECRET);
+      Http.Response otherUser = notes(http, "X-Forwarded-User", "alice", "X-Gateway-Secret", GATEWAY_SECRET,
+          "X-User-Id", "bob");
+
+      assertThat(noSecret.status()).isEqualTo(401);
+      assertThat(wrongSecret.status()).isEqualTo(401);
+      assertThat(wrongSecret.body()).doesNotContain("guess").doesNotContain(GATEWAY_SECRET);
+      assertThat(noUser.status()).isEqualTo(401);
+      assertThat(otherUser.status()).isEqualTo(403);
+      assertThat(http.post("/chat", new JsonObject().put("message", "hi").put("userId", "alice")).status())
+          .isEqualTo(401);
+    } finally {
+      TestServers.await(server.stop());
+    }
+  }
+
+  @Test
+  void eachModeStopsStartUpWithOneLineNamingWhatItLacks() {
+    Assertions.assertThatThrownBy(() -> ConfigLoader.load(TestServers.env(Map.of("AUTH_MODE", "jwt",
+            "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("AUTH_JWKS_URL");
+    Assertions.assertThatThrownBy(() -> ConfigLoader.load(TestServers.env(Map.of("AUTH_MODE", "jwt",
+            "AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("AUTH_RESOURCE_URL");
+    Assertions.assertThatThrownBy(() -> ConfigLoader.load(TestServers.env(Map.of("AUTH_MODE", "header",
+            "AUTH_USER_HEADER", "X-Forwarded-User"))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("AUTH_GATEWAY_SECRET");
+    Assertions.assertThatThrownBy(() -> ConfigLoader.load(TestServers.env(Map.of("AUTH_MODE", "jwt",
+            "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE, "AUTH_JWT_SECRET", "short"))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("32 bytes");
+    assertThat(ConfigLoader.load(TestServers.env(Map.of("AUTH_MODE", "jwt", "AUTH_RESOURCE_URL",
+        JwtAuthTest.RESOURCE, "AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"))).toString())
+        .doesNotContain("0123456789abcdef");
+  }
+}
