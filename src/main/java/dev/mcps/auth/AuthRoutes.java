@@ -24,6 +24,11 @@ public final class AuthRoutes {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuthRoutes.class);
   public static final String USER_HEADER = "X-User-Id";
+  /**
+   * Where a route finds the 403 to answer a Jira write with, when the token lacks JIRA_WRITE_SCOPE (absent when it
+   * has it, or none is configured).
+   */
+  public static final String JIRA_WRITE_REFUSAL = "mcps.jiraWriteRefusal";
 
   private final ServerConfig.Auth config;
   private final Authenticator authenticator;
@@ -114,6 +119,9 @@ public final class AuthRoutes {
     }
     request.headers().set(USER_HEADER, identity.userId());
     ctx.put(Identity.KEY, identity);
+    if (config.jiraWriteScope() != null && !identity.has(config.jiraWriteScope())) {
+      ctx.put(JIRA_WRITE_REFUSAL, challenges.insufficientScope(List.of(config.jiraWriteScope())));
+    }
     ctx.next();
   }
 

@@ -120,6 +120,10 @@ public final class McpEndpoints {
         new StatelessMcp.Settings("mcp-session-server", Server.version(), INSTRUCTIONS, modern.listTtl(),
             settings.keepAliveInterval(), modern.maxListenStreams()));
     this.streamable.serveStateless(stateless);
+    java.util.Set<String> writes = catalog.tools().stream().filter(t -> !t.readOnly()).map(dev.mcps.tools.Tool::name)
+        .collect(java.util.stream.Collectors.toSet());
+    this.streamable.refuseWritesWithoutScope(writes);
+    this.sse.refuseWritesWithoutScope(writes);
     SdkFeatures features = extra == null ? null : new SdkFeatures(extra, mapper);
     SdkFeatures asked = new SdkFeatures(product, mapper);
     this.sseServer = server(McpServer.async(sse), vertx, catalog, mapper, features, product, asked);

@@ -49,6 +49,47 @@ class AuthScopesAndGatewayTest {
   }
 
   @Test
+  void aJiraWriteToolNeedsTheWriteScopeOnEveryMcpEraWhileReadsDoNot() {
+    try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
+      Server server = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWKS_URL", issuer.jwksUrl(),
+          "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE, "JIRA_WRITE_SCOPE", "jira:write"));
+      try {
+        Http http = new Http(server.port());
+        String reader = "Bearer " + issuer.token("alice", JwtAuthTest.RESOURCE, "mcp:tools");
+        String writer = "Bearer " + issuer.token("alice", JwtAuthTest.RESOURCE, "mcp:tools jira:write");
+        JsonObject create = new JsonObject().put("projectKey", "PROJ").put("summary", "s").put("issueType", "Task");
+        String challenge = "Bearer error=\"insufficient_scope\", scope=\"jira:write\", resource_metadata=\""
+            + JwtAuthTest.METADATA + "\"";
+
+        Http.Response stateless = http.post("/mcp", JwtAuthTest.statelessCall("jira_create_issue", create),
+            JwtAuthTest.statelessHeaders("jira_create_issue", "Authorization", reader));
+        assertThat(stateless.status()).isEqualTo(403);
+        assertThat(stateless.headers().firstValue("WWW-Authenticate")).hasValue(challenge);
+        assertThat(notes(http, "Authorization", reader).status()).as("reads need no write scope").isEqualTo(200);
+        // With the scope the call gets through to the tool (which then finds no Jira credentials: a tool error).
+        Http.Response allowed = http.post("/mcp", JwtAuthTest.statelessCall("jira_create_issue", create),
+            JwtAuthTest.statelessHeaders("jira_create_issue", "Authorization", writer));
+        assertThat(allowed.status()).isEqualTo(200);
+
+        JsonObject init = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "initialize")
+            .put("params", new JsonObject().put("protocolVersion", "2025-06-18").put("capabilities", new JsonObject())
+                .put("clientInfo", new JsonObject().put("name", "t").put("version", "1")));
+        Http.Response opened = http.post("/mcp", init, "Accept", "application/json, text/event-stream",
+            "Authorization", reader);
+        String mcpSession = opened.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        JsonObject call = new JsonObject().put("jsonrpc", "2.0").put("id", 2).put("method", "tools/call")
+            .put("params", new JsonObject().put("name", "jira_create_issue").put("arguments", create));
+        Http.Response sessionEra = http.post("/mcp", call, "Accept", "application/json, text/event-stream",
+            "Mcp-Session-Id", mcpSession, "MCP-Protocol-Version", "2025-06-18", "Authorization", reader);
+        assertThat(sessionEra.status()).isEqualTo(403);
+        assertThat(sessionEra.headers().firstValue("WWW-Authenticate")).hasValue(challenge);
+      } finally {
+        TestServers.await(server.stop());
+      }
+    }
+  }
+
+  @Test
   void behindAGatewayTheUserHeaderCountsOnlyWithTheGatewaysSecret() {
     Server server = TestServers.start(Map.of("AUTH_MODE", "header", "AUTH_USER_HEADER", "X-Forwarded-User",
         "AUTH_GATEWAY_SECRET_HEADER", "X-Gateway-Secret", "AUTH_GATEWAY_SECRET", GATEWAY_SECRET));

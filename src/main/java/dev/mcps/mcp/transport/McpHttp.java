@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,6 +86,32 @@ public final class McpHttp {
           "This MCP session is bound to another session or user than the request names");
     }
     return null;
+  }
+
+  /**
+   * Whether {@code json} (one message or a batch) calls one of {@code writeTools} with a token that lacks
+   * JIRA_WRITE_SCOPE; then it has been refused with 403 {@code insufficient_scope}, so that the client can get a token
+   * with that scope (the step-up of the MCP authorization spec) rather than learn it from a tool error.
+   */
+  static boolean refusedWrite(RoutingContext ctx, Object json, java.util.Set<String> writeTools) {
+    ApiException refusal = ctx.get(dev.mcps.auth.AuthRoutes.JIRA_WRITE_REFUSAL);
+    if (refusal == null || writeTools.isEmpty()) {
+      return false;
+    }
+    List<?> messages = json instanceof List<?> batch ? batch : java.util.Collections.singletonList(json);
+    for (Object m : messages) {
+      Object p = m instanceof Map<?, ?> message ? message.get("params") : null;
+      Map<?, ?> params = p instanceof Map<?, ?> map ? map : p instanceof JsonObject object ? object.getMap() : null;
+      if (params != null && "tools/call".equals(((Map<?, ?>) m).get("method"))
+          && writeTools.contains(params.get("name"))) {
+        if (refusal instanceof dev.mcps.auth.AuthException auth && auth.challenge() != null) {
+          ctx.response().putHeader("WWW-Authenticate", auth.challenge());
+        }
+        HttpErrors.send(ctx, refusal);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The one way the MCP routes refuse a request with an API error; a 429 says when to come back. */

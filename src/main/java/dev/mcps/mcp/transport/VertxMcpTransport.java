@@ -73,6 +73,13 @@ abstract class VertxMcpTransport<C extends Connections.Bound> {
     });
   }
 
+  /** The tools a token without JIRA_WRITE_SCOPE may not call; set once before the routes are mounted. */
+  volatile java.util.Set<String> writeTools = java.util.Set.of();
+
+  public void refuseWritesWithoutScope(java.util.Set<String> tools) {
+    this.writeTools = java.util.Set.copyOf(tools);
+  }
+
   /** Whether the SDK has handed over its session factory, that is whether the MCP server was built. */
   abstract boolean ready();
 

@@ -138,11 +138,28 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
     }
   }
 
+  /** Only a token lacking JIRA_WRITE_SCOPE gets here: then the body is read once more, to see what it calls. */
+  private boolean refusedWrite(RoutingContext ctx) {
+    Object json;
+    try {
+      json = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+    } catch (RuntimeException unreadable) {
+      return false;
+    }
+    Object plain = json instanceof io.vertx.core.json.JsonObject o ? o.getMap()
+        : json instanceof io.vertx.core.json.JsonArray a ? a.getList().stream()
+            .map(e -> e instanceof io.vertx.core.json.JsonObject o ? o.getMap() : e).toList() : json;
+    return McpHttp.refusedWrite(ctx, plain, writeTools);
+  }
+
   private void message(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String id = request.getParam("sessionId");
     String sessionHeader = request.getHeader("X-Session-Id");
     String userHeader = request.getHeader("X-User-Id");
+    if (ctx.get(dev.mcps.auth.AuthRoutes.JIRA_WRITE_REFUSAL) != null && refusedWrite(ctx)) {
+      return;
+    }
     String owner = relay.ownerElsewhere(id);
     if (owner != null) {
       relay.forward(owner, id, sessionHeader, userHeader, ctx.body().buffer())

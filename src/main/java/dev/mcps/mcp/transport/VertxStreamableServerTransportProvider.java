@@ -272,7 +272,7 @@ public final class VertxStreamableServerTransportProvider
 
   private void post(RoutingContext ctx) {
     Object json = McpHttp.readJson(mapper, ctx);
-    if (json == null) {
+    if (json == null || McpHttp.refusedWrite(ctx, json, writeTools)) {
       return;
     }
     if (stateless != null && json instanceof Map<?, ?> fields && StatelessMcp.claims(fields, ctx.request())) {
