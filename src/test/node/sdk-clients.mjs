@@ -11,7 +11,9 @@
 //               never saw dave before
 //
 // Environment: SDK_URL (the server, http://127.0.0.1:PORT), SDK_PARTS (comma-separated, "stateless,streamable,sse"),
-// SDK_SHARED_URL, SDK_TRACE=1 (log each HTTP request the clients send, headers and body, to stderr).
+// SDK_SHARED_URL, SDK_TRACE=1 (log each HTTP request the clients send, headers and body, to stderr),
+// SDK_TOKENS (a JSON object user -> bearer token: against AUTH_MODE=jwt each client then sends
+// Authorization: Bearer <its user's token> instead of naming its user in X-User-Id).
 // Prints one line per part, "PASS <part> ..." or "FAIL <part>: <reason>", and exits 1 when a part failed.
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
@@ -48,7 +50,10 @@ function tracingFetch(label) {
   };
 }
 
-const headersFor = (user) => ({ headers: { 'X-User-Id': user } });
+const TOKENS = process.env.SDK_TOKENS ? JSON.parse(process.env.SDK_TOKENS) : {};
+const headersFor = (user) => ({
+  headers: TOKENS[user] ? { Authorization: `Bearer ${TOKENS[user]}` } : { 'X-User-Id': user },
+});
 const info = (part) => ({ name: `mcps-sdk-${part}`, version: '1.0.0' });
 
 /** A connected 2.x client in the stateless era at exactly 2026-07-28, as user, against base. */

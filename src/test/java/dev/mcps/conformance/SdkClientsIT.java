@@ -4,9 +4,11 @@ import static dev.mcps.testing.TestServers.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcps.Server;
+import dev.mcps.testing.FakeAuthorizationServer;
 import dev.mcps.testing.RedisServer;
 import dev.mcps.testing.ScriptProcess;
 import dev.mcps.testing.TestServers;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +59,24 @@ class SdkClientsIT {
     Server second = start(TestServers.redis(redis));
     List<String> lines = clients(Map.of("SDK_URL", url(first), "SDK_SHARED_URL", url(second), "SDK_PARTS", "shared"));
     assertThat(lines).anyMatch(l -> l.startsWith("PASS shared (user dave)"));
+  }
+
+  @Test
+  void withBearerTokensEveryClientActsAsItsTokensUserOnBothEras() throws Exception {
+    try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
+      String resource = "https://mcp.example.test/mcp";
+      Server server = start(Map.of("STORE", "memory", "AUTH_MODE", "jwt", "AUTH_JWKS_URL", issuer.jwksUrl(),
+          "AUTH_RESOURCE_URL", resource, "AUTH_ISSUER", FakeAuthorizationServer.ISSUER));
+      JsonObject tokens = new JsonObject();
+      for (String user : List.of("alice", "bob", "carol")) {
+        tokens.put(user, issuer.token(user, resource, "mcp:tools"));
+      }
+      List<String> lines = clients(Map.of("SDK_URL", url(server), "SDK_PARTS", "stateless,streamable,sse",
+          "SDK_TOKENS", tokens.encode()));
+      assertThat(lines).anyMatch(l -> l.startsWith("PASS stateless (user alice)"))
+          .anyMatch(l -> l.startsWith("PASS streamable (user bob)"))
+          .anyMatch(l -> l.startsWith("PASS sse (user carol)"));
+    }
   }
 
   private Server start(Map<String, String> env) {
