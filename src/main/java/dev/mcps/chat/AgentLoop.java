@@ -131,6 +131,12 @@ public final class AgentLoop {
    */
   public Future<TurnReply> run(String message, String model, List<JsonObject> replacement, TurnEvents events,
                                boolean encodeReply, String turnId) {
+    return run(message, model, replacement, events, encodeReply, turnId, null);
+  }
+
+  /** The same, with every Jira write tool the model calls refused with {@code writesRefused} when it is not null. */
+  public Future<TurnReply> run(String message, String model, List<JsonObject> replacement, TurnEvents events,
+                               boolean encodeReply, String turnId, String writesRefused) {
     SessionEnv session = SessionContext.require();
     String id = session.sessionId();
     if (replacement == null) {
@@ -144,9 +150,11 @@ public final class AgentLoop {
     long timeout = limits.turnTimeoutMs();
     return sessions.lock(id, timeout + 10_000, timeout)
         .compose(token -> withDeadline(id, deadline -> turnId == null
-                ? turn(session, model, message, replacement, events, encodeReply, deadline, SessionEnv.randomId())
+                ? turn(session, model, message, replacement, events, encodeReply, deadline, SessionEnv.randomId(),
+                    writesRefused)
                 : sessions.storedTurn(id, turnId).compose(length -> length != null ? landed(id, length, encodeReply)
-                    : turn(session, model, message, replacement, events, encodeReply, deadline, turnId)))
+                    : turn(session, model, message, replacement, events, encodeReply, deadline, turnId,
+                        writesRefused)))
             .eventually(() -> sessions.unlock(id, token)))
         .recover(err -> Future.failedFuture(asApiError(err, id)));
   }
@@ -218,11 +226,11 @@ public final class AgentLoop {
 
   private Future<TurnReply> turn(SessionEnv session, String model, String message,
                                  List<JsonObject> replacement, TurnEvents events, boolean encodeReply,
-                                 Deadline deadline, String turnId) {
+                                 Deadline deadline, String turnId, String writesRefused) {
     String id = session.sessionId();
     List<Tool> offered = selector.select(message);
     List<JsonObject> tools = offered.stream().map(AgentLoop::describe).toList();
-    ToolGate gate = new ToolGate(offered, limits.maxWritesPerTurn(), selector::refusal);
+    ToolGate gate = new ToolGate(offered, limits.maxWritesPerTurn(), selector::refusal, writesRefused);
     JsonObject ask = new JsonObject().put("role", "user")
         .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message)));
     WireMemo memo;

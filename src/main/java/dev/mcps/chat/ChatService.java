@@ -51,6 +51,12 @@ public final class ChatService {
    * {@code idempotencyKey} a retried request gets the first one's reply instead of a second turn.
    */
   public Future<TurnReply> handle(JsonObject body, TurnEvents events, boolean encodeReply, String idempotencyKey) {
+    return handle(body, events, encodeReply, idempotencyKey, null);
+  }
+
+  /** @param writesRefused when not null, every Jira write tool the model calls is refused with these words */
+  public Future<TurnReply> handle(JsonObject body, TurnEvents events, boolean encodeReply, String idempotencyKey,
+                                  String writesRefused) {
     ChatRequest req;
     String key;
     try {
@@ -63,19 +69,19 @@ public final class ChatService {
     return threads.io(() -> sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
         .compose(session -> {
           if (key == null) {
-            return turn(session, req, events, encodeReply, null);
+            return turn(session, req, events, encodeReply, null, writesRefused);
           }
           String fingerprint = IdempotentTurns.fingerprint(body);
           return idempotent.run(session, key, fingerprint, () -> turn(session, req, events, encodeReply,
-              IdempotentTurns.turnId(session, key, fingerprint)));
+              IdempotentTurns.turnId(session, key, fingerprint), writesRefused));
         }));
   }
 
   /** @param turnId the turn's id when it must land at most once across retries (an Idempotency-Key); else null */
   private Future<TurnReply> turn(SessionEnv resolved, ChatRequest req, TurnEvents events, boolean encodeReply,
-                                 String turnId) {
+                                 String turnId, String writesRefused) {
     return store(resolved, req).compose(session -> SessionContext.runWith(session,
-        () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply, turnId)));
+        () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply, turnId, writesRefused)));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {

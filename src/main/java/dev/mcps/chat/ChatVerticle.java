@@ -27,6 +27,11 @@ public final class ChatVerticle extends VerticleBase {
   public static final String ENCODED_REPLY_HEADER = "x-reply-encoded";
   /** The request's {@code Idempotency-Key} (DESIGN.md §4), for HTTP and event-bus senders alike. */
   public static final String IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+  /**
+   * Set by the HTTP front when the caller's token lacks JIRA_WRITE_SCOPE: what the model is told when it calls a Jira
+   * write tool in this turn (an internal header; HTTP clients cannot set it).
+   */
+  public static final String JIRA_WRITES_REFUSED_HEADER = "x-jira-writes-refused";
 
   private final Sessions sessions;
   private final ChatService chat;
@@ -46,7 +51,8 @@ public final class ChatVerticle extends VerticleBase {
       TurnEvents events = stream == null ? TurnEvents.NONE
           : (event, data) -> vertx.eventBus().send(stream, new JsonObject().put("event", event).put("data", data));
       boolean encoded = msg.headers().contains(ENCODED_REPLY_HEADER);
-      return chat.handle(body, events, encoded, msg.headers().get(IDEMPOTENCY_KEY_HEADER)).map(reply -> encoded ? reply.encoded() : reply.json());
+      return chat.handle(body, events, encoded, msg.headers().get(IDEMPOTENCY_KEY_HEADER),
+          msg.headers().get(JIRA_WRITES_REFUSED_HEADER)).map(reply -> encoded ? reply.encoded() : reply.json());
     }).completion();
   }
 }

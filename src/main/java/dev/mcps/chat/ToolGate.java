@@ -18,9 +18,12 @@ final class ToolGate {
   private final int maxWrites;
   /** Why the catalog itself refuses a name (unknown, or hidden by read-only mode); null when it has the tool. */
   private final Function<String, String> catalogRefusal;
+  /** Why no write tool may run in this turn (the caller's token lacks JIRA_WRITE_SCOPE); null when they may. */
+  private final String writesRefused;
   private int writes;
 
-  ToolGate(Collection<Tool> offered, int maxWrites, Function<String, String> catalogRefusal) {
+  ToolGate(Collection<Tool> offered, int maxWrites, Function<String, String> catalogRefusal, String writesRefused) {
+    this.writesRefused = writesRefused;
     for (Tool t : offered) {
       this.offered.put(t.name(), t);
     }
@@ -43,6 +46,9 @@ final class ToolGate {
           + String.join(", ", offered.keySet()) + ")";
     }
     if (!tool.readOnly()) {
+      if (writesRefused != null) {
+        return "Tool " + name + " refused: " + writesRefused;
+      }
       if (writes >= maxWrites) {
         return "Tool " + name + " refused: at most " + maxWrites + " Jira changes are allowed in one turn"
             + " (CHAT_MAX_WRITES_PER_TURN); tell the user what is left to do so they can ask again";

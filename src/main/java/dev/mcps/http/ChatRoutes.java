@@ -1,6 +1,7 @@
 package dev.mcps.http;
 
 import dev.mcps.ApiException;
+import dev.mcps.auth.AuthRoutes;
 import dev.mcps.auth.Identity;
 import dev.mcps.chat.ChatVerticle;
 import dev.mcps.session.SessionEnv;
@@ -90,6 +91,11 @@ final class ChatRoutes {
     String key = ctx.request().getHeader("Idempotency-Key");
     if (key != null) {
       options.addHeader(ChatVerticle.IDEMPOTENCY_KEY_HEADER, key);
+    }
+    ApiException lacking = ctx.get(AuthRoutes.JIRA_WRITE_REFUSAL);
+    if (lacking != null) {
+      options.addHeader(ChatVerticle.JIRA_WRITES_REFUSED_HEADER, "the user's access token lacks the scope Jira "
+          + "changes need (JIRA_WRITE_SCOPE); tell the user to sign in again granting it, nothing was changed");
     }
     return options;
   }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mcps.Server;
 import dev.mcps.config.ConfigException;
 import dev.mcps.config.ConfigLoader;
+import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.FakeAuthorizationServer;
+import dev.mcps.testing.FakeJira;
 import dev.mcps.testing.Http;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.json.JsonObject;
@@ -86,6 +88,46 @@ class AuthScopesAndGatewayTest {
       } finally {
         TestServers.await(server.stop());
       }
+    }
+  }
+
+  @Test
+  void inAChatTurnTheModelsJiraWriteIsRefusedToATokenWithoutTheWriteScopeAndNothingReachesJira() {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    FakeAnthropic anthropic = FakeAnthropic.start(vertx, "test-key");
+    FakeJira jira = FakeJira.start(vertx);
+    try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
+      anthropic.script(r -> {
+        io.vertx.core.json.JsonArray messages = r.body().getJsonArray("messages");
+        Object last = messages.getJsonObject(messages.size() - 1).getValue("content");
+        if (last instanceof io.vertx.core.json.JsonArray blocks
+            && "tool_result".equals(blocks.getJsonObject(0).getString("type"))) {
+          return FakeAnthropic.message("end_turn", FakeAnthropic.text("tool said: " + blocks.getJsonObject(0)
+              .getValue("content")));
+        }
+        return FakeAnthropic.message("tool_use", FakeAnthropic.toolUse("t1", "jira_create_issue", new JsonObject()
+            .put("projectKey", "PROJ").put("summary", "s").put("issueType", "Task")));
+      });
+      Server server = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWKS_URL", issuer.jwksUrl(),
+          "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE, "JIRA_WRITE_SCOPE", "jira:write",
+          "ANTHROPIC_API_KEY", "test-key", "ANTHROPIC_BASE_URL", anthropic.baseUrl()));
+      try {
+        Http http = new Http(server.port());
+        Http.Response turn = http.post("/chat", new JsonObject().put("message", "create a Jira issue in PROJ")
+                .put("jiraAuth", new JsonObject().put("baseUrl", jira.baseUrl()).put("email", "a@example.com")
+                    .put("apiToken", "jira-token")),
+            "Authorization", "Bearer " + issuer.token("alice", JwtAuthTest.RESOURCE, "mcp:tools"));
+
+        assertThat(turn.status()).isEqualTo(200);
+        assertThat(turn.json().getString("response")).contains("refused").contains("JIRA_WRITE_SCOPE");
+        assertThat(jira.requests()).as("nothing reached Jira").isEmpty();
+      } finally {
+        TestServers.await(server.stop());
+      }
+    } finally {
+      jira.close();
+      anthropic.close();
+      TestServers.await(vertx.close());
     }
   }
 

@@ -93,9 +93,10 @@ class ChatLoadClientTest {
     // 80 turns are due in the 2 s window; a window edge can cut off one turn of each user.
     assertThat(result.turns()).isBetween(70L, 90L);
     assertThat(result.line()).contains(" offered_rate=40.0 ");
-    // A closed loop of 8 users would have made thousands of turns in that time.
+    // A closed loop of 8 users is held back by nothing but the server: more turns than the open loop's schedule
+    // allows (thousands on an idle machine; only "more than 90" is asserted, so a loaded machine cannot fail it).
     ChatLoadClient.Result closed = ChatLoadClient.run(options(server.port(), "--users=8", "--duration=2"));
-    assertThat(closed.turns()).isGreaterThan(4 * result.turns());
+    assertThat(closed.turns()).isGreaterThan(90L);
     assertThat(closed.line()).contains(" offered_rate=closed ");
   }
 
