@@ -85,6 +85,20 @@ class AuthScopesAndGatewayTest {
             "Mcp-Session-Id", mcpSession, "MCP-Protocol-Version", "2025-06-18", "Authorization", reader);
         assertThat(sessionEra.status()).isEqualTo(403);
         assertThat(sessionEra.headers().firstValue("WWW-Authenticate")).hasValue(challenge);
+
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        try (dev.mcps.testing.SseStream stream = dev.mcps.testing.SseStream.open(client, java.net.http.HttpRequest
+            .newBuilder(java.net.URI.create("http://127.0.0.1:" + server.port() + "/mcp/sse"))
+            .header("Accept", "text/event-stream").header("Authorization", reader).GET().build())) {
+          String endpoint = stream.next().data();
+          java.net.URI uri = java.net.URI.create(endpoint.startsWith("http") ? endpoint : "http://x" + endpoint);
+          Http.Response legacy = http.post(uri.getRawPath() + "?" + uri.getRawQuery(), call, "Authorization", reader);
+          assertThat(legacy.status()).isEqualTo(403);
+          assertThat(legacy.headers().firstValue("WWW-Authenticate")).hasValue(challenge);
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
       } finally {
         TestServers.await(server.stop());
       }
