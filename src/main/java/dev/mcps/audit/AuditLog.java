@@ -3,6 +3,8 @@ package dev.mcps.audit;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
 /**
@@ -36,6 +38,9 @@ import java.util.Locale;
 public final class AuditLog {
 
   private static final AuditLog OFF = new AuditLog(null, null);
+  /** Fixed width, milliseconds, UTC: lines sort and line up as text. */
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+      .withZone(ZoneOffset.UTC);
 
   /** Outcomes of a tool call. */
   public enum Outcome {
@@ -141,7 +146,9 @@ public final class AuditLog {
     if (sink == null) {
       return;
     }
-    write(line("tool_call").put("sessionId", sessionId).put("userId", userId).put("tool", tool)
+    // The name of an unknown tool is whatever the caller sent: bounded, so a line stays a line.
+    write(line("tool_call").put("sessionId", sessionId).put("userId", userId)
+        .put("tool", tool == null || tool.length() <= 100 ? tool : tool.substring(0, 100) + "…")
         .put("outcome", outcome.json()).put("durationMs", durationMs).put("jiraStatus", jiraStatus)
         .put("error", error));
   }
@@ -169,7 +176,7 @@ public final class AuditLog {
   }
 
   private JsonObject line(String event) {
-    return new JsonObject().put("time", Instant.now().toString()).put("event", event).put("instance", instance);
+    return new JsonObject().put("time", TIME.format(Instant.now())).put("event", event).put("instance", instance);
   }
 
   private void write(JsonObject line) {

@@ -152,10 +152,10 @@ public final class ToolsVerticle extends VerticleBase {
       audit.toolCall(session.sessionId(), session.userId(), name, AuditLog.Outcome.REFUSED, 0, null, "Unknown_Tool");
       return Future.failedFuture(new ApiException(404, "Unknown_Tool", catalog.refusal(name)));
     }
+    if (!audit.enabled()) {
+      return execute(tool, name, arguments);
+    }
     return execute(tool, name, arguments).andThen(ar -> {
-      if (!audit.enabled()) {
-        return;
-      }
       long ms = (System.nanoTime() - started) / 1_000_000;
       AuditLog.Outcome outcome = ToolCancellation.isCancelled() ? AuditLog.Outcome.CANCELLED
           : ar.succeeded() && !ar.result().isError() ? AuditLog.Outcome.OK : AuditLog.Outcome.ERROR;

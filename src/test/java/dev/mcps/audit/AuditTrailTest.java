@@ -17,6 +17,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +28,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -223,6 +228,34 @@ class AuditTrailTest {
     assertThat(lines().stream().filter(l -> isTool(l, sessionId, "jira_get_issue"))).hasSize(2);
   }
 
+  @Test
+  void aToolCallTheMcpClientCancelsIsWrittenAsCancelled() throws Exception {
+    FakeJira.Account account = jira.account("mcp-cancel-", "PC");
+    String email = account.headers().get("X-Jira-Email");
+    jira.stallNext("/rest/api/3/issue", 1);
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String mcpSession = raw.send(mcpRequest(null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+            + "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+            + "\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}", account.headers()),
+        HttpResponse.BodyHandlers.ofString()).headers().firstValue("Mcp-Session-Id").orElseThrow();
+    CompletableFuture<HttpResponse<String>> call = raw.sendAsync(mcpRequest(mcpSession, "{\"jsonrpc\":\"2.0\","
+        + "\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"jira_create_issue\",\"arguments\":{"
+        + "\"projectKey\":\"" + account.project() + "\",\"summary\":\"Never\",\"issueType\":\"Task\"}}}", Map.of()),
+        HttpResponse.BodyHandlers.ofString());
+    TestServers.awaitCondition(10, () -> jira.requests().stream()
+        .anyMatch(r -> r.method().equals("POST") && email.equals(r.email())));
+
+    raw.send(mcpRequest(mcpSession, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+        + "\"params\":{\"requestId\":7}}", Map.of()), HttpResponse.BodyHandlers.discarding());
+
+    JsonObject cancelled = awaitLine(l -> l.getString("event").equals("tool_call")
+        && account.headers().get("X-User-Id").equals(l.getString("userId"))
+        && "jira_create_issue".equals(l.getString("tool")));
+    assertThat(cancelled.getString("outcome")).isEqualTo("cancelled");
+    assertThat(cancelled.containsKey("jiraStatus")).as("Jira never answered").isFalse();
+    call.cancel(true);
+  }
+
   // --- helpers ---
 
   private Http.Response chat(JsonObject body) {
@@ -243,6 +276,17 @@ class AuditTrailTest {
     McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(30)).build();
     client.initialize();
     return client;
+  }
+
+  private HttpRequest mcpRequest(String mcpSession, String body, Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/mcp"))
+        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream").POST(HttpRequest.BodyPublishers.ofString(body));
+    if (mcpSession != null) {
+      b.header("Mcp-Session-Id", mcpSession);
+    }
+    headers.forEach(b::header);
+    return b.build();
   }
 
   private static boolean isTool(JsonObject line, String sessionId, String tool) {
