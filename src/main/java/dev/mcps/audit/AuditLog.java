@@ -41,6 +41,7 @@ public final class AuditLog {
   /** Fixed width, milliseconds, UTC: lines sort and line up as text. */
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
       .withZone(ZoneOffset.UTC);
+  private static final int MAX_CLIENT_VALUE = 200;
 
   /** Outcomes of a tool call. */
   public enum Outcome {
@@ -98,7 +99,7 @@ public final class AuditLog {
       return;
     }
     write(line("auth_failure").put("mode", mode).put("reason", reason).put("method", method)
-        .put("path", path).put("remoteAddress", remoteAddress));
+        .put("path", bounded(path)).put("remoteAddress", remoteAddress));
   }
 
   public void sessionCreated(String sessionId, String userId) {
@@ -146,9 +147,7 @@ public final class AuditLog {
     if (sink == null) {
       return;
     }
-    // The name of an unknown tool is whatever the caller sent: bounded, so a line stays a line.
-    write(line("tool_call").put("sessionId", sessionId).put("userId", userId)
-        .put("tool", tool == null || tool.length() <= 100 ? tool : tool.substring(0, 100) + "…")
+    write(line("tool_call").put("sessionId", sessionId).put("userId", userId).put("tool", bounded(tool))
         .put("outcome", outcome.json()).put("durationMs", durationMs).put("jiraStatus", jiraStatus)
         .put("error", error));
   }
@@ -164,7 +163,7 @@ public final class AuditLog {
     if (sink == null) {
       return;
     }
-    write(line("admin_action").put("action", action).put("sessionId", targetSessionId).put("status", status)
+    write(line("admin_action").put("action", action).put("sessionId", bounded(targetSessionId)).put("status", status)
         .put("remoteAddress", remoteAddress));
   }
 
@@ -173,6 +172,14 @@ public final class AuditLog {
     if (sink != null) {
       sink.close();
     }
+  }
+
+  /**
+   * A value the client chose (a request path, an unknown tool's name, an admin route's id), cut short so that a
+   * line stays a short line whatever was sent.
+   */
+  private static String bounded(String value) {
+    return value == null || value.length() <= MAX_CLIENT_VALUE ? value : value.substring(0, MAX_CLIENT_VALUE) + "…";
   }
 
   private JsonObject line(String event) {
