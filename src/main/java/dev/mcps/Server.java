@@ -1,5 +1,6 @@
 package dev.mcps;
 
+import dev.mcps.audit.AuditLog;
 import dev.mcps.cluster.Hazelcast;
 import dev.mcps.cluster.Node;
 import dev.mcps.config.ServerConfig;
@@ -71,6 +72,7 @@ public final class Server {
   private final Vertx vertx;
   private final Sessions sessions;
   private final Node node;
+  private final AuditLog audit;
   private String httpDeployment;
   private String toolsDeployment;
   private String toolsWorkerDeployment;
@@ -81,8 +83,9 @@ public final class Server {
   private volatile McpEndpoints mcp;
   private Providers providers;
 
-  private Server(ServerConfig config, Vertx vertx, Sessions sessions, Node node) {
+  private Server(ServerConfig config, Vertx vertx, Sessions sessions, Node node, AuditLog audit) {
     this.node = node;
+    this.audit = audit;
     this.config = config;
     this.vertx = vertx;
     this.sessions = sessions;
@@ -137,11 +140,21 @@ public final class Server {
 
   private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers,
                                       PrometheusMeterRegistry registry, Vertx vertx) {
-    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs(),
+    Node node = new Node(vertx);
+    AuditLog audit;
+    try {
+      audit = AuditLog.create(config.auditLog(), node.id());
+    } catch (IllegalStateException e) {
+      // An audit trail that cannot be written is no audit trail: the server does not start without it.
+      CompletableFuture<Server> failed = new CompletableFuture<>();
+      vertx.close().onComplete(v -> failed.completeExceptionally(e));
+      return Future.fromCompletionStage(failed);
+    }
+    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs(), audit,
         config.auth().mode() != ServerConfig.AuthMode.NONE);
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
-    Server server = new Server(config, vertx, sessions, new Node(vertx));
+    Server server = new Server(config, vertx, sessions, node, audit);
     ServerConfig.Chat chat = config.chat();
     if (providers == null) {
       server.providers = Providers.create(vertx, chat, new CallPolicy(chat.providerTimeoutMs(),
@@ -164,14 +177,14 @@ public final class Server {
         .compose(id -> {
           server.sessionDeployment = id;
           if (!config.workers().enabled()) {
-            return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog),
+            return vertx.deployVerticle(() -> new ToolsVerticle(sessions, server.catalog, audit),
                 new DeploymentOptions().setInstances(config.http().instances()));
           }
           Set<String> onWorker = jiraTools.stream().map(Tool::name).collect(Collectors.toSet());
-          return vertx.deployVerticle(() -> ToolsVerticle.worker(sessions, server.catalog), workers(config))
+          return vertx.deployVerticle(() -> ToolsVerticle.worker(sessions, server.catalog, audit), workers(config))
               .compose(workerId -> {
                 server.toolsWorkerDeployment = workerId;
-                return vertx.deployVerticle(() -> ToolsVerticle.front(sessions, server.catalog, onWorker),
+                return vertx.deployVerticle(() -> ToolsVerticle.front(sessions, server.catalog, audit, onWorker),
                     new DeploymentOptions().setInstances(config.http().instances()));
               });
         })
@@ -181,7 +194,7 @@ public final class Server {
           server.turnThreads = !workers.enabled() ? TurnThreads.EVENT_LOOPS
               : TurnThreads.workers(vertx, WORKER_POOL, workers.poolSize(), workers.inlineMaxBytes());
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
-              TurnLimits.of(config), server.turnThreads);
+              TurnLimits.of(config), server.turnThreads, audit);
           ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
               config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
@@ -207,10 +220,11 @@ public final class Server {
                   Duration.ofSeconds(config.mcp().requestStateTtlSeconds()),
                   Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(),
                   config.mcp().maxListenStreams(),
-                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()));
-          return Auth.routes(vertx, config.auth(), refusal -> { })
+                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()), audit);
+          return Auth.routes(vertx, config.auth(), refusal -> audit.authFailure(refusal.mode(), refusal.reason(),
+                  refusal.method(), refusal.path(), refusal.remoteAddress()))
               .compose(auth -> vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(),
-                  startedAt, server.mcp, server.node, auth),
+                  startedAt, server.mcp, server.node, audit, auth),
                   new DeploymentOptions().setInstances(config.http().instances())));
         })
         .map(id -> {
@@ -227,7 +241,10 @@ public final class Server {
           if (server.providers != null) {
             server.providers.close();
           }
-          sessions.close().eventually(vertx::close).onComplete(v -> started.completeExceptionally(err));
+          sessions.close().eventually(() -> vertx.executeBlocking(() -> {
+            audit.close();
+            return null;
+          }, false)).eventually(vertx::close).onComplete(v -> started.completeExceptionally(err));
         });
     return Future.fromCompletionStage(started);
   }
@@ -281,6 +298,11 @@ public final class Server {
         .eventually(() -> sessionDeployment == null ? Future.succeededFuture() : vertx.undeploy(sessionDeployment))
         .eventually(sessions::close)
         .eventually(() -> turnThreads.close())
+        // After the components that write to it; closing waits for the file's last lines, so off the event loop.
+        .eventually(() -> vertx.executeBlocking(() -> {
+          audit.close();
+          return null;
+        }, false))
         .onComplete(ar -> {
           if (providers != null) {
             providers.close();
@@ -289,6 +311,14 @@ public final class Server {
           vertx.close().onComplete(v -> closed.complete(null));
         });
     return Future.fromCompletionStage(closed);
+  }
+
+  /**
+   * The audit trail of this server (AUDIT_LOG), for components that report to it: pass it to them through their
+   * constructors, as this class does.
+   */
+  public AuditLog audit() {
+    return audit;
   }
 
   /** This instance in the cluster (its node id, the member count). */
@@ -304,6 +334,10 @@ public final class Server {
     if (providers != null) {
       providers.close();
     }
+    // A crash would lose the audit lines still queued; closing stops the writer thread, off the caller's thread.
+    Thread closing = new Thread(audit::close, "mcps-audit-close");
+    closing.setDaemon(true);
+    closing.start();
     CompletableFuture<Void> closed = new CompletableFuture<>();
     vertx.close().onComplete(v -> closed.complete(null));
     return Future.fromCompletionStage(closed);

@@ -1,6 +1,7 @@
 package dev.mcps.chat;
 
 import dev.mcps.ApiException;
+import dev.mcps.audit.AuditLog;
 import dev.mcps.provider.LlmProvider;
 import dev.mcps.provider.ProviderException;
 import dev.mcps.provider.ProviderReply;
@@ -58,6 +59,7 @@ public final class AgentLoop {
 
   private final TurnLimits limits;
   private final TurnThreads threads;
+  private final AuditLog audit;
   /** Null when the store decodes the history afresh on every read: no message would be recognised. */
   private final TurnMemos memos;
 
@@ -69,6 +71,13 @@ public final class AgentLoop {
   /** {@code threads}: where the turn's heavy steps run (worker verticles or not). */
   public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
                    TurnLimits limits, TurnThreads threads) {
+    this(vertx, sessions, providers, selector, limits, threads, AuditLog.off());
+  }
+
+  /** @param audit where the tool calls this loop refuses (they never reach the tool executor) are written */
+  public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
+                   TurnLimits limits, TurnThreads threads, AuditLog audit) {
+    this.audit = audit;
     this.threads = threads;
     this.vertx = vertx;
     this.sessions = sessions;
@@ -358,6 +367,11 @@ public final class AgentLoop {
           .put("input", block.getValue("input")));
       JsonObject input = block.getValue("input") instanceof JsonObject o ? o : new JsonObject();
       String refusal = gate.refusal(name);
+      if (refusal != null) {
+        SessionEnv session = SessionContext.current();
+        audit.toolCall(sessionId, session == null ? null : session.userId(), name, AuditLog.Outcome.REFUSED, 0, null,
+            "Refused_By_Turn");
+      }
       Future<ToolResult> result = refusal != null ? Future.succeededFuture(ToolResult.error(refusal))
           : ToolCalls.call(vertx, sessionId, name, input)
               .recover(err -> Future.succeededFuture(ToolResult.error("Tool " + name + " failed: " + errorText(err))));

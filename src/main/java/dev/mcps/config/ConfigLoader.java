@@ -147,9 +147,32 @@ public final class ConfigLoader {
         auditLog());
   }
 
+  /**
+   * "stdout", "off" or a file path whose directory exists (and is not itself a directory). Whether the file can be
+   * written is found out when the server opens it at start-up, which fails with one line naming AUDIT_LOG.
+   */
   private String auditLog() {
     String v = string("AUDIT_LOG");
-    return v == null ? "off" : v;
+    if (v == null || v.equalsIgnoreCase("off")) {
+      return "off";
+    }
+    if (v.equalsIgnoreCase("stdout")) {
+      return "stdout";
+    }
+    Path file;
+    try {
+      file = Path.of(v).toAbsolutePath();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigException("AUDIT_LOG must be stdout, off or a file path; got an invalid path: " + v);
+    }
+    if (Files.isDirectory(file)) {
+      throw new ConfigException("AUDIT_LOG: " + v + " is a directory; name a file in it");
+    }
+    Path dir = file.getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new ConfigException("AUDIT_LOG: the directory of " + v + " does not exist");
+    }
+    return v;
   }
 
   /** AUTH_MODE and what it needs; a mode missing a setting it cannot work without stops start-up naming it. */

@@ -1,6 +1,7 @@
 package dev.mcps.http;
 
 import dev.mcps.ApiException;
+import dev.mcps.audit.AuditLog;
 import dev.mcps.session.SessionDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -13,15 +14,18 @@ import java.security.NoSuchAlgorithmException;
 /**
  * /admin/*: session inspection for operators, behind {@code ADMIN_TOKEN}. Without a configured token the routes do
  * not exist (404); with one, a missing or wrong bearer token is a 401. The answers are {@link SessionDirectory}'s,
- * the same JSON {@code mcps.sessions.*} replies on the event bus.
+ * the same JSON {@code mcps.sessions.*} replies on the event bus. A refused token is an {@code auth_failure} of the
+ * audit trail, and every request past the check an {@code admin_action} with the status it got.
  */
 final class AdminRoutes {
 
   private final SessionDirectory directory;
   private final byte[] tokenDigest;
+  private final AuditLog audit;
 
-  AdminRoutes(SessionDirectory directory, String adminToken) {
+  AdminRoutes(SessionDirectory directory, String adminToken, AuditLog audit) {
     this.directory = directory;
+    this.audit = audit;
     this.tokenDigest = adminToken == null || adminToken.isEmpty() ? null : sha256(adminToken);
   }
 
@@ -43,6 +47,8 @@ final class AdminRoutes {
     String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     // Comparing digests keeps the comparison constant-time and independent of the token's length.
     if (!MessageDigest.isEqual(tokenDigest, sha256(presented))) {
+      audit.authFailure("admin_token", presented.isEmpty() ? "missing token" : "wrong token",
+          ctx.request().method().name(), ctx.request().path(), remote(ctx));
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       HttpErrors.json(ctx, 401, new JsonObject().put("error", "Unauthorized")
           .put("message", "A valid admin bearer token is required"));
@@ -59,32 +65,46 @@ final class AdminRoutes {
       limit = SessionDirectory.pagingValue("limit", ctx.request().getParam("limit"), SessionDirectory.DEFAULT_LIMIT,
           1, SessionDirectory.MAX_LIMIT);
     } catch (ApiException e) {
+      audited(ctx, "list", null);
       HttpErrors.send(ctx, e);
       return;
     }
-    answer(ctx, directory.list(offset, limit));
+    answer(ctx, "list", null, directory.list(offset, limit));
   }
 
   private void details(RoutingContext ctx) {
-    answer(ctx, directory.details(ctx.pathParam("id")));
+    answer(ctx, "get", ctx.pathParam("id"), directory.details(ctx.pathParam("id")));
   }
 
   private void reset(RoutingContext ctx) {
-    answer(ctx, directory.reset(ctx.pathParam("id")));
+    answer(ctx, "reset", ctx.pathParam("id"), directory.reset(ctx.pathParam("id")));
   }
 
   private void delete(RoutingContext ctx) {
+    audited(ctx, "delete", ctx.pathParam("id"));
     directory.delete(ctx.pathParam("id"))
         .onSuccess(ok -> ctx.response().setStatusCode(204).end())
         .onFailure(err -> HttpErrors.send(ctx, err));
   }
 
   private void cleanup(RoutingContext ctx) {
-    answer(ctx, directory.cleanup());
+    answer(ctx, "cleanup", null, directory.cleanup());
   }
 
-  private static void answer(RoutingContext ctx, Future<JsonObject> json) {
+  private void answer(RoutingContext ctx, String action, String sessionId, Future<JsonObject> json) {
+    audited(ctx, action, sessionId);
     json.onSuccess(body -> HttpErrors.json(ctx, 200, body)).onFailure(err -> HttpErrors.send(ctx, err));
+  }
+
+  /** Writes the action once its answer is sent, with the status it got (a 404 for an unknown session, say). */
+  private void audited(RoutingContext ctx, String action, String sessionId) {
+    if (audit.enabled()) {
+      ctx.addEndHandler(v -> audit.adminAction(action, sessionId, ctx.response().getStatusCode(), remote(ctx)));
+    }
+  }
+
+  private static String remote(RoutingContext ctx) {
+    return ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
   }
 
   private static byte[] sha256(String s) {

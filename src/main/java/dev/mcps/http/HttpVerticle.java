@@ -1,5 +1,6 @@
 package dev.mcps.http;
 
+import dev.mcps.audit.AuditLog;
 import dev.mcps.auth.AuthRoutes;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.cluster.Node;
@@ -28,6 +29,7 @@ public final class HttpVerticle extends VerticleBase {
   private final String version;
   private final long startedAt;
   private final McpEndpoints mcp;
+  private final AuditLog audit;
   private HttpServer server;
   private IdleConnections idle;
 
@@ -36,8 +38,9 @@ public final class HttpVerticle extends VerticleBase {
   private final AuthRoutes auth;
 
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
-                     long startedAt, McpEndpoints mcp, Node node, AuthRoutes auth) {
+                     long startedAt, McpEndpoints mcp, Node node, AuditLog audit, AuthRoutes auth) {
     this.node = node;
+    this.audit = audit;
     this.auth = auth;
     this.config = config;
     this.sessions = sessions;
@@ -62,7 +65,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(health::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
-    new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), config.adminToken()).mount(router);
+    new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), config.adminToken(), audit).mount(router);
     Future<Void> mcpReachable = mcp.mount(router);
 
     ChatRoutes chat = new ChatRoutes(vertx, config.chat().turnTimeoutSeconds() * 1000L);

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ public final class JiraClient {
   /** Connections per Jira site: many users of one company share its site. */
   private static final int POOL_SIZE_PER_SITE = 32;
   public static final int DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+  private static final IntConsumer NO_ONE = status -> { };
 
   private final Vertx vertx;
   private final BoundedHttpClient client;
@@ -61,20 +63,39 @@ public final class JiraClient {
   }
 
   public Future<JsonObject> get(JiraCredentials creds, String path, Map<String, String> query) {
-    return send(creds, HttpMethod.GET, path, query, null);
+    return get(creds, path, query, NO_ONE);
   }
 
   public Future<JsonObject> post(JiraCredentials creds, String path, JsonObject body) {
-    return send(creds, HttpMethod.POST, path, Map.of(), body);
+    return post(creds, path, body, NO_ONE);
   }
 
   public Future<JsonObject> put(JiraCredentials creds, String path, JsonObject body) {
-    return send(creds, HttpMethod.PUT, path, Map.of(), body);
+    return put(creds, path, body, NO_ONE);
   }
 
-  /** The response body as an object ({} for an empty 2xx body; an array body is wrapped as {"values": [...]}). */
+  /** As {@link #get(JiraCredentials, String, Map)}; {@code answered} hears the status of every answer Jira gives. */
+  public Future<JsonObject> get(JiraCredentials creds, String path, Map<String, String> query, IntConsumer answered) {
+    return send(creds, HttpMethod.GET, path, query, null, answered);
+  }
+
+  /** As {@link #post(JiraCredentials, String, JsonObject)}; {@code answered} hears every status Jira answers. */
+  public Future<JsonObject> post(JiraCredentials creds, String path, JsonObject body, IntConsumer answered) {
+    return send(creds, HttpMethod.POST, path, Map.of(), body, answered);
+  }
+
+  /** As {@link #put(JiraCredentials, String, JsonObject)}; {@code answered} hears every status Jira answers. */
+  public Future<JsonObject> put(JiraCredentials creds, String path, JsonObject body, IntConsumer answered) {
+    return send(creds, HttpMethod.PUT, path, Map.of(), body, answered);
+  }
+
+  /**
+   * The response body as an object ({} for an empty 2xx body; an array body is wrapped as {"values": [...]}).
+   * {@code answered} is told each HTTP status Jira answers (a retried 429 included), which a success's result does
+   * not carry: the caller's way to report it (the audit trail) without shared state.
+   */
   private Future<JsonObject> send(JiraCredentials creds, HttpMethod method, String path, Map<String, String> query,
-                                  JsonObject body) {
+                                  JsonObject body, IntConsumer answered) {
     QueryStringEncoder url = new QueryStringEncoder(creds.baseUrl() + path);
     query.forEach(url::addParam);
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
@@ -84,11 +105,11 @@ public final class JiraClient {
     if (body != null) {
       headers.add("Content-Type", "application/json");
     }
-    return attempt(creds, method, url.toString(), path, headers, body == null ? null : body.toBuffer(), 1);
+    return attempt(creds, method, url.toString(), path, headers, body == null ? null : body.toBuffer(), 1, answered);
   }
 
   private Future<JsonObject> attempt(JiraCredentials creds, HttpMethod method, String url, String path,
-                                     MultiMap headers, Buffer body, int attempt) {
+                                     MultiMap headers, Buffer body, int attempt, IntConsumer answered) {
     if (ToolCancellation.isCancelled()) {
       // The caller gave up on this call (e.g. during a Retry-After wait): no further request reaches Jira.
       return Future.failedFuture(new JiraException(0, "The call was cancelled"));
@@ -100,6 +121,7 @@ public final class JiraClient {
       }
       UpstreamResponse response = ar.result();
       int status = response.status();
+      answered.accept(status);
       if (status >= 200 && status < 300) {
         try {
           return Future.succeededFuture(parse(response.body()));
@@ -111,7 +133,7 @@ public final class JiraClient {
         long delay = RetryDelay.millis(response.header("Retry-After"), attempt, 250, maxRetryDelayMs);
         LOG.debug("Jira answered {} to {} {}; retry {} in {} ms", status, method, path, attempt + 1, delay);
         return vertx.timer(Math.max(1, delay), TimeUnit.MILLISECONDS)
-            .compose(v -> attempt(creds, method, url, path, headers, body, attempt + 1));
+            .compose(v -> attempt(creds, method, url, path, headers, body, attempt + 1, answered));
       }
       return Future.failedFuture(error(status, JiraSecrets.scrub(jiraMessages(response.body()), creds)));
     });

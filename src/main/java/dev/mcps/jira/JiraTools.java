@@ -58,10 +58,10 @@ public final class JiraTools {
             + "latest comments.", true,
         schema(props("issueKey", str("Issue key such as PROJ-123"), "fields",
             arr("Jira field names to read instead of the default set")), "issueKey"),
-        (creds, args) -> {
+        (site, args) -> {
           String key = issueKey(args);
           String fields = fieldList(args, DEFAULT_ISSUE_FIELDS);
-          return notFoundAs(jira.get(creds, "/rest/api/3/issue/" + key, Map.of("fields", fields)), "Issue " + key)
+          return notFoundAs(site.get("/rest/api/3/issue/" + key, Map.of("fields", fields)), "Issue " + key)
               .map(issue -> {
                 // Jira answers a moved issue's old key with the issue in its new project.
                 scope.checkIssue(issue.getString("key", key));
@@ -78,7 +78,7 @@ public final class JiraTools {
                 .put("description", "Page size, at most 50 (default 20)"),
             "nextPageToken", str("Token from the previous page"),
             "fields", arr("Jira field names to include")), "jql"),
-        (creds, args) -> {
+        (site, args) -> {
           String jql = scope.constrain(args.requiredString("jql", 4000));
           int max = maxResults(args);
           Map<String, String> query = new LinkedHashMap<>();
@@ -90,21 +90,21 @@ public final class JiraTools {
           if (token != null) {
             query.put("nextPageToken", token);
           }
-          return jira.get(creds, "/rest/api/3/search/jql", query).map(JiraTools::searchResult);
+          return site.get("/rest/api/3/search/jql", query).map(JiraTools::searchResult);
         });
   }
 
   Tool listProjects() {
     return tool("jira_list_projects", "Lists the Jira projects the user can see, optionally filtered by a text query.",
         true, schema(props("query", str("Text to match in project keys and names"))),
-        (creds, args) -> {
+        (site, args) -> {
           Map<String, String> query = new LinkedHashMap<>();
           query.put("maxResults", "50");
           String q = args.optionalString("query", 200);
           if (q != null) {
             query.put("query", q);
           }
-          return jira.get(creds, "/rest/api/3/project/search", query).map(page -> {
+          return site.get("/rest/api/3/project/search", query).map(page -> {
             JsonArray values = page.getJsonArray("values", new JsonArray());
             JsonArray projects = new JsonArray();
             StringBuilder text = new StringBuilder();
@@ -125,9 +125,9 @@ public final class JiraTools {
   Tool getTransitions() {
     return tool("jira_get_transitions", "Lists the workflow transitions available for a Jira issue.", true,
         schema(props("issueKey", str("Issue key such as PROJ-123")), "issueKey"),
-        (creds, args) -> {
+        (site, args) -> {
           String key = issueKey(args);
-          return transitions(creds, key).map(list -> {
+          return transitions(site, key).map(list -> {
             StringBuilder text = new StringBuilder("Transitions of " + key + ":");
             for (Object o : list) {
               JsonObject t = (JsonObject) o;
@@ -147,7 +147,7 @@ public final class JiraTools {
             "issueType", str("Issue type name, e.g. Task, Bug, Story"),
             "description", str("Plain text; blank lines separate paragraphs, lines starting with '- ' are bullets")),
             "projectKey", "summary", "issueType"),
-        (creds, args) -> {
+        (site, args) -> {
           String project = args.requiredString("projectKey", 50).toUpperCase(Locale.ROOT);
           if (!PROJECT_KEY.matcher(project).matches()) {
             throw new ToolArguments.Invalid("Invalid argument 'projectKey': not a Jira project key");
@@ -161,7 +161,7 @@ public final class JiraTools {
           if (description != null) {
             fields.put("description", Adf.fromText(description));
           }
-          return jira.post(creds, "/rest/api/3/issue", new JsonObject().put("fields", fields))
+          return site.post("/rest/api/3/issue", new JsonObject().put("fields", fields))
               .map(created -> ToolResult.ok("Created " + created.getString("key") + ".",
                   new JsonObject().put("key", created.getString("key")).put("id", created.getString("id"))));
         });
@@ -173,7 +173,7 @@ public final class JiraTools {
         schema(props("issueKey", str("Issue key such as PROJ-123"), "fields", new JsonObject().put("type", "object")
             .put("description", "Jira fields to set; a plain-text description is converted to Jira's format")),
             "issueKey", "fields"),
-        (creds, args) -> {
+        (site, args) -> {
           String key = issueKey(args);
           Object raw = args.raw().getValue("fields");
           if (!(raw instanceof JsonObject fields) || fields.isEmpty()) {
@@ -183,7 +183,7 @@ public final class JiraTools {
           if (body.getValue("description") instanceof String text) {
             body.put("description", Adf.fromText(text));
           }
-          return notFoundAs(jira.put(creds, "/rest/api/3/issue/" + key, new JsonObject().put("fields", body)),
+          return notFoundAs(site.put("/rest/api/3/issue/" + key, new JsonObject().put("fields", body)),
               "Issue " + key)
               .map(v -> ToolResult.ok("Updated " + key + " (" + String.join(", ", body.fieldNames()) + ").",
                   new JsonObject().put("issueKey", key).put("updated", new JsonArray(new ArrayList<>(body.fieldNames())))));
@@ -195,10 +195,10 @@ public final class JiraTools {
         schema(props("issueKey", str("Issue key such as PROJ-123"),
             "body", str("Plain text; blank lines separate paragraphs, lines starting with '- ' are bullets")),
             "issueKey", "body"),
-        (creds, args) -> {
+        (site, args) -> {
           String key = issueKey(args);
           String text = args.requiredString("body", 32_000);
-          return notFoundAs(jira.post(creds, "/rest/api/3/issue/" + key + "/comment",
+          return notFoundAs(site.post("/rest/api/3/issue/" + key + "/comment",
               new JsonObject().put("body", Adf.fromText(text))), "Issue " + key)
               .map(c -> ToolResult.ok("Comment added to " + key + ".",
                   new JsonObject().put("issueKey", key).put("commentId", c.getString("id"))));
@@ -211,11 +211,11 @@ public final class JiraTools {
         schema(props("issueKey", str("Issue key such as PROJ-123"),
             "transition", str("Transition id or name, e.g. \"Done\" (see jira_get_transitions)"),
             "comment", str("Optional comment to add with the transition")), "issueKey", "transition"),
-        (creds, args) -> {
+        (site, args) -> {
           String key = issueKey(args);
           String wanted = args.requiredString("transition", 200);
           String comment = args.optionalString("comment", 32_000);
-          return transitions(creds, key).compose(list -> {
+          return transitions(site, key).compose(list -> {
             JsonObject match = null;
             for (Object o : list) {
               JsonObject t = (JsonObject) o;
@@ -236,7 +236,7 @@ public final class JiraTools {
             }
             String name = match.getString("name");
             String to = match.getString("to");
-            return jira.post(creds, "/rest/api/3/issue/" + key + "/transitions", body)
+            return site.post("/rest/api/3/issue/" + key + "/transitions", body)
                 .map(v -> ToolResult.ok("Moved " + key + " with '" + name + "'" + (to == null ? "" : " to " + to) + ".",
                     new JsonObject().put("issueKey", key).put("transition", name).put("status", to)));
           });
@@ -245,8 +245,8 @@ public final class JiraTools {
 
   // --- helpers ---
 
-  private Future<JsonArray> transitions(JiraCredentials creds, String key) {
-    return notFoundAs(jira.get(creds, "/rest/api/3/issue/" + key + "/transitions", Map.of()), "Issue " + key)
+  private Future<JsonArray> transitions(JiraCall site, String key) {
+    return notFoundAs(site.get("/rest/api/3/issue/" + key + "/transitions", Map.of()), "Issue " + key)
         .map(json -> {
           JsonArray out = new JsonArray();
           for (Object o : json.getJsonArray("transitions", new JsonArray())) {
@@ -258,22 +258,64 @@ public final class JiraTools {
         });
   }
 
-  /** Builds a tool whose body gets the session's credentials; Jira failures become tool errors. */
+  /**
+   * Builds a tool whose body reaches Jira with the session's credentials; Jira failures become tool errors. The
+   * result notes the status Jira last answered ({@link ToolResult#jiraStatus()}, for the audit trail).
+   */
   private Tool tool(String name, String description, boolean readOnly, JsonObject schema,
-                    BiFunction<JiraCredentials, ToolArguments, Future<ToolResult>> body) {
+                    BiFunction<JiraCall, ToolArguments, Future<ToolResult>> body) {
     return new SimpleTool(name, description, schema, readOnly, args -> {
-      JiraCredentials creds;
+      JiraCall site;
       Future<ToolResult> result;
       try {
-        creds = credentials.current();
-        result = body.apply(creds, args);
+        site = new JiraCall(jira, credentials.current());
+        result = body.apply(site, args);
       } catch (JiraException e) {
-        return Future.succeededFuture(ToolResult.error(e.getMessage()));
+        return Future.succeededFuture(ToolResult.error(e.getMessage()).withJiraStatus(e.status()));
       }
-      return result.recover(err -> err instanceof JiraException
-          ? Future.succeededFuture(ToolResult.error(err.getMessage()))
-          : Future.failedFuture(err));
+      return result.map(r -> r.withJiraStatus(site.lastStatus()))
+          .recover(err -> err instanceof JiraException je
+              // The failing request's own status: 0 (no answer: a timeout) is none, even after earlier answers.
+              ? Future.succeededFuture(ToolResult.error(err.getMessage()).withJiraStatus(je.status()))
+              : Future.failedFuture(err));
     });
+  }
+
+  /**
+   * One tool call's way to Jira: the session's credentials, and the status Jira last answered. One per call, so
+   * nothing is shared between calls; a call's requests follow each other, and the status is read once they are done.
+   */
+  private static final class JiraCall {
+
+    private final JiraClient jira;
+    private final JiraCredentials creds;
+    private volatile int lastStatus;
+
+    JiraCall(JiraClient jira, JiraCredentials creds) {
+      this.jira = jira;
+      this.creds = creds;
+    }
+
+    Future<JsonObject> get(String path, Map<String, String> query) {
+      return jira.get(creds, path, query, this::answered);
+    }
+
+    Future<JsonObject> post(String path, JsonObject body) {
+      return jira.post(creds, path, body, this::answered);
+    }
+
+    Future<JsonObject> put(String path, JsonObject body) {
+      return jira.put(creds, path, body, this::answered);
+    }
+
+    private void answered(int status) {
+      lastStatus = status;
+    }
+
+    /** Null when Jira never answered. */
+    Integer lastStatus() {
+      return lastStatus == 0 ? null : lastStatus;
+    }
   }
 
   private static <T> Future<T> notFoundAs(Future<T> call, String what) {

@@ -2,6 +2,7 @@ package dev.mcps.mcp;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcps.Server;
+import dev.mcps.audit.AuditLog;
 import dev.mcps.cluster.Node;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.mcp.features.McpFeatureSet;
@@ -91,11 +92,11 @@ public final class McpEndpoints {
 
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle, EventStore events) {
-    this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, events, Stateless.defaults());
+    this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, events, Stateless.defaults(), AuditLog.off());
   }
 
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
-                      McpHttpSettings settings, Duration idle, EventStore events, Stateless modern) {
+                      McpHttpSettings settings, Duration idle, EventStore events, Stateless modern, AuditLog audit) {
     this.vertx = vertx;
     // Both eras serve the same instance, so that a change made through one is seen by the other.
     this.extra = modern.extras().isEmpty() ? null : modern.extras().get(0);
@@ -112,7 +113,7 @@ public final class McpEndpoints {
     sets.addAll(modern.extras());
     ProductFeatures product = new ProductFeatures(vertx, catalog, modern.confirmJiraWrites(),
         SessionTools.all(sessions).stream().map(dev.mcps.tools.Tool::name)
-            .collect(java.util.stream.Collectors.toSet()));
+            .collect(java.util.stream.Collectors.toSet()), audit);
     sets.add(product);
     this.stateless = new StatelessMcp(vertx, sets, new RequestStates(requestStateKey(modern.requestStateKey()),
         modern.requestStateTtl(), settings.bodyLimitBytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE

@@ -1,5 +1,6 @@
 package dev.mcps.mcp;
 
+import dev.mcps.audit.AuditLog;
 import dev.mcps.mcp.features.McpExchange;
 import dev.mcps.mcp.features.McpFailure;
 import dev.mcps.mcp.features.McpFeatureSet;
@@ -48,6 +49,7 @@ public final class ProductFeatures implements McpFeatureSet {
   private final Vertx vertx;
   private final ToolCatalog catalog;
   private final boolean confirmWrites;
+  private final AuditLog audit;
   private final Set<String> inPlace;
   private final List<McpFeatureSet.Tool> tools;
   private final List<McpFeatureSet.Prompt> prompts;
@@ -57,7 +59,14 @@ public final class ProductFeatures implements McpFeatureSet {
    *                tools); the others (Jira) go to the tools verticle, which may hand them to a worker
    */
   public ProductFeatures(Vertx vertx, ToolCatalog catalog, boolean confirmWrites, Set<String> inPlace) {
+    this(vertx, catalog, confirmWrites, inPlace, AuditLog.off());
+  }
+
+  /** @param audit where the calls run in place, and the writes the user did not confirm, are written */
+  public ProductFeatures(Vertx vertx, ToolCatalog catalog, boolean confirmWrites, Set<String> inPlace,
+                         AuditLog audit) {
     this.vertx = vertx;
+    this.audit = audit;
     this.catalog = catalog;
     this.confirmWrites = confirmWrites;
     this.inPlace = Set.copyOf(inPlace);
@@ -113,13 +122,14 @@ public final class ProductFeatures implements McpFeatureSet {
     Future<Boolean> go = confirms(name, exchange) ? confirm(exchange, name, arguments) : Future.succeededFuture(true);
     return go.compose(confirmed -> {
       if (!confirmed) {
+        auditRefusal(exchange, name);
         return Future.succeededFuture(notConfirmed(name).toJson());
       }
       if (inPlace.contains(name)) {
         // A session tool is a few map operations on the session the request already holds: run it here, in that
         // session's context, rather than send it to the tools verticle to load the session a second time.
         return exchange.userSession().compose(session -> session == null ? viaBus(exchange, name, arguments)
-            : SessionContext.runWith(session, () -> ToolsVerticle.run(catalog, name, arguments))
+            : SessionContext.runWith(session, () -> ToolsVerticle.run(catalog, audit, name, arguments))
                 .map(ToolResult::toJson));
       }
       return viaBus(exchange, name, arguments);
@@ -135,6 +145,22 @@ public final class ProductFeatures implements McpFeatureSet {
       return ToolCalls.call(vertx, sessionId, name, arguments, callId)
           .map(ToolResult::toJson)
           .recover(err -> Future.succeededFuture(ToolResult.error(Reactor.describe(err)).toJson()));
+    });
+  }
+
+  /** A write the user declined never reaches the tool executor: it is written here, as refused. */
+  private void auditRefusal(McpExchange exchange, String name) {
+    if (!audit.enabled()) {
+      return;
+    }
+    // The session era knows only the user session's id here; the stateless era has the session (and its user).
+    exchange.userSession().onSuccess(s -> {
+      if (s != null) {
+        audit.toolCall(s.sessionId(), s.userId(), name, AuditLog.Outcome.REFUSED, 0, null, "Not_Confirmed");
+      } else {
+        exchange.userSessionId().onSuccess(id ->
+            audit.toolCall(id, null, name, AuditLog.Outcome.REFUSED, 0, null, "Not_Confirmed"));
+      }
     });
   }
 

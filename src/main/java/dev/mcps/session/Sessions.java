@@ -1,6 +1,7 @@
 package dev.mcps.session;
 
 import dev.mcps.ApiException;
+import dev.mcps.audit.AuditLog;
 import dev.mcps.logging.BurstLog;
 import dev.mcps.logging.SessionLog;
 import io.vertx.core.Future;
@@ -9,7 +10,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What the rest of the server uses to find and change sessions: the store plus the rules around it (who may use
  * which session, lifecycle events on {@code mcps.session.events}, and failing fast with 503 when the store does not
- * answer). Thread-safe and non-blocking; one instance is shared by every verticle of a server.
+ * answer). Thread-safe and non-blocking; one instance is shared by every verticle of a server. Every session change
+ * goes through here, so this is also where the audit trail hears of sessions created, reset and deleted and of Jira
+ * credentials stored, on the instance that made the change (once in a cluster, unlike the published events).
  */
 public final class Sessions {
 
@@ -36,9 +41,11 @@ public final class Sessions {
   private final AtomicLong lastKnownCount = new AtomicLong();
   /** An outage fails every request: one line per 10 s with a count, not one per request. */
   private final BurstLog storeFailures;
+  private final AuditLog audit;
 
+  /** Without an audit trail (components tested on their own). */
   public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs) {
-    this(vertx, store, storeTimeoutMs, false);
+    this(vertx, store, storeTimeoutMs, AuditLog.off(), false);
   }
 
   /**
@@ -46,9 +53,10 @@ public final class Sessions {
    *                   the user is proven): a session of no user (made anonymously, or by another service on the bus)
    *                   is then nobody's to take over by its id
    */
-  public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs, boolean ownersOnly) {
+  public Sessions(Vertx vertx, SessionStore store, long storeTimeoutMs, AuditLog audit, boolean ownersOnly) {
     this.ownersOnly = ownersOnly;
     this.vertx = vertx;
+    this.audit = audit;
     this.store = store;
     this.storeTimeoutMs = storeTimeoutMs;
     this.storeFailures = new BurstLog(LOG, BurstLog.WINDOW_MILLIS, BurstLog.vertxScheduler(vertx));
@@ -95,12 +103,14 @@ public final class Sessions {
       SessionLog.about(e.sessionId(),
           () -> LOG.info("Session limit reached: evicted least recently used session {}", e.sessionId()));
       publish("evicted", e.sessionId(), e.userId());
+      audit.sessionDeleted(e.sessionId(), e.userId(), "evicted");
     }
     SessionEnv s = r.session();
     if (r.created()) {
       SessionLog.about(s.sessionId(), () -> LOG.info("Created session {} for user {}", s.sessionId(),
           s.userId() == null ? "anonymous" : s.userId()));
       publish("created", s.sessionId(), s.userId());
+      audit.sessionCreated(s.sessionId(), s.userId());
     } else if (LOG.isDebugEnabled()) {
       SessionLog.about(s.sessionId(), () -> LOG.debug("Reusing session {} for user {}", s.sessionId(), s.userId()));
     }
@@ -132,19 +142,38 @@ public final class Sessions {
 
   /** Applies {@code change} without losing concurrent writes (see {@link SessionStore#update}); 404 when gone. */
   public Future<SessionEnv> update(String sessionId, Consumer<SessionEnv> change) {
+    // What the change did to the Jira credentials, for the audit trail: the store may apply the change more than
+    // once (a concurrent write retried), and the last application is the one that was stored.
+    AtomicReference<JiraCredentials> before = new AtomicReference<>();
+    AtomicBoolean credentialsChanged = new AtomicBoolean();
     Consumer<SessionEnv> marked = s -> {
+      JiraCredentials had = s.jiraCredentials();
       try {
         change.accept(s);
       } catch (RuntimeException e) {
         throw new ChangeRejected(e);
       }
+      before.set(had);
+      credentialsChanged.set(s.jiraCredentials() != null && !s.jiraCredentials().equals(had));
     };
     return guard(store.update(sessionId, marked)).map(s -> {
       if (s == null) {
         throw ApiException.sessionNotFound().withSessionId(sessionId);
       }
+      if (credentialsChanged.get()) {
+        audit.credentialsStored(s.sessionId(), s.userId(), before.get() != null, host(s.jiraCredentials()));
+      }
       return s;
     });
+  }
+
+  /** The host of the Jira base URL (the only part of the credentials the audit trail names). */
+  private static String host(JiraCredentials credentials) {
+    try {
+      return java.net.URI.create(credentials.baseUrl()).getHost();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   public Future<List<JsonObject>> history(String sessionId) {
@@ -207,6 +236,7 @@ public final class Sessions {
       if (ok) {
         SessionLog.about(sessionId, () -> LOG.info("Session {} reset", sessionId));
         publish("reset", sessionId, null);
+        audit.sessionReset(sessionId);
       }
       return ok;
     });
@@ -223,6 +253,7 @@ public final class Sessions {
       }
       SessionLog.about(sessionId, () -> LOG.info("Session {} deleted", sessionId));
       publish("deleted", sessionId, removed.userId());
+      audit.sessionDeleted(sessionId, removed.userId(), "deleted");
       return true;
     });
   }
@@ -245,6 +276,7 @@ public final class Sessions {
       for (SessionStore.Removed r : sweep.removed()) {
         SessionLog.about(r.sessionId(), () -> LOG.info("Session {} expired", r.sessionId()));
         publish("expired", r.sessionId(), r.userId());
+        audit.sessionDeleted(r.sessionId(), r.userId(), "expired");
       }
       lastKnownCount.set(sweep.afterCount());
       return sweep;

@@ -6,8 +6,21 @@ import io.vertx.core.json.JsonObject;
 /**
  * A tool's answer: compact text for the model or client, optional structured content, and whether it is an error.
  * Travels on the event bus as JSON in the MCP {@code CallToolResult} shape.
+ *
+ * <p>{@code jiraStatus} is the HTTP status Jira last answered during the call (null when the tool did not reach
+ * Jira): it is for the audit trail, written where the call ran, and is neither sent to clients nor carried over the
+ * bus.
  */
-public record ToolResult(String text, JsonObject structured, boolean isError) {
+public record ToolResult(String text, JsonObject structured, boolean isError, Integer jiraStatus) {
+
+  public ToolResult(String text, JsonObject structured, boolean isError) {
+    this(text, structured, isError, null);
+  }
+
+  /** This result, noting the status Jira answered (null or 0: Jira gave no answer). */
+  public ToolResult withJiraStatus(Integer status) {
+    return new ToolResult(text, structured, isError, status == null || status == 0 ? null : status);
+  }
 
   public static ToolResult ok(String text) {
     return new ToolResult(text, null, false);

@@ -1,8 +1,10 @@
 package dev.mcps.tools;
 
 import dev.mcps.ApiException;
+import dev.mcps.audit.AuditLog;
 import dev.mcps.session.SessionBus;
 import dev.mcps.session.SessionContext;
+import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -25,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * where a thread hop would cost more than the tool. With worker verticles ({@code WORKER_VERTICLES}) the Jira tools
  * are handed on to {@value #WORKER_ADDRESS}, served by instances of this class deployed as workers (see
  * {@link #front} and {@link #worker}): a large Jira answer is parsed and turned into ADF text there, off the event
- * loops that serve HTTP.
+ * loops that serve HTTP. Every call that runs here is one {@code tool_call} line of the audit trail, written where it
+ * ran (by the worker for a call handed on).
  */
 public final class ToolsVerticle extends VerticleBase {
 
@@ -39,6 +42,7 @@ public final class ToolsVerticle extends VerticleBase {
 
   private final Sessions sessions;
   private final ToolCatalog catalog;
+  private final AuditLog audit;
   /** Where this instance takes calls: {@link #ADDRESS} or {@link #WORKER_ADDRESS}. */
   private final String address;
   /** The tools whose calls this instance hands on to {@link #WORKER_ADDRESS} instead of running them. */
@@ -48,24 +52,41 @@ public final class ToolsVerticle extends VerticleBase {
 
   /** Runs every tool of the catalog itself, on {@link #ADDRESS} (no worker verticles). */
   public ToolsVerticle(Sessions sessions, ToolCatalog catalog) {
-    this(sessions, catalog, ADDRESS, Set.of());
+    this(sessions, catalog, AuditLog.off());
   }
 
-  private ToolsVerticle(Sessions sessions, ToolCatalog catalog, String address, Set<String> handedOn) {
+  /** As {@link #ToolsVerticle(Sessions, ToolCatalog)}, writing each call to {@code audit}. */
+  public ToolsVerticle(Sessions sessions, ToolCatalog catalog, AuditLog audit) {
+    this(sessions, catalog, audit, ADDRESS, Set.of());
+  }
+
+  private ToolsVerticle(Sessions sessions, ToolCatalog catalog, AuditLog audit, String address,
+                        Set<String> handedOn) {
     this.sessions = sessions;
     this.catalog = catalog;
+    this.audit = audit;
     this.address = address;
     this.handedOn = handedOn;
   }
 
   /** The event-loop side: takes every call on {@link #ADDRESS} and hands those of {@code onWorker} on. */
   public static ToolsVerticle front(Sessions sessions, ToolCatalog catalog, Set<String> onWorker) {
-    return new ToolsVerticle(sessions, catalog, ADDRESS, Set.copyOf(onWorker));
+    return front(sessions, catalog, AuditLog.off(), onWorker);
+  }
+
+  /** As {@link #front(Sessions, ToolCatalog, Set)}, writing the calls it runs itself to {@code audit}. */
+  public static ToolsVerticle front(Sessions sessions, ToolCatalog catalog, AuditLog audit, Set<String> onWorker) {
+    return new ToolsVerticle(sessions, catalog, audit, ADDRESS, Set.copyOf(onWorker));
   }
 
   /** The worker side, to be deployed as a worker verticle: runs the calls handed on to {@link #WORKER_ADDRESS}. */
   public static ToolsVerticle worker(Sessions sessions, ToolCatalog catalog) {
-    return new ToolsVerticle(sessions, catalog, WORKER_ADDRESS, Set.of());
+    return worker(sessions, catalog, AuditLog.off());
+  }
+
+  /** As {@link #worker(Sessions, ToolCatalog)}, writing each call to {@code audit}. */
+  public static ToolsVerticle worker(Sessions sessions, ToolCatalog catalog, AuditLog audit) {
+    return new ToolsVerticle(sessions, catalog, audit, WORKER_ADDRESS, Set.of());
   }
 
   @Override
@@ -110,22 +131,41 @@ public final class ToolsVerticle extends VerticleBase {
 
   private Future<JsonObject> execute(JsonObject request) {
     String name = request == null ? null : request.getString("name");
-    return run(catalog, name, request == null ? null : request.getJsonObject("arguments")).map(ToolResult::toJson);
+    return run(catalog, audit, name, request == null ? null : request.getJsonObject("arguments"))
+        .map(ToolResult::toJson);
   }
 
   /**
    * Runs {@code name} of {@code catalog} in the session of the current context, here or in a caller that already
    * holds the session (a stateless MCP request runs the session tools in place): a tool's own failures and a
-   * caller's mistakes become tool errors; only a 5xx (the store down) stays a failure.
+   * caller's mistakes become tool errors; only a 5xx (the store down) stays a failure. The call, how it ended and
+   * the status Jira answered (never its arguments) go to {@code audit}.
    */
-  public static Future<ToolResult> run(ToolCatalog catalog, String name, JsonObject arguments) {
-    if (SessionContext.current() == null) {
+  public static Future<ToolResult> run(ToolCatalog catalog, AuditLog audit, String name, JsonObject arguments) {
+    SessionEnv session = SessionContext.current();
+    if (session == null) {
       return Future.failedFuture(ApiException.badRequest("Missing_Session", "Tool calls need a session"));
     }
+    long started = System.nanoTime();
     Tool tool = name == null ? null : catalog.find(name);
     if (tool == null) {
+      audit.toolCall(session.sessionId(), session.userId(), name, AuditLog.Outcome.REFUSED, 0, null, "Unknown_Tool");
       return Future.failedFuture(new ApiException(404, "Unknown_Tool", catalog.refusal(name)));
     }
+    if (!audit.enabled()) {
+      return execute(tool, name, arguments);
+    }
+    return execute(tool, name, arguments).andThen(ar -> {
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      AuditLog.Outcome outcome = ToolCancellation.isCancelled() ? AuditLog.Outcome.CANCELLED
+          : ar.succeeded() && !ar.result().isError() ? AuditLog.Outcome.OK : AuditLog.Outcome.ERROR;
+      String error = ar.failed() && ar.cause() instanceof ApiException api ? api.code() : null;
+      audit.toolCall(session.sessionId(), session.userId(), name, outcome, ms,
+          ar.succeeded() ? ar.result().jiraStatus() : null, error);
+    });
+  }
+
+  private static Future<ToolResult> execute(Tool tool, String name, JsonObject arguments) {
     Future<ToolResult> result;
     try {
       result = tool.call(arguments == null ? new JsonObject() : arguments);

@@ -34,6 +34,7 @@ class JwtAuthTest {
   private FakeAnthropic anthropic;
   private Server server;
   private Http http;
+  private java.nio.file.Path audit;
 
   @BeforeAll
   void start() {
@@ -41,15 +42,20 @@ class JwtAuthTest {
     issuer = new FakeAuthorizationServer();
     anthropic = FakeAnthropic.start(vertx, "test-key");
     anthropic.script(r -> FakeAnthropic.message("end_turn", FakeAnthropic.text("hello")));
-    server = TestServers.start(Map.of(
-        "AUTH_MODE", "jwt",
-        "AUTH_JWKS_URL", issuer.jwksUrl(),
-        "AUTH_ISSUER", FakeAuthorizationServer.ISSUER,
-        "AUTH_RESOURCE_URL", RESOURCE,
-        "AUTH_AUTHORIZATION_SERVERS", FakeAuthorizationServer.ISSUER,
-        "AUTH_JWKS_MIN_REFRESH_SECONDS", "0",
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", anthropic.baseUrl()));
+    try {
+      audit = java.nio.file.Files.createTempFile("jwt-audit", ".log");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    server = TestServers.start(Map.ofEntries(Map.entry("AUDIT_LOG", audit.toString()),
+        Map.entry("AUTH_MODE", "jwt"),
+        Map.entry("AUTH_JWKS_URL", issuer.jwksUrl()),
+        Map.entry("AUTH_ISSUER", FakeAuthorizationServer.ISSUER),
+        Map.entry("AUTH_RESOURCE_URL", RESOURCE),
+        Map.entry("AUTH_AUTHORIZATION_SERVERS", FakeAuthorizationServer.ISSUER),
+        Map.entry("AUTH_JWKS_MIN_REFRESH_SECONDS", "0"),
+        Map.entry("ANTHROPIC_API_KEY", "test-key"),
+        Map.entry("ANTHROPIC_BASE_URL", anthropic.baseUrl())));
     http = new Http(server.port());
   }
 
@@ -258,6 +264,32 @@ class JwtAuthTest {
       assertThat(http.post(path, init, "Authorization", "Bearer " + token("ivan")).status()).isEqualTo(403);
       assertThat(http.post(path, init).status()).isEqualTo(401);
       assertThat(http.post(path, init, "Authorization", "Bearer " + token("heidi")).status()).isEqualTo(202);
+    }
+  }
+
+  @Test
+  void everyRefusedTokenIsAnAuditLineWithItsReasonAndNeverTheToken() throws Exception {
+    long now = System.currentTimeMillis() / 1000;
+    String expired = issuer.sign("key-1", claims("audited").put("iat", now - 7200).put("exp", now - 3600));
+    String forged = issuer.forge("key-1", claims("audited"));
+    notes("get", new JsonObject(), "Authorization", "Bearer " + expired);
+    notes("get", new JsonObject(), "Authorization", "Bearer " + forged);
+
+    TestServers.awaitCondition(() -> lines().stream().filter(l -> l.contains("\"auth_failure\"")).count() >= 2);
+    List<JsonObject> failures = lines().stream().filter(l -> l.contains("\"auth_failure\"")).map(JsonObject::new)
+        .toList();
+    // Other tests of this class are refused too (the file is the server's): these two are among the lines.
+    assertThat(failures).filteredOn(j -> "jwt".equals(j.getString("mode")) && "/mcp".equals(j.getString("path")))
+        .extracting(j -> j.getString("reason")).contains("expired", "bad_signature");
+    String all = java.nio.file.Files.readString(audit);
+    assertThat(all).doesNotContain(expired).doesNotContain(forged).doesNotContain(expired.split("\\.")[2]);
+  }
+
+  private List<String> lines() {
+    try {
+      return java.nio.file.Files.readAllLines(audit);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
