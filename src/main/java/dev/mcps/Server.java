@@ -10,6 +10,11 @@ import dev.mcps.chat.TurnLimits;
 import dev.mcps.chat.TurnThreads;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.limits.MemoryUserLimiter;
+import dev.mcps.limits.RedisUserLimiter;
+import dev.mcps.limits.UserLimiter;
+import dev.mcps.limits.UserLimits;
+import dev.mcps.logging.BurstLog;
 import dev.mcps.mcp.McpEndpoints;
 import dev.mcps.mcp.fixtures.ConformanceFixtures;
 import dev.mcps.mcp.transport.McpHttpSettings;
@@ -45,6 +50,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -136,7 +142,9 @@ public final class Server {
 
   private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers,
                                       PrometheusMeterRegistry registry, Vertx vertx) {
-    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs());
+    SessionStore store = store(vertx, config);
+    Sessions sessions = new Sessions(vertx, store, config.store().timeoutMs());
+    UserLimits userLimits = userLimits(vertx, config, store);
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions, new Node(vertx));
@@ -181,7 +189,7 @@ public final class Server {
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
               TurnLimits.of(config), server.turnThreads);
           ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
-              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads);
+              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads, userLimits);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
               config.workers().enabled() ? workers(config)
                   : new DeploymentOptions().setInstances(config.http().instances()));
@@ -205,7 +213,8 @@ public final class Server {
                   Duration.ofSeconds(config.mcp().requestStateTtlSeconds()),
                   Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(),
                   config.mcp().maxListenStreams(),
-                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()));
+                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()),
+              userLimits);
           return vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(), startedAt,
               server.mcp, server.node), new DeploymentOptions().setInstances(config.http().instances()));
         })
@@ -244,6 +253,26 @@ public final class Server {
     return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
         .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(config.workers().poolSize())
         .setInstances(config.http().instances());
+  }
+
+  /**
+   * USER_RATE_LIMIT_PER_MINUTE and USER_MAX_CONCURRENT_TURNS: kept beside the sessions, so that with the Redis store
+   * they hold across every instance. Both 0 (the default): nothing is ever called.
+   */
+  private static UserLimits userLimits(Vertx vertx, ServerConfig config, SessionStore store) {
+    ServerConfig.UserLimits limits = config.userLimits();
+    if (limits.ratePerMinute() <= 0 && limits.maxConcurrentTurns() <= 0) {
+      return UserLimits.OFF;
+    }
+    // A turn waits up to its deadline for the session's lock, then runs up to its deadline: a slot whose turn never
+    // said it ended (its instance died) lapses after both and a margin.
+    long leaseMillis = 2L * config.chat().turnTimeoutSeconds() * 1000 + 30_000;
+    UserLimiter limiter = store instanceof RedisSessionStore redis
+        ? new RedisUserLimiter(redis, config.store().keyPrefix(), limits.ratePerMinute(),
+            limits.maxConcurrentTurns(), leaseMillis, Clock.systemUTC())
+        : new MemoryUserLimiter(limits.ratePerMinute(), limits.maxConcurrentTurns(), leaseMillis, Clock.systemUTC());
+    return new UserLimits(limiter, limits.ratePerMinute(), limits.maxConcurrentTurns(),
+        BurstLog.vertxScheduler(vertx));
   }
 
   private static SessionStore store(Vertx vertx, ServerConfig config) {
