@@ -103,6 +103,11 @@ public final class Server {
    * {@code providers} is null, with those the configuration describes.
    */
   public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers) {
+    return start(config, providers, Clock.systemUTC());
+  }
+
+  /** As above, with the per-user limits' clock: tests hold it still, so that no bucket refills mid-test. */
+  public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers, Clock limitsClock) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         // At least one event loop per HTTP instance, so that HTTP_INSTANCES=N really spreads over N loops.
@@ -115,7 +120,7 @@ public final class Server {
     VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
     ServerConfig.Cluster cluster = config.cluster();
     if (!cluster.enabled()) {
-      return start(config, providers, registry, builder.build());
+      return start(config, providers, limitsClock, registry, builder.build());
     }
     EventBusOptions bus = options.getEventBusOptions();
     if (cluster.host() != null) {
@@ -130,7 +135,7 @@ public final class Server {
     builder.withClusterManager(Hazelcast.clusterManager(cluster)).buildClustered()
         .onFailure(err -> started.completeExceptionally(
             new IllegalStateException("Cannot join the cluster '" + cluster.name() + "': " + err.getMessage(), err)))
-        .onSuccess(vertx -> start(config, providers, registry, vertx).onComplete(ar -> {
+        .onSuccess(vertx -> start(config, providers, limitsClock, registry, vertx).onComplete(ar -> {
           if (ar.succeeded()) {
             started.complete(ar.result());
           } else {
@@ -140,11 +145,11 @@ public final class Server {
     return Future.fromCompletionStage(started);
   }
 
-  private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers,
+  private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers, Clock limitsClock,
                                       PrometheusMeterRegistry registry, Vertx vertx) {
     SessionStore store = store(vertx, config);
     Sessions sessions = new Sessions(vertx, store, config.store().timeoutMs());
-    UserLimits userLimits = userLimits(vertx, config, store);
+    UserLimits userLimits = userLimits(vertx, config, store, limitsClock);
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions, new Node(vertx));
@@ -259,7 +264,7 @@ public final class Server {
    * USER_RATE_LIMIT_PER_MINUTE and USER_MAX_CONCURRENT_TURNS: kept beside the sessions, so that with the Redis store
    * they hold across every instance. Both 0 (the default): nothing is ever called.
    */
-  private static UserLimits userLimits(Vertx vertx, ServerConfig config, SessionStore store) {
+  private static UserLimits userLimits(Vertx vertx, ServerConfig config, SessionStore store, Clock clock) {
     ServerConfig.UserLimits limits = config.userLimits();
     if (limits.ratePerMinute() <= 0 && limits.maxConcurrentTurns() <= 0) {
       return UserLimits.OFF;
@@ -269,8 +274,8 @@ public final class Server {
     long leaseMillis = 2L * config.chat().turnTimeoutSeconds() * 1000 + 30_000;
     UserLimiter limiter = store instanceof RedisSessionStore redis
         ? new RedisUserLimiter(redis, config.store().keyPrefix(), limits.ratePerMinute(),
-            limits.maxConcurrentTurns(), leaseMillis, Clock.systemUTC())
-        : new MemoryUserLimiter(limits.ratePerMinute(), limits.maxConcurrentTurns(), leaseMillis, Clock.systemUTC());
+            limits.maxConcurrentTurns(), leaseMillis, clock)
+        : new MemoryUserLimiter(limits.ratePerMinute(), limits.maxConcurrentTurns(), leaseMillis, clock);
     return new UserLimits(limiter, limits.ratePerMinute(), limits.maxConcurrentTurns(),
         BurstLog.vertxScheduler(vertx));
   }
