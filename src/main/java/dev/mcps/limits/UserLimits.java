@@ -124,7 +124,7 @@ public final class UserLimits {
 
   private void failedOpen(String what, Throwable err) {
     if (unreachable != null) {
-      unreachable.warn(what + ":" + err.getClass().getName(), "Per-user limits not applied (" + what
+      unreachable.warn(what, "Per-user limits not applied (" + what
           + "): their state is unreachable, requests go on unlimited: " + err);
     }
   }
