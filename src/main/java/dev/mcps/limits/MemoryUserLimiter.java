@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -77,7 +76,18 @@ public final class MemoryUserLimiter implements UserLimiter {
       }
       return live.isEmpty() ? null : Map.copyOf(live);
     });
-    return Future.succeededFuture(granted[0] ? new Held(subject, id) : Lease.NONE);
+    return Future.succeededFuture(granted[0] ? Lease.granted(() -> release(subject, id)) : Lease.NONE);
+  }
+
+  private void release(String subject, String id) {
+    turns.computeIfPresent(subject, (k, held) -> {
+      if (!held.containsKey(id)) {
+        return held;
+      }
+      Map<String, Long> rest = new HashMap<>(held);
+      rest.remove(id);
+      return rest.isEmpty() ? null : Map.copyOf(rest);
+    });
   }
 
   /** Subjects with state held (for tests of the memory bound). */
@@ -92,36 +102,5 @@ public final class MemoryUserLimiter implements UserLimiter {
     }
     // Removes a state only if it is still the one tested: a bucket taken from meanwhile is a new value and stays.
     buckets.entrySet().removeIf(e -> bucket.fullBy(e.getValue(), now));
-  }
-
-  private final class Held implements Lease {
-
-    private final String subject;
-    private final String id;
-    private final AtomicBoolean released = new AtomicBoolean();
-
-    Held(String subject, String id) {
-      this.subject = subject;
-      this.id = id;
-    }
-
-    @Override
-    public boolean granted() {
-      return true;
-    }
-
-    @Override
-    public void release() {
-      if (released.compareAndSet(false, true)) {
-        turns.computeIfPresent(subject, (k, held) -> {
-          if (!held.containsKey(id)) {
-            return held;
-          }
-          Map<String, Long> rest = new HashMap<>(held);
-          rest.remove(id);
-          return rest.isEmpty() ? null : Map.copyOf(rest);
-        });
-      }
-    }
   }
 }

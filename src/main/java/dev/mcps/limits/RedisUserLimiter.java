@@ -7,7 +7,6 @@ import io.vertx.redis.client.Request;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,31 +107,11 @@ public final class RedisUserLimiter implements UserLimiter {
     String key = turnsKey(subject);
     return redis.eval(TAKE_SLOT, TAKE_SLOT_SHA, true, List.of(key),
             List.of(Integer.toString(maxTurns), id, Long.toString(clock.millis()), Long.toString(leaseMillis)))
-        .map(reply -> reply.toInteger() == 1 ? new Held(key, id) : Lease.NONE);
+        .map(reply -> reply.toInteger() == 1 ? Lease.granted(() -> release(key, id)) : Lease.NONE);
   }
 
-  private final class Held implements Lease {
-
-    private final String key;
-    private final String id;
-    private final AtomicBoolean released = new AtomicBoolean();
-
-    Held(String key, String id) {
-      this.key = key;
-      this.id = id;
-    }
-
-    @Override
-    public boolean granted() {
-      return true;
-    }
-
-    @Override
-    public void release() {
-      if (released.compareAndSet(false, true)) {
-        redis.command(Request.cmd(Command.ZREM).arg(key).arg(id), true)
-            .onFailure(err -> LOG.debug("Turn slot {} not released ({}); it lapses with its lease", key, err.toString()));
-      }
-    }
+  private void release(String key, String id) {
+    redis.command(Request.cmd(Command.ZREM).arg(key).arg(id), true)
+        .onFailure(err -> LOG.debug("Turn slot {} not released ({}); it lapses with its lease", key, err.toString()));
   }
 }

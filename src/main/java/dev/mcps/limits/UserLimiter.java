@@ -1,6 +1,7 @@
 package dev.mcps.limits;
 
 import io.vertx.core.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The per-user limits' state: one token bucket of requests and a set of running-turn leases per subject (a user, or
@@ -38,6 +39,24 @@ public interface UserLimiter {
 
     /** Gives the slot back; further calls do nothing. Never fails (a lost release lapses with the lease's expiry). */
     void release();
+
+    /** A granted slot that {@code giveBack} returns, on the lease's first release only. */
+    static Lease granted(Runnable giveBack) {
+      AtomicBoolean released = new AtomicBoolean();
+      return new Lease() {
+        @Override
+        public boolean granted() {
+          return true;
+        }
+
+        @Override
+        public void release() {
+          if (released.compareAndSet(false, true)) {
+            giveBack.run();
+          }
+        }
+      };
+    }
   }
 
   /** Takes one token from the subject's bucket when it has one. */

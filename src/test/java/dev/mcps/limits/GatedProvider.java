@@ -1,14 +1,12 @@
 package dev.mcps.limits;
 
+import dev.mcps.chat.ScriptedProvider;
 import dev.mcps.provider.LlmProvider;
 import dev.mcps.provider.ProviderException;
 import dev.mcps.provider.ProviderReply;
 import dev.mcps.provider.ProviderRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,23 +15,17 @@ import java.util.concurrent.TimeUnit;
  * A chat provider whose answers the test decides: a message containing "hold" waits until the test lets it go (the
  * turn is running meanwhile), one containing "fail" fails as a provider error, any other is answered at once.
  */
-final class GatedProvider implements LlmProvider {
+final class GatedProvider {
 
   private final BlockingQueue<Promise<ProviderReply>> held = new LinkedBlockingQueue<>();
+  private final LlmProvider provider = new ScriptedProvider(this::answer);
 
-  @Override
-  public String name() {
-    return "anthropic";
+  LlmProvider provider() {
+    return provider;
   }
 
-  @Override
-  public boolean configured() {
-    return true;
-  }
-
-  @Override
-  public Future<ProviderReply> complete(ProviderRequest request) {
-    String text = userText(request);
+  private Future<ProviderReply> answer(ProviderRequest request) {
+    String text = ScriptedProvider.userText(request);
     if (text.contains("hold")) {
       Promise<ProviderReply> answer = Promise.promise();
       held.add(answer);
@@ -55,17 +47,6 @@ final class GatedProvider implements LlmProvider {
   }
 
   static ProviderReply reply(String text) {
-    return new ProviderReply(List.of(new JsonObject().put("type", "text").put("text", text)), "end_turn");
-  }
-
-  private static String userText(ProviderRequest r) {
-    for (int i = r.messages().size() - 1; i >= 0; i--) {
-      JsonObject m = r.messages().get(i);
-      JsonArray c = m.getJsonArray("content");
-      if ("user".equals(m.getString("role")) && "text".equals(c.getJsonObject(0).getString("type"))) {
-        return c.getJsonObject(0).getString("text");
-      }
-    }
-    return "";
+    return ScriptedProvider.text(text);
   }
 }

@@ -60,7 +60,7 @@ class UserLimitsRedisTest {
   private Server start(String redisUrl) {
     Map<String, String> env = new HashMap<>(Map.of("STORE", "redis", "REDIS_URL", redisUrl, "STORE_TIMEOUT_MS",
         "1000", "USER_RATE_LIMIT_PER_MINUTE", String.valueOf(RATE), "USER_MAX_CONCURRENT_TURNS", "1"));
-    Map<String, LlmProvider> providers = Map.of("anthropic", provider);
+    Map<String, LlmProvider> providers = Map.of("anthropic", provider.provider());
     return TestServers.await(Server.start(ConfigLoader.load(TestServers.env(env)), providers,
         Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)));
   }

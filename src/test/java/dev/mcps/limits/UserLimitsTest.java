@@ -50,7 +50,7 @@ class UserLimitsTest {
   void start() {
     Map<String, String> env = TestServers.env(Map.of("USER_RATE_LIMIT_PER_MINUTE", String.valueOf(RATE),
         "USER_MAX_CONCURRENT_TURNS", "1"));
-    Map<String, LlmProvider> providers = Map.of("anthropic", provider);
+    Map<String, LlmProvider> providers = Map.of("anthropic", provider.provider());
     server = TestServers.await(Server.start(ConfigLoader.load(env), providers,
         Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)));
     http = new Http(server.port());
@@ -160,9 +160,7 @@ class UserLimitsTest {
     try (SseStream listening = SseStream.open(mcp.client(), SseStream.listening(mcp.base(), session, null))) {
       assertThat(listening.status).as("a listening GET is a request too").isEqualTo(429);
     }
-    HttpResponse<String> another = mcp.initialize(frank);
-    assertThat(another.statusCode()).isEqualTo(429);
-    assertThat(new JsonObject(another.body()).getString("error")).isEqualTo("Rate_Limited");
+    assertMcpRateLimited(mcp.initialize(frank), 1);
     assertThat(mcp.deleteSession(session).statusCode()).as("DELETE is never refused").isEqualTo(204);
     assertThat(mcp.initialize(user("grace")).statusCode()).isEqualTo(200);
   }
@@ -186,6 +184,11 @@ class UserLimitsTest {
 
       assertMcpRateLimited(mcp.sseMessage(endpoint, Mcp.rpc(4, "tools/list", new JsonObject())), 4);
     }
+    HttpResponse<String> reconnect = mcp.send(get);
+    assertThat(reconnect.statusCode()).isEqualTo(429);
+    assertThat(new JsonObject(reconnect.body()).getString("error")).as("a stream, not a JSON-RPC request")
+        .isEqualTo("Rate_Limited");
+    assertThat(reconnect.headers().firstValue("Retry-After")).hasValue(RATE_RETRY_AFTER);
   }
 
   // --- turns at once ---

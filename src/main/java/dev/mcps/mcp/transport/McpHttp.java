@@ -99,12 +99,12 @@ public final class McpHttp {
   static final int SERVER_ERROR = -32000;
 
   /**
-   * A request of a bound MCP connection refused by its admission (the per-user request rate): as a JSON-RPC error
-   * answering {@code id} (null for a notification), with {@code data.error} the API error code, and its Retry-After.
-   * Other failures are returned as they are.
+   * A JSON-RPC message refused by the per-user request rate (429 {@code Rate_Limited}): as a JSON-RPC error answering
+   * {@code id} (null for a notification), with {@code data.error} the API error code, and its Retry-After. Other
+   * failures are returned as they are.
    */
   static Throwable asJsonRpc(Object id, Throwable failure) {
-    if (!(failure instanceof ApiException api) || failure instanceof Refusal) {
+    if (!(failure instanceof ApiException api) || failure instanceof Refusal || !"Rate_Limited".equals(api.code())) {
       return failure;
     }
     JsonObject data = new JsonObject().put("error", api.code());

@@ -326,7 +326,7 @@ public final class VertxStreamableServerTransportProvider
     }
     binder.bind(ctx.request())
         .onSuccess(binding -> start(ctx, request, params, binding))
-        .onFailure(err -> McpHttp.refuse(ctx, err));
+        .onFailure(err -> McpHttp.refuse(ctx, McpHttp.asJsonRpc(request.id(), err)));
   }
 
   /** The initialize params, checked, or null after answering 400 with -32602 (and opening no MCP session). */
