@@ -14,16 +14,23 @@ public class ApiException extends RuntimeException {
   private final int status;
   private final String code;
   private final String sessionId;
+  /** When the client may try again (the HTTP Retry-After), in whole seconds; 0 = not said. */
+  private final long retryAfterSeconds;
 
   public ApiException(int status, String code, String message) {
     this(status, code, message, null);
   }
 
   public ApiException(int status, String code, String message, String sessionId) {
+    this(status, code, message, sessionId, 0);
+  }
+
+  public ApiException(int status, String code, String message, String sessionId, long retryAfterSeconds) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
     this.sessionId = sessionId;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   public int status() {
@@ -38,14 +45,26 @@ public class ApiException extends RuntimeException {
     return sessionId;
   }
 
-  public ApiException withSessionId(String id) {
-    return new ApiException(status, code, getMessage(), id);
+  /** Seconds the client should wait before trying again (sent as Retry-After); 0 when the error says nothing. */
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
+  public ApiException withSessionId(String id) {
+    return new ApiException(status, code, getMessage(), id, retryAfterSeconds);
+  }
+
+  /**
+   * The error JSON; {@code retryAfter} (seconds) is there when the error says when to come back, for event-bus
+   * callers, who get no Retry-After header.
+   */
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("error", code).put("message", getMessage());
     if (sessionId != null) {
       json.put("sessionId", sessionId);
+    }
+    if (retryAfterSeconds > 0) {
+      json.put("retryAfter", retryAfterSeconds);
     }
     return json;
   }
@@ -63,7 +82,7 @@ public class ApiException extends RuntimeException {
       try {
         JsonObject json = new JsonObject(re.getMessage());
         return new ApiException(re.failureCode(), json.getString("error", "Error"), json.getString("message", ""),
-            json.getString("sessionId"));
+            json.getString("sessionId"), json.getValue("retryAfter") instanceof Number n ? n.longValue() : 0);
       } catch (RuntimeException notJson) {
         return null;
       }
@@ -77,6 +96,11 @@ public class ApiException extends RuntimeException {
 
   public static ApiException sessionNotFound() {
     return new ApiException(404, "Session_Not_Found", "Session not found with provided ID");
+  }
+
+  /** 429: a per-user limit (requests a minute, turns at once) is reached; come back in {@code retryAfterSeconds}. */
+  public static ApiException rateLimited(String message, long retryAfterSeconds) {
+    return new ApiException(429, "Rate_Limited", message, null, Math.max(1, retryAfterSeconds));
   }
 
   public static ApiException storeUnavailable() {

@@ -12,6 +12,11 @@ import dev.mcps.chat.TurnThreads;
 import dev.mcps.auth.Auth;
 import dev.mcps.http.HttpVerticle;
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.limits.MemoryUserLimiter;
+import dev.mcps.limits.RedisUserLimiter;
+import dev.mcps.limits.UserLimiter;
+import dev.mcps.limits.UserLimits;
+import dev.mcps.logging.BurstLog;
 import dev.mcps.mcp.McpEndpoints;
 import dev.mcps.mcp.fixtures.ConformanceFixtures;
 import dev.mcps.mcp.transport.McpHttpSettings;
@@ -47,6 +52,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -101,6 +107,11 @@ public final class Server {
    * {@code providers} is null, with those the configuration describes.
    */
   public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers) {
+    return start(config, providers, Clock.systemUTC());
+  }
+
+  /** As above, with the per-user limits' clock: tests hold it still, so that no bucket refills mid-test. */
+  public static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers, Clock limitsClock) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         // At least one event loop per HTTP instance, so that HTTP_INSTANCES=N really spreads over N loops.
@@ -113,7 +124,7 @@ public final class Server {
     VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
     ServerConfig.Cluster cluster = config.cluster();
     if (!cluster.enabled()) {
-      return start(config, providers, registry, builder.build());
+      return start(config, providers, limitsClock, registry, builder.build());
     }
     EventBusOptions bus = options.getEventBusOptions();
     if (cluster.host() != null) {
@@ -128,7 +139,7 @@ public final class Server {
     builder.withClusterManager(Hazelcast.clusterManager(cluster)).buildClustered()
         .onFailure(err -> started.completeExceptionally(
             new IllegalStateException("Cannot join the cluster '" + cluster.name() + "': " + err.getMessage(), err)))
-        .onSuccess(vertx -> start(config, providers, registry, vertx).onComplete(ar -> {
+        .onSuccess(vertx -> start(config, providers, limitsClock, registry, vertx).onComplete(ar -> {
           if (ar.succeeded()) {
             started.complete(ar.result());
           } else {
@@ -138,7 +149,7 @@ public final class Server {
     return Future.fromCompletionStage(started);
   }
 
-  private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers,
+  private static Future<Server> start(ServerConfig config, Map<String, LlmProvider> providers, Clock limitsClock,
                                       PrometheusMeterRegistry registry, Vertx vertx) {
     Node node = new Node(vertx);
     AuditLog audit;
@@ -150,8 +161,10 @@ public final class Server {
       vertx.close().onComplete(v -> failed.completeExceptionally(e));
       return Future.fromCompletionStage(failed);
     }
-    Sessions sessions = new Sessions(vertx, store(vertx, config), config.store().timeoutMs(), audit,
+    SessionStore store = store(vertx, config);
+    Sessions sessions = new Sessions(vertx, store, config.store().timeoutMs(), audit,
         config.auth().mode() != ServerConfig.AuthMode.NONE);
+    UserLimits userLimits = userLimits(vertx, config, store, limitsClock);
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions, node, audit);
@@ -196,7 +209,7 @@ public final class Server {
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
               TurnLimits.of(config), server.turnThreads, audit);
           ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
-              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads);
+              config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads, userLimits);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
               config.workers().enabled() ? workers(config)
                   : new DeploymentOptions().setInstances(config.http().instances()));
@@ -220,7 +233,8 @@ public final class Server {
                   Duration.ofSeconds(config.mcp().requestStateTtlSeconds()),
                   Duration.ofSeconds(config.mcp().listTtlSeconds()), config.mcp().confirmJiraWrites(),
                   config.mcp().maxListenStreams(),
-                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()), audit);
+                  config.mcp().conformanceTools() ? List.of(new ConformanceFixtures(vertx)) : List.of()), audit,
+              userLimits);
           return Auth.routes(vertx, config.auth(), refusal -> audit.authFailure(refusal.mode(), refusal.reason(),
                   refusal.method(), refusal.path(), refusal.remoteAddress()))
               .compose(auth -> vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(),
@@ -265,6 +279,26 @@ public final class Server {
     return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
         .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(config.workers().poolSize())
         .setInstances(config.http().instances());
+  }
+
+  /**
+   * USER_RATE_LIMIT_PER_MINUTE and USER_MAX_CONCURRENT_TURNS: kept beside the sessions, so that with the Redis store
+   * they hold across every instance. Both 0 (the default): nothing is ever called.
+   */
+  private static UserLimits userLimits(Vertx vertx, ServerConfig config, SessionStore store, Clock clock) {
+    ServerConfig.UserLimits limits = config.userLimits();
+    if (limits.ratePerMinute() <= 0 && limits.maxConcurrentTurns() <= 0) {
+      return UserLimits.OFF;
+    }
+    // A turn waits up to its deadline for the session's lock, then runs up to its deadline: a slot whose turn never
+    // said it ended (its instance died) lapses after both and a margin.
+    long leaseMillis = 2L * config.chat().turnTimeoutSeconds() * 1000 + 30_000;
+    UserLimiter limiter = store instanceof RedisSessionStore redis
+        ? new RedisUserLimiter(redis, config.store().keyPrefix(), limits.ratePerMinute(),
+            limits.maxConcurrentTurns(), leaseMillis, clock)
+        : new MemoryUserLimiter(limits.ratePerMinute(), limits.maxConcurrentTurns(), leaseMillis, clock);
+    return new UserLimits(limiter, limits.ratePerMinute(), limits.maxConcurrentTurns(),
+        BurstLog.vertxScheduler(vertx));
   }
 
   private static SessionStore store(Vertx vertx, ServerConfig config) {

@@ -1,6 +1,7 @@
 package dev.mcps.chat;
 
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.limits.UserLimits;
 import dev.mcps.session.SessionContext;
 import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
@@ -23,6 +24,7 @@ public final class ChatService {
   private final JiraUrlPolicy jiraPolicy;
   private final IdempotentTurns idempotent;
   private final TurnThreads threads;
+  private final UserLimits limits;
 
   /**
    * @param vertx          for the waits of a retried turn
@@ -37,6 +39,17 @@ public final class ChatService {
   /** {@code threads}: where the turn runs once its request is read (worker verticles or not). */
   public ChatService(Vertx vertx, Sessions sessions, AgentLoop loop, String defaultModel, JiraUrlPolicy jiraPolicy,
                      long keyTtlMillis, long turnTimeoutMs, TurnThreads threads) {
+    this(vertx, sessions, loop, defaultModel, jiraPolicy, keyTtlMillis, turnTimeoutMs, threads, UserLimits.OFF);
+  }
+
+  /**
+   * {@code limits}: each request counts against its user's rate, and each turn that runs holds one of its user's turn
+   * slots, here where every turn starts and ends, so that event-bus callers of {@code mcps.chat.turn} are limited as
+   * /chat is.
+   */
+  public ChatService(Vertx vertx, Sessions sessions, AgentLoop loop, String defaultModel, JiraUrlPolicy jiraPolicy,
+                     long keyTtlMillis, long turnTimeoutMs, TurnThreads threads, UserLimits limits) {
+    this.limits = limits;
     this.threads = threads;
     this.sessions = sessions;
     this.loop = loop;
@@ -66,7 +79,8 @@ public final class ChatService {
       return Future.failedFuture(e);
     }
     // The request was read where it arrived (a worker, with worker verticles); the rest is I/O, on an event loop.
-    return threads.io(() -> sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId())
+    return threads.io(() -> limits.admitting(req.userId(),
+            () -> sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId()))
         .compose(session -> {
           if (key == null) {
             return turn(session, req, events, encodeReply, null, writesRefused);
@@ -80,8 +94,11 @@ public final class ChatService {
   /** @param turnId the turn's id when it must land at most once across retries (an Idempotency-Key); else null */
   private Future<TurnReply> turn(SessionEnv resolved, ChatRequest req, TurnEvents events, boolean encodeReply,
                                  String turnId, String writesRefused) {
-    return store(resolved, req).compose(session -> SessionContext.runWith(session,
-        () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply, turnId, writesRefused)));
+    // A replayed Idempotency-Key outcome runs no turn and takes no slot: only a turn that runs gets here.
+    return limits.inTurnSlot(UserLimits.subject(req.userId(), resolved.userId(), resolved.sessionId()),
+        () -> store(resolved, req).compose(session -> SessionContext.runWith(session,
+            () -> loop.run(req.message(), req.model(), replacement(req), events, encodeReply, turnId,
+                writesRefused))));
   }
 
   private Future<SessionEnv> store(SessionEnv session, ChatRequest req) {

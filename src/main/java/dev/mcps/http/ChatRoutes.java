@@ -79,7 +79,13 @@ final class ChatRoutes {
           if (ar.succeeded()) {
             event(response, "done", ar.result().body());
           } else {
-            event(response, "error", fromBus(ar.cause()).toJson());
+            ApiException failure = fromBus(ar.cause());
+            if (failure.status() == 429 && !response.headWritten()) {
+              // Refused before any step: a plain 429 with Retry-After, which clients and proxies understand.
+              HttpErrors.send(ctx, failure);
+              return;
+            }
+            event(response, "error", failure.toJson());
           }
           response.end();
         });

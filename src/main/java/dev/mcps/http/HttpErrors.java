@@ -18,6 +18,9 @@ public final class HttpErrors {
 
   public static void send(RoutingContext ctx, Throwable failure) {
     if (failure instanceof ApiException api) {
+      if (api.retryAfterSeconds() > 0 && !ctx.response().headWritten()) {
+        ctx.response().putHeader("Retry-After", Long.toString(api.retryAfterSeconds()));
+      }
       json(ctx, api.status(), api.toJson());
       return;
     }

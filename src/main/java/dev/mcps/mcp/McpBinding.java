@@ -2,6 +2,7 @@ package dev.mcps.mcp;
 
 import dev.mcps.ApiException;
 import dev.mcps.jira.JiraUrlPolicy;
+import dev.mcps.limits.UserLimits;
 import dev.mcps.session.JiraCredentials;
 import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
@@ -23,12 +24,19 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
   private final Sessions sessions;
   private final JiraUrlPolicy jiraPolicy;
   private final UserConnectionLimit limit;
+  private final UserLimits userLimits;
 
   /** @param maxConnections MCP connections one user session may hold on this instance; 0 = no limit */
   public McpBinding(Sessions sessions, JiraUrlPolicy jiraPolicy, int maxConnections) {
+    this(sessions, jiraPolicy, maxConnections, UserLimits.OFF);
+  }
+
+  /** {@code userLimits}: each MCP request counts against its user's USER_RATE_LIMIT_PER_MINUTE. */
+  public McpBinding(Sessions sessions, JiraUrlPolicy jiraPolicy, int maxConnections, UserLimits userLimits) {
     this.sessions = sessions;
     this.jiraPolicy = jiraPolicy;
     this.limit = new UserConnectionLimit(maxConnections);
+    this.userLimits = userLimits;
   }
 
   /** What a request says about its user session: the headers (or query parameters) of DESIGN.md §4. */
@@ -49,9 +57,11 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
-    Future<SessionEnv> session = named.sessionId() == null && named.userId() == null
-        ? sessions.createAnonymous()
-        : sessions.resolve(named.sessionId(), named.userId(), null);
+    // The connect (SSE GET, initialize) is a request of its user like any other.
+    Future<SessionEnv> session = userLimits.admitting(named.userId(),
+        () -> named.sessionId() == null && named.userId() == null
+            ? sessions.createAnonymous()
+            : sessions.resolve(named.sessionId(), named.userId(), null));
     JiraCredentials credentials = named.credentials();
     if (credentials != null) {
       session = session.compose(s -> sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));
@@ -105,6 +115,37 @@ public final class McpBinding implements McpSessionBinder, dev.mcps.mcp.stateles
           : sessions.update(s.sessionId(), u -> u.setJiraCredentials(credentials)));
     }
     return session;
+  }
+
+  /**
+   * Counts one request of a bound connection against its user (its anonymous session when it has none): the binding
+   * already says who, so this asks no store.
+   */
+  @Override
+  public Future<Void> admit(Binding binding) {
+    return userLimits.admit(UserLimits.subject(binding.userId(), null, binding.userSessionId()));
+  }
+
+  /**
+   * Counts a stateless request against the user it names, or against the owner of the session it names (looked up
+   * only while a rate limit is set); a request that names neither acts for no one and is not counted.
+   */
+  @Override
+  public Future<Void> admit(HttpServerRequest request) {
+    if (!userLimits.limitsRequests()) {
+      return Future.succeededFuture();
+    }
+    Named named;
+    try {
+      named = named(request);
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
+    }
+    if (named.userId() != null || named.sessionId() == null) {
+      return userLimits.admit(UserLimits.subject(named.userId(), null, null));
+    }
+    return sessions.find(named.sessionId()).compose(s -> s == null ? Future.succeededFuture()
+        : userLimits.admit(UserLimits.subject(null, s.userId(), s.sessionId())));
   }
 
   @Override

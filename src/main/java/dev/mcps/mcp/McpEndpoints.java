@@ -25,6 +25,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import dev.mcps.mcp.features.McpFeatureSet;
+import dev.mcps.limits.UserLimits;
 import dev.mcps.mcp.stateless.RequestStates;
 import dev.mcps.mcp.stateless.StatelessMcp;
 import java.security.SecureRandom;
@@ -97,12 +98,19 @@ public final class McpEndpoints {
 
   public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
                       McpHttpSettings settings, Duration idle, EventStore events, Stateless modern, AuditLog audit) {
+    this(vertx, node, sessions, catalog, jiraPolicy, settings, idle, events, modern, audit, UserLimits.OFF);
+  }
+
+  /** {@code userLimits}: every MCP request a user makes counts against their USER_RATE_LIMIT_PER_MINUTE. */
+  public McpEndpoints(Vertx vertx, Node node, Sessions sessions, ToolCatalog catalog, JiraUrlPolicy jiraPolicy,
+                      McpHttpSettings settings, Duration idle, EventStore events, Stateless modern, AuditLog audit,
+                      UserLimits userLimits) {
     this.vertx = vertx;
     // Both eras serve the same instance, so that a change made through one is seen by the other.
     this.extra = modern.extras().isEmpty() ? null : modern.extras().get(0);
     this.node = node;
     McpJsonMapper mapper = new JacksonMcpJsonMapper(new ObjectMapper());
-    McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser());
+    McpBinding binding = new McpBinding(sessions, jiraPolicy, settings.maxConnectionsPerUser(), userLimits);
     this.sse = new VertxSseServerTransportProvider(vertx, binding, mapper, settings, node);
     this.streamable = new VertxStreamableServerTransportProvider(vertx, binding, mapper, settings,
         new SharedStreamableSessions(vertx, sessions, mapper, node.id(), node.clustered(), idle,

@@ -40,6 +40,14 @@ public interface McpSessionBinder {
     return Future.succeededFuture(stored);
   }
 
+  /**
+   * Counts one request of a bound connection (a POST or listening GET after connect) against its user's request
+   * rate; fails with the 429 {@code Rate_Limited} {@link dev.mcps.ApiException} past it.
+   */
+  default Future<Void> admit(Binding binding) {
+    return Future.succeededFuture();
+  }
+
   /** The connection ended (client went away, DELETE, server closed it, or it failed before it opened). */
   void unbound(String userSessionId, String mcpSessionId);
 }

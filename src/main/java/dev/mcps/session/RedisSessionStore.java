@@ -647,15 +647,41 @@ public final class RedisSessionStore implements SessionStore {
   }
 
   private Future<Response> run(Script script, List<String> args) {
-    return send(scriptRequest(Command.EVALSHA, script.sha(), args), script.retry())
+    return eval(script.text(), script.sha(), script.retry(), List.of(), args);
+  }
+
+  /**
+   * Runs a Lua script that is not the store's own (the per-user limits keep their state beside the sessions) on the
+   * store's connections, with its command deadline: by its SHA1, by its text when Redis does not know it (yet, or
+   * since a restart). {@code mayRunTwice}: whether a repeat after a connection fault does no harm.
+   */
+  public Future<Response> eval(String text, String sha, boolean mayRunTwice, List<String> keys, List<String> args) {
+    return eval(text, sha, mayRunTwice ? Retry.AFTER_FAULT : Retry.ONLY_IF_UNSENT, keys, args);
+  }
+
+  /** A single command on the store's connections (see {@link #eval}). */
+  public Future<Response> command(Request request, boolean mayRunTwice) {
+    return send(request, mayRunTwice ? Retry.AFTER_FAULT : Retry.ONLY_IF_UNSENT);
+  }
+
+  /** The SHA1 EVALSHA names a script by. */
+  public static String scriptSha(String text) {
+    return sha1(text);
+  }
+
+  private Future<Response> eval(String text, String sha, Retry retry, List<String> keys, List<String> args) {
+    return send(scriptRequest(Command.EVALSHA, sha, keys, args), retry)
         .recover(err -> isNoScript(err)
-            ? send(scriptRequest(Command.EVAL, script.text(), args), script.retry())
+            ? send(scriptRequest(Command.EVAL, text, keys, args), retry)
             : Future.failedFuture(err));
   }
 
-  /** No keys are declared: the scripts derive them from the prefix (single-node Redis, see the class comment). */
-  private static Request scriptRequest(Command command, String scriptOrSha, List<String> args) {
-    Request r = Request.cmd(command).arg(scriptOrSha).arg(0);
+  /** The store's own scripts declare no keys: they derive them from the prefix (single-node Redis, see above). */
+  private static Request scriptRequest(Command command, String scriptOrSha, List<String> keys, List<String> args) {
+    Request r = Request.cmd(command).arg(scriptOrSha).arg(keys.size());
+    for (String k : keys) {
+      r.arg(k);
+    }
     for (String a : args) {
       r.arg(a);
     }

@@ -11,12 +11,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
 
 /** An in-process provider whose answers a test scripts from the conversation so far; it records every request. */
-final class ScriptedProvider implements LlmProvider {
+public final class ScriptedProvider implements LlmProvider {
 
   final ConcurrentLinkedQueue<ProviderRequest> requests = new ConcurrentLinkedQueue<>();
   private final Function<ProviderRequest, Future<ProviderReply>> script;
 
-  ScriptedProvider(Function<ProviderRequest, Future<ProviderReply>> script) {
+  public ScriptedProvider(Function<ProviderRequest, Future<ProviderReply>> script) {
     this.script = script;
   }
 
@@ -45,7 +45,7 @@ final class ScriptedProvider implements LlmProvider {
     return last(r).getJsonArray("content").getJsonObject(0);
   }
 
-  static ProviderReply text(String text) {
+  public static ProviderReply text(String text) {
     return new ProviderReply(List.of(new JsonObject().put("type", "text").put("text", text)), "end_turn");
   }
 
@@ -62,7 +62,7 @@ final class ScriptedProvider implements LlmProvider {
     return new JsonObject().put("type", "tool_use").put("id", id).put("name", name).put("input", input);
   }
 
-  static String userText(ProviderRequest r) {
+  public static String userText(ProviderRequest r) {
     for (int i = r.messages().size() - 1; i >= 0; i--) {
       JsonObject m = r.messages().get(i);
       JsonArray c = m.getJsonArray("content");

@@ -21,4 +21,12 @@ public interface StatelessIdentity {
    * {@code initialize}; fails with the {@link dev.mcps.ApiException} of that lookup.
    */
   Future<SessionEnv> userSession(HttpServerRequest request);
+
+  /**
+   * Counts the request against its user's request rate, before it is served; fails with the 429
+   * {@code Rate_Limited} {@link dev.mcps.ApiException} past it.
+   */
+  default Future<Void> admit(HttpServerRequest request) {
+    return Future.succeededFuture();
+  }
 }

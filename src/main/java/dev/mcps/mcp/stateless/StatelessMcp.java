@@ -168,11 +168,41 @@ public final class StatelessMcp {
       error(ctx, 404, id, McpFailure.METHOD_NOT_FOUND, "Method not found: " + clip(method), null);
       return;
     }
+    // Counted against its user once it is known to be a request this server serves.
+    Future<Void> admitted = identity.admit(request);
     if ("subscriptions/listen".equals(method)) {
-      listen(ctx, id, params);
+      admitted.onSuccess(v -> listen(ctx, id, params)).onFailure(err -> {
+        ApiException api = ApiException.fromReply(err);
+        if (api == null) {
+          LOG.warn("Stateless MCP {} failed", method, err);
+          error(ctx, 500, id, McpFailure.INTERNAL_ERROR, "Internal error", null);
+        } else {
+          error(ctx, api.status(), id, apiErrorCode(api), api.getMessage(), apiErrorData(ctx, api));
+        }
+      });
       return;
     }
-    new Call(ctx, id, method, params, meta).run(handler);
+    Call call = new Call(ctx, id, method, params, meta);
+    admitted.onSuccess(v -> call.run(handler)).onFailure(call::fail);
+  }
+
+  /** The JSON-RPC error code of an API error (its HTTP status says the rest). */
+  private static int apiErrorCode(ApiException api) {
+    int status = api.status();
+    return status == 400 ? McpFailure.INVALID_PARAMS
+        : status == 403 || status == 404 ? SESSION_REFUSED : SERVER_UNAVAILABLE;
+  }
+
+  /** The JSON-RPC error data of an API error ({@code error}: its code); sets Retry-After when it has one. */
+  private static JsonObject apiErrorData(RoutingContext ctx, ApiException api) {
+    JsonObject data = new JsonObject().put("error", api.code());
+    if (api.retryAfterSeconds() > 0) {
+      ctx.response().putHeader("Retry-After", Long.toString(api.retryAfterSeconds()));
+      data.put("retryAfter", api.retryAfterSeconds());
+    } else if (api.status() == 429 || api.status() == 503) {
+      ctx.response().putHeader("Retry-After", "5");
+    }
+    return data;
   }
 
   private Function<Call, Future<JsonObject>> handler(String method) {
@@ -562,12 +592,7 @@ public final class StatelessMcp {
       } else if (ApiException.fromReply(err) != null) {
         ApiException api = ApiException.fromReply(err);
         status = api.status();
-        int code = status == 400 ? McpFailure.INVALID_PARAMS
-            : status == 403 || status == 404 ? SESSION_REFUSED : SERVER_UNAVAILABLE;
-        body = McpHttp.jsonRpcErrorBody(id, code, api.getMessage(), new JsonObject().put("error", api.code()));
-        if (status == 429 || status == 503) {
-          ctx.response().putHeader("Retry-After", "5");
-        }
+        body = McpHttp.jsonRpcErrorBody(id, apiErrorCode(api), api.getMessage(), apiErrorData(ctx, api));
       } else {
         LOG.warn("Stateless MCP {} failed", method, err);
         body = McpHttp.jsonRpcErrorBody(id, McpFailure.INTERNAL_ERROR, "Internal error", null);

@@ -116,10 +116,29 @@ public final class McpHttp {
 
   /** The one way the MCP routes refuse a request with an API error; a 429 says when to come back. */
   static void refuse(RoutingContext ctx, Throwable failure) {
-    if (failure instanceof ApiException api && api.status() == 429) {
+    if (failure instanceof ApiException api && api.status() == 429 && api.retryAfterSeconds() <= 0) {
       ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
     }
     HttpErrors.send(ctx, failure);
+  }
+
+  /** JSON-RPC's "server error" code, which a refusal by this server's own rules carries. */
+  static final int SERVER_ERROR = -32000;
+
+  /**
+   * A JSON-RPC message refused by the per-user request rate (429 {@code Rate_Limited}): as a JSON-RPC error answering
+   * {@code id} (null for a notification), with {@code data.error} the API error code, and its Retry-After. Other
+   * failures are returned as they are.
+   */
+  static Throwable asJsonRpc(Object id, Throwable failure) {
+    if (!(failure instanceof ApiException api) || failure instanceof Refusal || !"Rate_Limited".equals(api.code())) {
+      return failure;
+    }
+    JsonObject data = new JsonObject().put("error", api.code());
+    if (api.retryAfterSeconds() > 0) {
+      data.put("retryAfter", api.retryAfterSeconds());
+    }
+    return new Refusal(api.status(), jsonRpcErrorBody(id, SERVER_ERROR, api.getMessage(), data));
   }
 
   private static String trimmed(String value) {
@@ -180,8 +199,14 @@ public final class McpHttp {
     Refusal(int status, JsonObject body) {
       // A JSON-RPC error body has no string code: the status says enough for logs.
       super(status, body.getValue("error") instanceof String code ? code : "Json_Rpc_Error",
-          body.getValue("message") instanceof String message ? message : "");
+          body.getValue("message") instanceof String message ? message : "", null, retryAfter(body));
       this.body = body;
+    }
+
+    /** The Retry-After seconds a body carries ({@code retryAfter}, or a JSON-RPC error's {@code data.retryAfter}). */
+    private static long retryAfter(JsonObject body) {
+      Object holder = body.getValue("error") instanceof JsonObject error ? error.getValue("data") : body;
+      return holder instanceof JsonObject h && h.getValue("retryAfter") instanceof Number n ? n.longValue() : 0;
     }
 
     @Override

@@ -39,10 +39,13 @@ final class SseRelay {
   /** Hazelcast node ids are UUIDs: 36 characters of hex digits and dashes. */
   private static final int NODE_ID_LENGTH = 36;
 
-  /** What the owner does with a forwarded POST: throws an {@link ApiException} to refuse it, else takes it. */
+  /**
+   * What the owner does with a forwarded POST: throws an {@link ApiException} (or fails the future with one) to refuse
+   * it, else takes it.
+   */
   interface Owner {
     /** Returns what to run once the 202 went back (the message's handling). */
-    Runnable take(String transportId, String sessionHeader, String userHeader, Buffer body);
+    Future<Runnable> take(String transportId, String sessionHeader, String userHeader, Buffer body);
   }
 
   private final Vertx vertx;
@@ -136,19 +139,24 @@ final class SseRelay {
 
   private static void answer(Owner owner, Message<Buffer> msg) {
     MultiMap headers = msg.headers();
-    Runnable handling;
+    Future<Runnable> taken;
     try {
-      handling = owner.take(headers.get(TRANSPORT_ID), headers.get(SESSION_HEADER), headers.get(USER_HEADER),
+      taken = owner.take(headers.get(TRANSPORT_ID), headers.get(SESSION_HEADER), headers.get(USER_HEADER),
           msg.body());
-    } catch (ApiException refused) {
-      msg.fail(refused.status(), refused.toJson().encode());
-      return;
     } catch (RuntimeException e) {
-      LOG.error("A forwarded legacy SSE message failed", e);
-      msg.fail(500, new JsonObject().put("error", "Internal_Error").put("message", "Internal server error").encode());
-      return;
+      taken = Future.failedFuture(e);
     }
-    msg.reply(null);
-    handling.run();
+    taken.onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(null);
+        ar.result().run();
+      } else if (ar.cause() instanceof ApiException refused) {
+        msg.fail(refused.status(), refused.toJson().encode());
+      } else {
+        LOG.error("A forwarded legacy SSE message failed", ar.cause());
+        msg.fail(500, new JsonObject().put("error", "Internal_Error").put("message", "Internal server error")
+            .encode());
+      }
+    });
   }
 }

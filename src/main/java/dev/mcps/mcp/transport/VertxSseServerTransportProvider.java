@@ -164,28 +164,35 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
     if (owner != null) {
       relay.forward(owner, id, sessionHeader, userHeader, ctx.body().buffer())
           .onSuccess(v -> ctx.response().setStatusCode(202).end())
-          .onFailure(err -> HttpErrors.send(ctx, err));
+          .onFailure(err -> McpHttp.refuse(ctx, err));
       return;
     }
-    Runnable handling;
+    Future<Runnable> taken;
     try {
-      handling = take(id, sessionHeader, userHeader, ctx.body().buffer());
+      taken = take(id, sessionHeader, userHeader, ctx.body().buffer());
     } catch (ApiException refused) {
       HttpErrors.send(ctx, refused);
       return;
     }
-    // Answers travel on the stream, so the POST is done once the message is taken; a long tool call holds no POST.
-    ctx.response().setStatusCode(202).end();
-    handling.run();
+    taken.onComplete(ar -> {
+      if (ar.failed()) {
+        McpHttp.refuse(ctx, ar.cause());
+        return;
+      }
+      // Answers travel on the stream, so the POST is done once the message is taken; a long tool call holds no POST.
+      ctx.response().setStatusCode(202).end();
+      ar.result().run();
+    });
   }
 
   /**
    * Checks a POSTed message for a stream held here, the same way whether it was POSTed here or forwarded by another
    * instance: 400 (no id, not one JSON-RPC message), 404 (unknown or ended), 403 (the headers name another user
-   * session or user than the stream's), thrown as an {@link ApiException}. Returns the message's handling, to run
+   * session or user than the stream's), thrown as an {@link ApiException}; then counts it against the stream's user
+   * (a failed future: the 429 past their request rate, a JSON-RPC error). Returns the message's handling, to run
    * once the 202 went back.
    */
-  private Runnable take(String id, String sessionHeader, String userHeader, Buffer body) {
+  private Future<Runnable> take(String id, String sessionHeader, String userHeader, Buffer body) {
     if (id == null || id.isBlank()) {
       throw McpHttp.missingSessionId("the sessionId query parameter");
     }
@@ -198,7 +205,9 @@ public final class VertxSseServerTransportProvider extends VertxMcpTransport<Ver
       throw foreign;
     }
     McpSchema.JSONRPCMessage message = McpHttp.parse(mapper, body);
-    return () -> handle(connection, message);
+    Object requestId = message instanceof McpSchema.JSONRPCRequest r ? r.id() : null;
+    return binder.admit(connection.binding()).<Runnable>map(v -> () -> handle(connection, message))
+        .recover(err -> Future.failedFuture(McpHttp.asJsonRpc(requestId, err)));
   }
 
   private void handle(Connection connection, McpSchema.JSONRPCMessage message) {

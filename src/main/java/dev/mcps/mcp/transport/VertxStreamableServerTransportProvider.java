@@ -292,7 +292,7 @@ public final class VertxStreamableServerTransportProvider
       initialize(ctx, request);
       return;
     }
-    withConnection(ctx, connection -> {
+    withAdmittedConnection(ctx, message instanceof McpSchema.JSONRPCRequest r ? r.id() : null, connection -> {
       if (message instanceof McpSchema.JSONRPCRequest request) {
         answer(ctx, connection, request);
         return;
@@ -326,7 +326,7 @@ public final class VertxStreamableServerTransportProvider
     }
     binder.bind(ctx.request())
         .onSuccess(binding -> start(ctx, request, params, binding))
-        .onFailure(err -> McpHttp.refuse(ctx, err));
+        .onFailure(err -> McpHttp.refuse(ctx, McpHttp.asJsonRpc(request.id(), err)));
   }
 
   /** The initialize params, checked, or null after answering 400 with -32602 (and opening no MCP session). */
@@ -428,7 +428,7 @@ public final class VertxStreamableServerTransportProvider
    * responses are taken at once; its requests are answered together by one {@link BatchAnswer}.
    */
   private void batch(RoutingContext ctx, List<?> batch) {
-    withConnection(ctx, connection -> batch(ctx, batch, connection));
+    withAdmittedConnection(ctx, null, connection -> batch(ctx, batch, connection));
   }
 
   private void batch(RoutingContext ctx, List<?> batch, Connection connection) {
@@ -491,7 +491,7 @@ public final class VertxStreamableServerTransportProvider
       HttpErrors.send(ctx, e);
       return;
     }
-    withConnection(ctx, connection -> {
+    withAdmittedConnection(ctx, null, connection -> {
       if (shared == null) {
         listenHere(ctx, connection);
       } else {
@@ -578,6 +578,20 @@ public final class VertxStreamableServerTransportProvider
         connections.close(connection).onComplete(v -> ctx.response().setStatusCode(204).end());
       });
     });
+  }
+
+  /**
+   * As {@link #withConnection}, with the request counted against the connection's user first: past their request
+   * rate, a 429 whose JSON-RPC error answers {@code id}. (DELETE is not counted: ending a session must stay possible.)
+   */
+  private void withAdmittedConnection(RoutingContext ctx, Object id, Consumer<Connection> then) {
+    withConnection(ctx, connection -> binder.admit(connection.binding()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        then.accept(connection);
+      } else {
+        McpHttp.refuse(ctx, McpHttp.asJsonRpc(id, ar.cause()));
+      }
+    }));
   }
 
   /**
