@@ -146,6 +146,48 @@ class AuthScopesAndGatewayTest {
   }
 
   @Test
+  void aPemPublicKeyFileChecksTokensWithoutAnyJwks() throws Exception {
+    try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
+      java.nio.file.Path pem = java.nio.file.Files.createTempFile("auth-key", ".pem");
+      java.nio.file.Files.writeString(pem, issuer.publicKeyPem("key-1"));
+      Server server = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWT_PUBLIC_KEY_FILE", pem.toString(),
+          "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE));
+      try {
+        Http http = new Http(server.port());
+        assertThat(notes(http, "Authorization", "Bearer " + issuer.token("alice", JwtAuthTest.RESOURCE, null))
+            .status()).isEqualTo(200);
+        long now = System.currentTimeMillis() / 1000;
+        String forged = issuer.forge("key-1", new JsonObject().put("sub", "alice").put("aud", JwtAuthTest.RESOURCE)
+            .put("exp", now + 600));
+        assertThat(notes(http, "Authorization", "Bearer " + forged).status()).isEqualTo(401);
+        assertThat(issuer.fetches()).as("no JWKS was fetched").isZero();
+      } finally {
+        TestServers.await(server.stop());
+      }
+    }
+  }
+
+  @Test
+  void anHs256SecretChecksTokensForLabs() {
+    String secret = "lab-secret-0123456789abcdef-0123456789";
+    Server server = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWT_SECRET", secret,
+        "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE));
+    try {
+      Http http = new Http(server.port());
+      long now = System.currentTimeMillis() / 1000;
+      JsonObject claims = new JsonObject().put("sub", "alice").put("aud", JwtAuthTest.RESOURCE).put("exp", now + 600);
+      assertThat(notes(http, "Authorization", "Bearer " + FakeAuthorizationServer.hs256(secret, claims)).status())
+          .isEqualTo(200);
+      String other = FakeAuthorizationServer.hs256("another-secret-0123456789abcdef-012345", claims);
+      Http.Response refused = notes(http, "Authorization", "Bearer " + other);
+      assertThat(refused.status()).isEqualTo(401);
+      assertThat(refused.headers().firstValue("WWW-Authenticate").orElse("")).contains("invalid_token");
+    } finally {
+      TestServers.await(server.stop());
+    }
+  }
+
+  @Test
   void behindAGatewayTheUserHeaderCountsOnlyWithTheGatewaysSecret() {
     Server server = TestServers.start(Map.of("AUTH_MODE", "header", "AUTH_USER_HEADER", "X-Forwarded-User",
         "AUTH_GATEWAY_SECRET_HEADER", "X-Gateway-Secret", "AUTH_GATEWAY_SECRET", GATEWAY_SECRET));

@@ -87,6 +87,27 @@ public final class FakeAuthorizationServer implements AutoCloseable {
     return signWith(rsa(), kid, claims);
   }
 
+  /** The public half of published key {@code kid} as a PEM file's text (AUTH_JWT_PUBLIC_KEY_FILE). */
+  public String publicKeyPem(String kid) {
+    String b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+        .encodeToString(published.get(kid).getPublic().getEncoded());
+    return "-----BEGIN PUBLIC KEY-----\n" + b64 + "\n-----END PUBLIC KEY-----\n";
+  }
+
+  /** {@code claims} as an HS256 token under {@code secret} (AUTH_JWT_SECRET). */
+  public static String hs256(String secret, JsonObject claims) {
+    String header = b64(new JsonObject().put("alg", "HS256").put("typ", "JWT").encode());
+    String payload = b64(claims.encode());
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      byte[] sig = mac.doFinal((header + "." + payload).getBytes(StandardCharsets.US_ASCII));
+      return header + "." + payload + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static String signWith(KeyPair key, String kid, JsonObject claims) {
     String header = b64(new JsonObject().put("alg", "RS256").put("typ", "JWT").put("kid", kid).encode());
     String payload = b64(claims.encode());
