@@ -14,8 +14,8 @@ import java.util.Locale;
  *
  * <p>One instance per server, built by {@link dev.mcps.Server} from the configuration and handed to the components
  * that report events through their constructors ({@code Server#audit()} returns it). The methods never block and
- * never throw: the line is handed to a sink that writes it on its own thread (a file) or through an async logback
- * appender (stdout). With {@code AUDIT_LOG=off} ({@link #off()}) every method returns at once, before building
+ * never throw: the line is queued for a writer thread that writes what gathered every 100 ms, to standard output
+ * or a file ({@link StreamSink}). With {@code AUDIT_LOG=off} ({@link #off()}) every method returns at once, before building
  * anything.
  *
  * <p>What is never written, whoever calls: a bearer token, the ADMIN_TOKEN, a Jira API token or email, an LLM API
@@ -76,9 +76,9 @@ public final class AuditLog {
       return OFF;
     }
     if (auditLog.equalsIgnoreCase("stdout")) {
-      return new AuditLog(new LoggerSink(), instance);
+      return new AuditLog(StreamSink.stdout(), instance);
     }
-    return new AuditLog(new FileSink(Path.of(auditLog)), instance);
+    return new AuditLog(StreamSink.file(Path.of(auditLog)), instance);
   }
 
   public boolean enabled() {
