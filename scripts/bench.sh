@@ -21,7 +21,8 @@
 # loaded the same way on Streamable HTTP and legacy SSE (its echo tool), and on stateless when it serves 2026-07-28
 # (else its row says NOT_SERVED). A side-by-side table follows: vs_node and vs_quarkus are our calls/s over theirs on
 # the same transport (our stateless row over their Streamable one). BENCH_MCP_STORES, BENCH_MCP_TRANSPORTS and
-# BENCH_MCP_REFERENCES (default: memory redis / streamable sse stateless / node quarkus) pick a subset. A run whose
+# BENCH_MCP_REFERENCES (default: memory redis / streamable sse stateless / node quarkus) pick a subset.
+# BENCH_SERVER_ENV="K=V ..." adds settings to our servers (e.g. AUDIT_LOG=off). A run whose
 # server stopped under it (something outside the bench stopped it) is made again. The warm-up lasts at least
 # BENCH_WARMUP seconds (10), then goes on until the rate has settled (three 3 s probes within 5% of one another and of
 # the best so far), at most BENCH_WARMUP_MAX seconds (120): on a slow machine a JVM server is still compiling a minute after start, and a
@@ -231,6 +232,11 @@ start_ours() {
   else
     env_vars+=(STORE=memory)
   fi
+  # BENCH_SERVER_ENV: extra settings for our servers, e.g. "AUDIT_LOG=off" to weigh the audit trail's cost.
+  local extra
+  for extra in ${BENCH_SERVER_ENV:-}; do
+    env_vars+=("$extra")
+  done
   SERVER_PORT=$(free_port)
   log "our server ($store store) on port $SERVER_PORT for $name ..."
   start_server "$RUN_DIR/$name.server.log" 60 "$SERVER_JAVA_OPTS" "${env_vars[@]}" && return 0

@@ -146,7 +146,9 @@ public final class WireClient implements AutoCloseable {
     if (headers != null) {
       options.setHeaders(headers);
     }
-    TestServers.await(client.request(options).compose(req -> req.send().map(resp -> {
+    // A connection of its own: a stream holds it for its life anyway, and a pooled one may be one the server is
+    // closing after a hostile request (then the stream would fail with "Connection was closed" before it began).
+    TestServers.await(fresh.request(options).compose(req -> req.send().map(resp -> {
       if (resp.statusCode() != 200) {
         throw new IllegalStateException("event stream " + target + " answered " + resp.statusCode());
       }
