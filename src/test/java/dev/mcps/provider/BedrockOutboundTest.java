@@ -66,7 +66,10 @@ class BedrockOutboundTest {
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.getMessage()).isEqualTo("Bedrock answered with more than " + CAP
         + " bytes (PROVIDER_MAX_RESPONSE_BYTES)");
-    hostile.awaitClosedByClient(behaviour);
+    // The SDK's Netty client usually closes the connection as soon as the cap cancels the body; now and then (seen
+    // once in a loaded full run) it leaves it open, and then its read timeout (the 15 s deadline + 5 s) closes it.
+    // Either way the connection is closed within the read timeout: wait that long, and a margin.
+    hostile.awaitClosedByClient(behaviour, 40);
     assertThat(hostile.streams().get(0).written()).isLessThan(HostileUpstream.HUGE_BYTES);
   }
 

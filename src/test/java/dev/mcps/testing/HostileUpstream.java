@@ -153,7 +153,12 @@ public final class HostileUpstream implements AutoCloseable {
    * like from this end — and fails the test if it has not.
    */
   public void awaitClosedByClient(String kind) {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    awaitClosedByClient(kind, 20);
+  }
+
+  /** As {@link #awaitClosedByClient(String)}, waiting up to {@code seconds}. */
+  public void awaitClosedByClient(String kind, int seconds) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < until && !streams.stream().filter(s -> s.kind().equals(kind))
         .allMatch(Stream::closedByClient)) {
       try {
@@ -165,7 +170,8 @@ public final class HostileUpstream implements AutoCloseable {
     }
     List<Stream> ofKind = streams.stream().filter(s -> s.kind().equals(kind)).toList();
     if (ofKind.isEmpty() || !ofKind.stream().allMatch(Stream::closedByClient)) {
-      throw new AssertionError("the client did not close every '" + kind + "' answer (" + ofKind.size() + " seen)");
+      throw new AssertionError("the client did not close every '" + kind + "' answer within " + seconds + " s ("
+          + ofKind.size() + " seen)");
     }
   }
 
