@@ -74,7 +74,9 @@ public final class AuthRoutes {
   }
 
   private static boolean open(String path) {
+    // The console's static files: the page asks for the token it then sends with every API call.
     return path.equals("/health") || path.equals("/metrics") || path.startsWith(Challenges.WELL_KNOWN)
+        || path.equals("/console") || path.startsWith("/console/")
         || path.equals("/admin") || path.startsWith("/admin/");
   }
 

@@ -144,7 +144,8 @@ public final class ConfigLoader {
         auth,
         new ServerConfig.UserLimits(integer("USER_RATE_LIMIT_PER_MINUTE", 0, 10_000_000),
             integer("USER_MAX_CONCURRENT_TURNS", 0, 100_000)),
-        auditLog());
+        auditLog(),
+        bool("CONSOLE_ENABLED"));
   }
 
   /**

@@ -21,7 +21,8 @@ public record ServerConfig(
     Workers workers,
     Auth auth,
     UserLimits userLimits,
-    String auditLog) {
+    String auditLog,
+    boolean consoleEnabled) {
 
   public enum StoreType { MEMORY, REDIS }
 
@@ -224,6 +225,6 @@ public record ServerConfig(
         + (adminEnabled() ? "***" : "unset") + ", chat=" + chat + ", jira=" + jira + ", mcp=" + mcp
         + ", authMode=" + authMode + ", cluster=" + cluster + ", shutdownGraceSeconds=" + shutdownGraceSeconds
         + ", limits=" + limits + ", workers=" + workers + ", auth=" + auth + ", userLimits=" + userLimits
-        + ", auditLog=" + auditLog + "]";
+        + ", auditLog=" + auditLog + ", consoleEnabled=" + consoleEnabled + "]";
   }
 }

@@ -63,6 +63,9 @@ public final class HttpVerticle extends VerticleBase {
 
     HealthRoutes health = new HealthRoutes(sessions, version, startedAt, node);
     router.get("/health").handler(health::health);
+    if (config.consoleEnabled()) {
+      ConsoleRoutes.mount(router);
+    }
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
     new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), config.adminToken(), audit).mount(router);
