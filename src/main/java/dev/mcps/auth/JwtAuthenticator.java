@@ -194,11 +194,11 @@ public final class JwtAuthenticator implements Authenticator {
       } catch (IOException e) {
         throw new IllegalStateException("AUTH_JWT_PUBLIC_KEY_FILE cannot be read: " + e.getMessage(), e);
       }
-      String algorithm = pem.contains("BEGIN EC") ? "ES256" : "RS256";
-      options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem));
       if (!pem.contains("PUBLIC KEY")) {
         throw new IllegalStateException("AUTH_JWT_PUBLIC_KEY_FILE must hold a PEM public key");
       }
+      String algorithm = pem.contains("BEGIN EC") ? "ES256" : "RS256";
+      options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem));
       // An RSA file may sign RS256 or PS256 tokens; the same key serves both.
       if ("RS256".equals(algorithm)) {
         options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("PS256").setBuffer(pem));

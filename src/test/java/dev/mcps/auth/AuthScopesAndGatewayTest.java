@@ -146,6 +146,37 @@ class AuthScopesAndGatewayTest {
   }
 
   @Test
+  void whileTheJwksCannotBeFetchedTokensGet503AndOnceItAnswersTheyAreAccepted() {
+    try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
+      issuer.failWith(500);
+      Server server = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWKS_URL", issuer.jwksUrl(),
+          "AUTH_RESOURCE_URL", JwtAuthTest.RESOURCE, "AUTH_JWKS_MIN_REFRESH_SECONDS", "0", "HTTP_INSTANCES", "8"));
+      try {
+        Http http = new Http(server.port());
+        String token = "Bearer " + issuer.token("alice", JwtAuthTest.RESOURCE, null);
+
+        Http.Response down = notes(http, "Authorization", token);
+        assertThat(down.status()).as("no keys yet: the server cannot tell, it is not the token's fault").isEqualTo(503);
+        assertThat(down.json().getString("error")).isEqualTo("Auth_Unavailable");
+        assertThat(down.headers().firstValue("Retry-After")).isPresent();
+
+        issuer.failWith(0);
+        assertThat(notes(http, "Authorization", token).status()).as("the next request fetches the keys").isEqualTo(200);
+
+        // Keys in hand, the authorization server fails again: known keys keep working, an unknown one is a 401.
+        issuer.failWith(503);
+        assertThat(notes(http, "Authorization", token).status()).isEqualTo(200);
+        long now = System.currentTimeMillis() / 1000;
+        String rotated = "Bearer " + issuer.sign("key-9", new JsonObject().put("sub", "alice")
+            .put("aud", JwtAuthTest.RESOURCE).put("exp", now + 600));
+        assertThat(notes(http, "Authorization", rotated).status()).isEqualTo(401);
+      } finally {
+        TestServers.await(server.stop());
+      }
+    }
+  }
+
+  @Test
   void aPemPublicKeyFileChecksTokensWithoutAnyJwks() throws Exception {
     try (FakeAuthorizationServer issuer = new FakeAuthorizationServer()) {
       java.nio.file.Path pem = java.nio.file.Files.createTempFile("auth-key", ".pem");

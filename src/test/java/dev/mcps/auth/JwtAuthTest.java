@@ -49,6 +49,8 @@ class JwtAuthTest {
     }
     server = TestServers.start(Map.ofEntries(Map.entry("AUDIT_LOG", audit.toString()),
         Map.entry("AUTH_MODE", "jwt"),
+        // Eight HTTP verticles share one authenticator: its keys and its one JWKS fetch at a time.
+        Map.entry("HTTP_INSTANCES", "8"),
         Map.entry("AUTH_JWKS_URL", issuer.jwksUrl()),
         Map.entry("AUTH_ISSUER", FakeAuthorizationServer.ISSUER),
         Map.entry("AUTH_RESOURCE_URL", RESOURCE),

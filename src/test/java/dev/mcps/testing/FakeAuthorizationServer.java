@@ -31,6 +31,8 @@ public final class FakeAuthorizationServer implements AutoCloseable {
   private final Map<String, KeyPair> unpublished = new ConcurrentHashMap<>();
   private final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicInteger fetches = new AtomicInteger();
+  /** 0: the JWKS is served; otherwise every fetch is answered with this status (an authorization server in trouble). */
+  private volatile int failing;
 
   public FakeAuthorizationServer() {
     publish("key-1");
@@ -40,6 +42,10 @@ public final class FakeAuthorizationServer implements AutoCloseable {
         return;
       }
       fetches.incrementAndGet();
+      if (failing != 0) {
+        req.response().setStatusCode(failing).end();
+        return;
+      }
       JsonArray keys = new JsonArray();
       for (String kid : order) {
         keys.add(jwk(kid, (RSAPublicKey) published.get(kid).getPublic()));
@@ -50,6 +56,11 @@ public final class FakeAuthorizationServer implements AutoCloseable {
 
   public String jwksUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/jwks";
+  }
+
+  /** Answers every JWKS fetch with {@code status} from now on; 0 serves it again. */
+  public void failWith(int status) {
+    failing = status;
   }
 
   public int fetches() {
