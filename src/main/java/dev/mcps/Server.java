@@ -35,6 +35,9 @@ import dev.mcps.session.SessionDirectory;
 import dev.mcps.session.SessionStore;
 import dev.mcps.session.SessionVerticle;
 import dev.mcps.session.Sessions;
+import dev.mcps.stats.MemoryTurnStats;
+import dev.mcps.stats.RedisTurnStats;
+import dev.mcps.stats.TurnStats;
 import dev.mcps.tools.SessionTools;
 import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCatalog;
@@ -165,6 +168,7 @@ public final class Server {
     Sessions sessions = new Sessions(vertx, store, config.store().timeoutMs(), audit,
         config.auth().mode() != ServerConfig.AuthMode.NONE);
     UserLimits userLimits = userLimits(vertx, config, store, limitsClock);
+    TurnStats turnStats = turnStats(vertx, config, store);
     Gauge.builder("mcps.sessions.active", sessions, Sessions::lastKnownCount)
         .description("Live user sessions in the store").register(registry);
     Server server = new Server(config, vertx, sessions, node, audit);
@@ -207,7 +211,7 @@ public final class Server {
           server.turnThreads = !workers.enabled() ? TurnThreads.EVENT_LOOPS
               : TurnThreads.workers(vertx, WORKER_POOL, workers.poolSize(), workers.inlineMaxBytes());
           AgentLoop loop = new AgentLoop(vertx, sessions, llms, new ToolSelector(server.catalog),
-              TurnLimits.of(config), server.turnThreads, audit);
+              TurnLimits.of(config), server.turnThreads, audit, turnStats);
           ChatService service = new ChatService(vertx, sessions, loop, chat.defaultModel(), jiraPolicy,
               config.session().timeoutMillis(), chat.turnTimeoutSeconds() * 1000L, server.turnThreads, userLimits);
           return vertx.deployVerticle(() -> new ChatVerticle(sessions, service),
@@ -238,7 +242,7 @@ public final class Server {
           return Auth.routes(vertx, config.auth(), refusal -> audit.authFailure(refusal.mode(), refusal.reason(),
                   refusal.method(), refusal.path(), refusal.remoteAddress()))
               .compose(auth -> vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(),
-                  startedAt, server.mcp, server.node, audit, auth),
+                  startedAt, server.mcp, server.node, audit, auth, turnStats),
                   new DeploymentOptions().setInstances(config.http().instances())));
         })
         .map(id -> {
@@ -299,6 +303,16 @@ public final class Server {
         : new MemoryUserLimiter(limits.ratePerMinute(), limits.maxConcurrentTurns(), leaseMillis, clock);
     return new UserLimits(limiter, limits.ratePerMinute(), limits.maxConcurrentTurns(),
         BurstLog.vertxScheduler(vertx));
+  }
+
+  /**
+   * The turns a minute of GET /admin/stats: kept beside the sessions, so that with the Redis store every instance
+   * counts into, and shows, the same minutes. On the system clock, not the limits' (tests hold that one still).
+   */
+  private static TurnStats turnStats(Vertx vertx, ServerConfig config, SessionStore store) {
+    return store instanceof RedisSessionStore redis
+        ? new RedisTurnStats(redis, config.store().keyPrefix(), Clock.systemUTC(), BurstLog.vertxScheduler(vertx))
+        : new MemoryTurnStats(Clock.systemUTC());
   }
 
   private static SessionStore store(Vertx vertx, ServerConfig config) {

@@ -10,6 +10,7 @@ import dev.mcps.provider.WireMemo;
 import dev.mcps.session.SessionContext;
 import dev.mcps.session.SessionEnv;
 import dev.mcps.session.Sessions;
+import dev.mcps.stats.TurnStats;
 import dev.mcps.tools.Tool;
 import dev.mcps.tools.ToolCalls;
 import dev.mcps.tools.ToolResult;
@@ -60,6 +61,7 @@ public final class AgentLoop {
   private final TurnLimits limits;
   private final TurnThreads threads;
   private final AuditLog audit;
+  private final TurnStats stats;
   /** Null when the store decodes the history afresh on every read: no message would be recognised. */
   private final TurnMemos memos;
 
@@ -77,6 +79,13 @@ public final class AgentLoop {
   /** @param audit where the tool calls this loop refuses (they never reach the tool executor) are written */
   public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
                    TurnLimits limits, TurnThreads threads, AuditLog audit) {
+    this(vertx, sessions, providers, selector, limits, threads, audit, TurnStats.NONE);
+  }
+
+  /** @param stats where every turn this loop runs is counted when it ends, ok or failed (GET /admin/stats) */
+  public AgentLoop(Vertx vertx, Sessions sessions, Map<String, LlmProvider> providers, ToolSelector selector,
+                   TurnLimits limits, TurnThreads threads, AuditLog audit, TurnStats stats) {
+    this.stats = stats;
     this.audit = audit;
     this.threads = threads;
     this.vertx = vertx;
@@ -153,19 +162,34 @@ public final class AgentLoop {
       try {
         provider(model, id);
       } catch (ApiException e) {
+        stats.record(true);
         return Future.failedFuture(e);
       }
     }
+    // Counted here, where every turn ends whether it came over HTTP or the event bus: the requests refused before it
+    // (400, 404, 429) never get here, nor does an Idempotency-Key replay; nor is a turn found already landed counted
+    // again: it is the answer of the run that stored it, counted by that run.
+    boolean[] replayed = {false};
     long timeout = limits.turnTimeoutMs();
     return sessions.lock(id, timeout + 10_000, timeout)
         .compose(token -> withDeadline(id, deadline -> turnId == null
                 ? turn(session, model, message, replacement, events, encodeReply, deadline, SessionEnv.randomId(),
                     writesRefused)
-                : sessions.storedTurn(id, turnId).compose(length -> length != null ? landed(id, length, encodeReply)
-                    : turn(session, model, message, replacement, events, encodeReply, deadline, turnId,
-                        writesRefused)))
+                : sessions.storedTurn(id, turnId).compose(length -> {
+                  if (length != null) {
+                    replayed[0] = true;
+                    return landed(id, length, encodeReply);
+                  }
+                  return turn(session, model, message, replacement, events, encodeReply, deadline, turnId,
+                      writesRefused);
+                }))
             .eventually(() -> sessions.unlock(id, token)))
-        .recover(err -> Future.failedFuture(asApiError(err, id)));
+        .recover(err -> Future.failedFuture(asApiError(err, id)))
+        .andThen(ar -> {
+          if (!replayed[0]) {
+            stats.record(ar.failed());
+          }
+        });
   }
 
   /**

@@ -3,6 +3,8 @@ package dev.mcps.http;
 import dev.mcps.ApiException;
 import dev.mcps.audit.AuditLog;
 import dev.mcps.session.SessionDirectory;
+import dev.mcps.session.Sessions;
+import dev.mcps.stats.TurnStats;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -19,12 +21,19 @@ import java.security.NoSuchAlgorithmException;
  */
 final class AdminRoutes {
 
+  /** What {@code GET /admin/stats} answers when {@code minutes} is not given. */
+  static final int DEFAULT_STATS_MINUTES = 30;
+
   private final SessionDirectory directory;
+  private final Sessions sessions;
+  private final TurnStats stats;
   private final byte[] tokenDigest;
   private final AuditLog audit;
 
-  AdminRoutes(SessionDirectory directory, String adminToken, AuditLog audit) {
+  AdminRoutes(SessionDirectory directory, Sessions sessions, TurnStats stats, String adminToken, AuditLog audit) {
     this.directory = directory;
+    this.sessions = sessions;
+    this.stats = stats;
     this.audit = audit;
     this.tokenDigest = adminToken == null || adminToken.isEmpty() ? null : sha256(adminToken);
   }
@@ -32,6 +41,7 @@ final class AdminRoutes {
   void mount(Router router) {
     router.route("/admin/*").handler(this::authorize);
     router.get("/admin/sessions").handler(this::list);
+    router.get("/admin/stats").handler(this::stats);
     router.post("/admin/sessions/cleanup").handler(this::cleanup);
     router.get("/admin/sessions/:id").handler(this::details);
     router.post("/admin/sessions/:id/reset").handler(this::reset);
@@ -70,6 +80,33 @@ final class AdminRoutes {
       return;
     }
     answer(ctx, "list", null, directory.list(offset, limit));
+  }
+
+  /**
+   * The console's live chart: active sessions (the number /health shows) and the turns of the last {@code minutes}
+   * (1..60, default 30), oldest first, the current partial minute last. Not written to the audit trail: every open
+   * console polls it every few seconds, and it reveals no session, only counts.
+   */
+  private void stats(RoutingContext ctx) {
+    int minutes;
+    try {
+      minutes = SessionDirectory.pagingValue("minutes", ctx.request().getParam("minutes"), DEFAULT_STATS_MINUTES, 1,
+          TurnStats.MAX_MINUTES);
+    } catch (ApiException e) {
+      HttpErrors.send(ctx, e);
+      return;
+    }
+    Future<Long> active = sessions.count();
+    Future<TurnStats.Recent> recent = stats.lastMinutes(minutes)
+        // The counts live in the session store (Redis): when they cannot be read, the store is what is unavailable.
+        .recover(err -> Future.failedFuture(err instanceof ApiException ? err : ApiException.storeUnavailable()));
+    Future.all(active, recent)
+        .onSuccess(all -> HttpErrors.json(ctx, 200, new JsonObject()
+            .put("now", recent.result().now())
+            .put("store", sessions.storeType())
+            .put("activeSessions", active.result())
+            .put("minutes", recent.result().toJson())))
+        .onFailure(err -> HttpErrors.send(ctx, err));
   }
 
   private void details(RoutingContext ctx) {

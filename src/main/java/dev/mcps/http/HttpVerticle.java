@@ -7,6 +7,7 @@ import dev.mcps.cluster.Node;
 import dev.mcps.mcp.McpEndpoints;
 import dev.mcps.session.SessionDirectory;
 import dev.mcps.session.Sessions;
+import dev.mcps.stats.TurnStats;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -30,6 +31,7 @@ public final class HttpVerticle extends VerticleBase {
   private final long startedAt;
   private final McpEndpoints mcp;
   private final AuditLog audit;
+  private final TurnStats stats;
   private HttpServer server;
   private IdleConnections idle;
 
@@ -38,7 +40,8 @@ public final class HttpVerticle extends VerticleBase {
   private final AuthRoutes auth;
 
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
-                     long startedAt, McpEndpoints mcp, Node node, AuditLog audit, AuthRoutes auth) {
+                     long startedAt, McpEndpoints mcp, Node node, AuditLog audit, AuthRoutes auth, TurnStats stats) {
+    this.stats = stats;
     this.node = node;
     this.audit = audit;
     this.auth = auth;
@@ -68,7 +71,8 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
-    new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), config.adminToken(), audit).mount(router);
+    new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), sessions, stats, config.adminToken(),
+        audit).mount(router);
     Future<Void> mcpReachable = mcp.mount(router);
 
     ChatRoutes chat = new ChatRoutes(vertx, config.chat().turnTimeoutSeconds() * 1000L);

@@ -75,6 +75,9 @@ class IdempotentChatTest {
           new JsonObject().put("role", "assistant").put("content", new io.vertx.core.json.JsonArray()
               .add(new JsonObject().put("type", "text").put("text", "created PROJ-7 (first run)"))))));
 
+      // The "hello" turn, the only one this instance (and this Redis) has run; counting may land just after it.
+      TestServers.awaitCondition(() -> turnsInTheLastHour(http) == 1);
+
       Http.Response retried = http.post("/chat", body, key("k-crash"));
       Http.Response again = http.post("/chat", body, key("k-crash"));
 
@@ -84,7 +87,19 @@ class IdempotentChatTest {
       assertThat(again.json().getString("response")).isEqualTo("created PROJ-7 (first run)");
       assertThat(p.requests).as("the model is not asked again (nor any tool run)").hasSize(1);
       assertThat(TestServers.await(server.sessions().history(id))).as("the turn is stored once").hasSize(4);
+      assertThat(turnsInTheLastHour(http)).as("the landed turn's answer is no new turn in GET /admin/stats")
+          .isEqualTo(1);
     }
+  }
+
+  private static long turnsInTheLastHour(Http http) {
+    io.vertx.core.json.JsonArray minutes = http.get("/admin/stats?minutes=60", Http.admin()).json()
+        .getJsonArray("minutes");
+    long turns = 0;
+    for (int i = 0; i < minutes.size(); i++) {
+      turns += minutes.getJsonObject(i).getLong("turns");
+    }
+    return turns;
   }
 
   @Test

@@ -1,0 +1,63 @@
+package dev.mcps.stats;
+
+import io.vertx.core.Future;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The turns of this instance (the memory store): a ring of {@value TurnStats#MAX_MINUTES} one-minute buckets, slot =
+ * minute modulo the ring size. Every event loop and worker records at once: each slot holds an immutable bucket
+ * replaced by compare-and-set, and a bucket of an older minute found in the current minute's slot is started over,
+ * so a minute an hour old is never reported as the current one, and nothing grows.
+ */
+public final class MemoryTurnStats implements TurnStats {
+
+  /** One minute's counts; {@code minute} says which minute the slot holds now. */
+  private record Bucket(long minute, long ok, long failed) {
+
+    Bucket plus(boolean failedTurn) {
+      return failedTurn ? new Bucket(minute, ok, failed + 1) : new Bucket(minute, ok + 1, failed);
+    }
+  }
+
+  private final Clock clock;
+  private final AtomicReferenceArray<Bucket> ring = new AtomicReferenceArray<>(MAX_MINUTES);
+
+  public MemoryTurnStats(Clock clock) {
+    this.clock = clock;
+  }
+
+  @Override
+  public void record(boolean failed) {
+    long minute = TurnStats.epochMinute(clock.millis());
+    ring.updateAndGet(slot(minute), b -> {
+      if (b == null || b.minute() < minute) {
+        return new Bucket(minute, 0, 0).plus(failed);
+      }
+      // A clock stepped back by an hour or more would wipe a newer minute: that one count is dropped instead.
+      return b.minute() == minute ? b.plus(failed) : b;
+    });
+  }
+
+  @Override
+  public Future<Recent> lastMinutes(int n) {
+    if (n < 1 || n > MAX_MINUTES) {
+      return Future.failedFuture(new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES));
+    }
+    long now = clock.millis();
+    long current = TurnStats.epochMinute(now);
+    List<Minute> minutes = new ArrayList<>(n);
+    for (long m = current - n + 1; m <= current; m++) {
+      Bucket b = ring.get(slot(m));
+      boolean held = b != null && b.minute() == m;
+      minutes.add(new Minute(m * MINUTE_MILLIS, held ? b.ok() + b.failed() : 0, held ? b.failed() : 0));
+    }
+    return Future.succeededFuture(new Recent(now, minutes));
+  }
+
+  private static int slot(long minute) {
+    return (int) Math.floorMod(minute, (long) MAX_MINUTES);
+  }
+}

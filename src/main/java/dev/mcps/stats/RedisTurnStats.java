@@ -1,0 +1,100 @@
+package dev.mcps.stats;
+
+import dev.mcps.logging.BurstLog;
+import dev.mcps.session.RedisSessionStore;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Response;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The turns of every instance sharing one Redis, kept beside the sessions (the store's connections and deadline):
+ * {@code <prefix>stats:turns:<epochMinute>} is a hash with fields {@code ok} and {@code failed}, which expires
+ * {@value #TTL_SECONDS} s after its last count, so that operators can read a minute with
+ * {@code HGETALL mcps:stats:turns:29407833}. Recording is one script (HINCRBY and EXPIRE in one round trip); reading
+ * the last n minutes is one script that HMGETs them all. Minutes are the recording instance's clock.
+ */
+public final class RedisTurnStats implements TurnStats {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RedisTurnStats.class);
+
+  /** Twice the longest window a reader can ask for: a minute outlives every chart that can show it. */
+  static final long TTL_SECONDS = 2 * 60 * MAX_MINUTES;
+
+  /** KEYS[1] the minute's hash; ARGV 1 the field (ok|failed), 2 its TTL in seconds. */
+  static final String RECORD = """
+      redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+      redis.call('EXPIRE', KEYS[1], ARGV[2])
+      return 1
+      """;
+  private static final String RECORD_SHA = RedisSessionStore.scriptSha(RECORD);
+
+  /** KEYS: the minutes' hashes, oldest first. Reply: one {ok, failed} pair per key, zeros for a missing one. */
+  static final String READ = """
+      local out = {}
+      for i, key in ipairs(KEYS) do
+        local v = redis.call('HMGET', key, 'ok', 'failed')
+        out[i] = {tonumber(v[1]) or 0, tonumber(v[2]) or 0}
+      end
+      return out
+      """;
+  private static final String READ_SHA = RedisSessionStore.scriptSha(READ);
+
+  private final RedisSessionStore redis;
+  private final String prefix;
+  private final Clock clock;
+  private final BurstLog lost;
+
+  /** {@code faults}: where lost counts are reported (one line per burst). */
+  public RedisTurnStats(RedisSessionStore redis, String keyPrefix, Clock clock, BurstLog.Scheduler faults) {
+    this.redis = redis;
+    this.prefix = keyPrefix == null ? "mcps:" : keyPrefix;
+    this.clock = clock;
+    this.lost = new BurstLog(LOG, BurstLog.WINDOW_MILLIS, faults);
+  }
+
+  /** The hash of one minute (minutes since the epoch). */
+  String minuteKey(long epochMinute) {
+    return prefix + "stats:turns:" + epochMinute;
+  }
+
+  @Override
+  public void record(boolean failed) {
+    String key = minuteKey(TurnStats.epochMinute(clock.millis()));
+    try {
+      // A repeat after a fault could count the turn twice: sent again only if it surely never reached Redis.
+      redis.eval(RECORD, RECORD_SHA, false, List.of(key), List.of(failed ? "failed" : "ok",
+              Long.toString(TTL_SECONDS)))
+          .onFailure(err -> lost.warn("record", "A turn was not counted in " + key + " (the stats' Redis is "
+              + "unreachable; the turn itself is unaffected): " + err));
+    } catch (RuntimeException e) {
+      lost.warn("record", "A turn was not counted in " + key + ": " + e);
+    }
+  }
+
+  @Override
+  public Future<Recent> lastMinutes(int n) {
+    if (n < 1 || n > MAX_MINUTES) {
+      return Future.failedFuture(new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES));
+    }
+    long now = clock.millis();
+    long current = TurnStats.epochMinute(now);
+    List<String> keys = new ArrayList<>(n);
+    for (long m = current - n + 1; m <= current; m++) {
+      keys.add(minuteKey(m));
+    }
+    return redis.eval(READ, READ_SHA, true, keys, List.of()).map(reply -> {
+      List<Minute> minutes = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        Response pair = reply.get(i);
+        long ok = pair.get(0).toLong();
+        long failed = pair.get(1).toLong();
+        minutes.add(new Minute((current - n + 1 + i) * MINUTE_MILLIS, ok + failed, failed));
+      }
+      return new Recent(now, minutes);
+    });
+  }
+}

@@ -1,0 +1,73 @@
+package dev.mcps.stats;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * Finished chat turns counted by the minute, for the console's live chart ({@code GET /admin/stats}). The memory
+ * implementation counts on this instance; the Redis one on every instance sharing the Redis, so that each of them
+ * shows the same numbers. A turn is counted once it has run (or failed) in the agent loop: refusals before it (400,
+ * 404, 429) are no turns, and an Idempotency-Key replay is the first turn's outcome, not a new turn.
+ */
+public interface TurnStats {
+
+  /** How many minutes a reader may ask for, the current one included (the memory ring keeps as many). */
+  int MAX_MINUTES = 60;
+  long MINUTE_MILLIS = 60_000;
+
+  /** Counts nothing, reports zeros (components tested on their own). */
+  TurnStats NONE = new TurnStats() {
+    @Override
+    public void record(boolean failed) {
+    }
+
+    @Override
+    public Future<Recent> lastMinutes(int n) {
+      long now = System.currentTimeMillis();
+      return Future.succeededFuture(Recent.zeros(now, n));
+    }
+  };
+
+  /** One minute: its start (epoch millis), the turns that finished in it, and how many of those failed. */
+  record Minute(long start, long turns, long failed) {
+
+    public JsonObject toJson() {
+      return new JsonObject().put("start", start).put("turns", turns).put("failed", failed);
+    }
+  }
+
+  /** The last minutes as seen at {@code now}: oldest first, the current (partial) minute last. */
+  record Recent(long now, List<Minute> minutes) {
+
+    static Recent zeros(long now, int n) {
+      long current = epochMinute(now);
+      return new Recent(now, java.util.stream.LongStream.range(current - n + 1, current + 1)
+          .mapToObj(m -> new Minute(m * MINUTE_MILLIS, 0, 0)).toList());
+    }
+
+    public JsonArray toJson() {
+      JsonArray out = new JsonArray();
+      minutes.forEach(m -> out.add(m.toJson()));
+      return out;
+    }
+  }
+
+  /**
+   * Counts one finished turn in the current minute. Fire and forget: never fails, never holds up the turn; a count
+   * that cannot be kept is lost (and logged, one line per burst).
+   */
+  void record(boolean failed);
+
+  /**
+   * The last {@code n} minutes (1..{@value #MAX_MINUTES}), zero-filled; failed when the counts cannot be read (the
+   * caller maps that to 503).
+   */
+  Future<Recent> lastMinutes(int n);
+
+  /** Minutes since the epoch: the bucket a time falls in. */
+  static long epochMinute(long millis) {
+    return Math.floorDiv(millis, MINUTE_MILLIS);
+  }
+}
