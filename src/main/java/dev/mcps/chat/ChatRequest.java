@@ -19,7 +19,7 @@ import java.util.Set;
  * rejected here, before any session is touched, so bad input never changes a session.
  */
 public record ChatRequest(String message, String userId, String productLabUserId, String sessionId, String model,
-                          JiraCredentials jiraAuth, List<JsonObject> history, boolean stream) {
+                          JiraCredentials jiraAuth, List<JsonObject> history, boolean stream, boolean newSession) {
 
   public static final Set<String> MODELS = Set.of("anthropic", "openai", "bedrock");
   static final int MAX_MESSAGE_CHARS = 100_000;
@@ -38,6 +38,11 @@ public record ChatRequest(String message, String userId, String productLabUserId
     if (sessionId == null && userId == null) {
       throw ApiException.badRequest("Missing_User_ID", "Either sessionId or userId is required");
     }
+    // newSession: a user's fresh conversation even when they have a live session (a console's "new session").
+    boolean newSession = optionalBoolean(body, "newSession");
+    if (newSession && sessionId != null) {
+      throw ApiException.badRequest("Invalid_Request", "newSession cannot be combined with sessionId");
+    }
     String model = optionalString(body, "model", 32);
     if (model == null) {
       model = defaultModel;
@@ -49,7 +54,7 @@ public record ChatRequest(String message, String userId, String productLabUserId
     JsonArray rawHistory = optionalArray(body, "history", "Invalid_History");
     List<JsonObject> history = rawHistory == null ? null : history(rawHistory);
     return new ChatRequest(message, userId, productLabUserId, sessionId, model, jiraAuth, history,
-        optionalBoolean(body, "stream"));
+        optionalBoolean(body, "stream"), newSession);
   }
 
   /**

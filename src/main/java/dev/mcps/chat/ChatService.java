@@ -1,5 +1,6 @@
 package dev.mcps.chat;
 
+import dev.mcps.ApiException;
 import dev.mcps.jira.JiraUrlPolicy;
 import dev.mcps.limits.UserLimits;
 import dev.mcps.session.SessionContext;
@@ -75,12 +76,18 @@ public final class ChatService {
     try {
       req = ChatRequest.parse(body, defaultModel, jiraPolicy);
       key = idempotencyKey == null ? null : IdempotentTurns.checkKey(idempotencyKey);
+      if (key != null && req.newSession()) {
+        // A retry could not find the session its first attempt made, and would make another.
+        throw ApiException.badRequest("Invalid_Request", "newSession cannot be retried with an Idempotency-Key: "
+            + "send the first turn of a new session without one");
+      }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     // The request was read where it arrived (a worker, with worker verticles); the rest is I/O, on an event loop.
     return threads.io(() -> limits.admitting(req.userId(),
-            () -> sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId()))
+            () -> req.newSession() ? sessions.createForUser(req.userId(), req.productLabUserId())
+                : sessions.resolve(req.sessionId(), req.userId(), req.productLabUserId()))
         .compose(session -> {
           if (key == null) {
             return turn(session, req, events, encodeReply, null, writesRefused);

@@ -62,6 +62,11 @@ public record ServerConfig(
       return apiKey != null && !apiKey.isEmpty();
     }
 
+    /** A key, a base URL and a model: what a call needs. */
+    public boolean usable() {
+      return configured() && baseUrl != null && !baseUrl.isBlank() && model != null && !model.isBlank();
+    }
+
     @Override
     public String toString() {
       return "Provider[apiKey=" + (configured() ? "***" : "unset") + ", baseUrl=" + baseUrl + ", model=" + model + "]";

@@ -1,5 +1,8 @@
 package dev.mcps.http;
 
+import dev.mcps.config.ServerConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -19,7 +22,11 @@ final class ConsoleRoutes {
   private ConsoleRoutes() {
   }
 
-  static void mount(Router router) {
+  static void mount(Router router, ServerConfig config) {
+    // What the page adapts to, and nothing secret: the model names of the configured providers, never their keys.
+    String settings = settings(config).encode();
+    router.get(PATH + "/config.json").handler(ConsoleRoutes::headers).handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "application/json").end(settings));
     // The page's files are named relative to it: /console must become /console/ (the router matches both here).
     router.get(PATH + "/*").handler(ctx -> {
       if (PATH.equals(ctx.request().path())) {
@@ -30,6 +37,34 @@ final class ConsoleRoutes {
     }).handler(ConsoleRoutes::headers)
         .handler(StaticHandler.create("webroot/console").setIndexPage("index.html").setCachingEnabled(false)
             .setDirectoryListing(false).setIncludeHidden(false));
+  }
+
+  /**
+   * {@code {authMode: none|jwt|header, admin, defaultModel, models: [{id, label}]}}: the playground offers only the
+   * configured providers, asks for a bearer token in jwt mode, and the operator view says when ADMIN_TOKEN is unset.
+   */
+  static JsonObject settings(ServerConfig config) {
+    ServerConfig.Chat chat = config.chat();
+    JsonArray models = new JsonArray();
+    if (chat.anthropic().usable()) {
+      models.add(model("anthropic", "Anthropic", chat.anthropic().model()));
+    }
+    if (chat.openai().usable()) {
+      models.add(model("openai", "OpenAI", chat.openai().model()));
+    }
+    if (chat.bedrock().configured()) {
+      models.add(model("bedrock", "AWS Bedrock", chat.bedrock().modelId()));
+    }
+    return new JsonObject()
+        .put("authMode", config.auth().mode().name().toLowerCase(java.util.Locale.ROOT))
+        .put("admin", config.adminEnabled())
+        .put("defaultModel", chat.defaultModel())
+        .put("models", models);
+  }
+
+  private static JsonObject model(String id, String provider, String model) {
+    return new JsonObject().put("id", id).put("label", model == null || model.isBlank() ? provider
+        : provider + " (" + model + ")");
   }
 
   private static void headers(RoutingContext ctx) {

@@ -57,6 +57,13 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(QueryStringCheck::handle);
+    // API answers are about one user or one moment: no browser or proxy may keep them (the console reads them too).
+    for (String path : new String[] {"/health", "/chat", "/admin/*"}) {
+      router.route(path).handler(ctx -> {
+        ctx.response().putHeader("Cache-Control", "no-store");
+        ctx.next();
+      });
+    }
     if (auth != null) {
       // Before every other route: none of them may see a request whose user is not proven.
       auth.mount(router);
@@ -67,7 +74,7 @@ public final class HttpVerticle extends VerticleBase {
     HealthRoutes health = new HealthRoutes(sessions, version, startedAt, node);
     router.get("/health").handler(health::health);
     if (config.consoleEnabled()) {
-      ConsoleRoutes.mount(router);
+      ConsoleRoutes.mount(router, config);
     }
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 

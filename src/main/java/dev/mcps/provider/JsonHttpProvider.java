@@ -59,8 +59,7 @@ public abstract class JsonHttpProvider implements LlmProvider, AutoCloseable {
 
   @Override
   public final boolean configured() {
-    return config.configured() && config.baseUrl() != null && !config.baseUrl().isBlank()
-        && config.model() != null && !config.model().isBlank();
+    return config.usable();
   }
 
   @Override

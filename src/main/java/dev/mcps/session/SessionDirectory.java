@@ -26,11 +26,15 @@ public final class SessionDirectory {
     this.hasMcpConnection = hasMcpConnection;
   }
 
-  /** {@code {totalCount, offset, limit, sessions: [summary…]}}, most recently used first. */
+  /**
+   * {@code {totalCount, offset, limit, sessions: [summary…]}}, most recently used first; each summary also says
+   * whether the session has an MCP connection on this instance (a local lookup, no store round trip).
+   */
   public Future<JsonObject> list(int offset, int limit) {
     return sessions.list(offset, limit).map(page -> {
       JsonArray items = new JsonArray();
-      page.sessions().forEach(s -> items.add(summary(s)));
+      page.sessions().forEach(s -> items.add(summary(s)
+          .put("hasMcpConnection", hasMcpConnection.test(s.sessionId()))));
       return new JsonObject().put("totalCount", page.totalCount())
           .put("offset", offset).put("limit", limit).put("sessions", items);
     });

@@ -92,6 +92,12 @@ public final class Sessions {
         () -> SessionEnv.newSession(userId, productLabUserId, System.currentTimeMillis()))).map(this::announce);
   }
 
+  /** A new session for the user even when they have a live one; it becomes their most recent. */
+  public Future<SessionEnv> createForUser(String userId, String productLabUserId) {
+    SessionEnv fresh = SessionEnv.newSession(userId, productLabUserId, System.currentTimeMillis());
+    return guard(store.create(fresh)).map(this::announce);
+  }
+
   /** A new session that belongs to no user (MCP clients that name neither a session nor a user). */
   public Future<SessionEnv> createAnonymous() {
     SessionEnv fresh = SessionEnv.newSession(null, null, System.currentTimeMillis());

@@ -20,7 +20,13 @@ import org.junit.jupiter.api.Test;
  */
 class ConsoleRoutesTest {
 
-  private static final List<String> FILES = List.of("index.html", "console.css", "console.js");
+  /** Every file of the console, as packaged: a new module is checked without being listed here. */
+  private static List<String> files() throws IOException {
+    try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(
+        java.nio.file.Path.of("src/main/resources/webroot/console"))) {
+      return all.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
 
   @Test
   void theConsoleIsServedFromTheJarWithStrictHeaders() {
@@ -39,6 +45,10 @@ class ConsoleRoutesTest {
       assertThat(script.status()).isEqualTo(200);
       assertThat(script.headers().firstValue("Content-Type").orElse("")).contains("javascript");
       assertThat(http.get("/console").status()).as("redirected to /console/").isIn(301, 302);
+      assertThat(http.get("/health").headers().firstValue("Cache-Control")).hasValue("no-store");
+      assertThat(http.get("/admin/sessions", Http.admin()).headers().firstValue("Cache-Control")).hasValue("no-store");
+      assertThat(http.get("/admin/sessions").headers().firstValue("Cache-Control")).as("401 too").hasValue("no-store");
+      assertThat(http.post("/chat", "{}").headers().firstValue("Cache-Control")).hasValue("no-store");
       assertThat(http.get("/console/../conf/server.json").status()).isIn(400, 404);
     } finally {
       TestServers.await(server.stop());
@@ -49,7 +59,9 @@ class ConsoleRoutesTest {
   void noConsoleFileHasInlineScriptOrReachesAnotherOrigin() throws IOException {
     Pattern external = Pattern.compile("(?i)(?:src|href|url\\(|fetch\\(|import)\\s*=?\\s*[\"'(]?\\s*(https?:)?//");
     Pattern inlineScript = Pattern.compile("(?i)<script(?![^>]*\\bsrc=)[^>]*>");
-    for (String file : FILES) {
+    List<String> files = files();
+    assertThat(files).contains("index.html", "console.js", "console.css", "api.js", "operator.js", "playground.js");
+    for (String file : files) {
       String text;
       try (InputStream in = getClass().getClassLoader().getResourceAsStream("webroot/console/" + file)) {
         assertThat(in).as(file).isNotNull();
@@ -59,6 +71,34 @@ class ConsoleRoutesTest {
       assertThat(m.find()).as("%s refers to another origin", file).isFalse();
       assertThat(inlineScript.matcher(text).find()).as("%s has an inline script", file).isFalse();
       assertThat(text).as(file).doesNotContain("onclick=").doesNotContain("style=\"");
+    }
+  }
+
+  @Test
+  void theConsoleSettingsOfferOnlyTheConfiguredProvidersAndNoSecret() {
+    Server server = TestServers.start(Map.of("ANTHROPIC_API_KEY", "sk-ant-SECRET-1", "ANTHROPIC_MODEL", "claude-x",
+        "OPENAI_API_KEY", "", "CHAT_DEFAULT_MODEL", "anthropic"));
+    try {
+      Http.Response settings = new Http(server.port()).get("/console/config.json");
+      assertThat(settings.status()).isEqualTo(200);
+      assertThat(settings.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+      assertThat(settings.headers().firstValue("Cache-Control")).hasValue("no-cache");
+      assertThat(settings.body()).doesNotContain("SECRET");
+      assertThat(settings.json().getString("authMode")).isEqualTo("none");
+      assertThat(settings.json().getBoolean("admin")).isTrue();
+      assertThat(settings.json().getString("defaultModel")).isEqualTo("anthropic");
+      assertThat(settings.json().getJsonArray("models").encode())
+          .isEqualTo("[{\"id\":\"anthropic\",\"label\":\"Anthropic (claude-x)\"}]");
+    } finally {
+      TestServers.await(server.stop());
+    }
+    Server bare = TestServers.start(Map.of("ADMIN_TOKEN", "", "ANTHROPIC_API_KEY", ""));
+    try {
+      Http.Response settings = new Http(bare.port()).get("/console/config.json");
+      assertThat(settings.json().getJsonArray("models")).isEmpty();
+      assertThat(settings.json().getBoolean("admin")).isFalse();
+    } finally {
+      TestServers.await(bare.stop());
     }
   }
 
@@ -79,6 +119,7 @@ class ConsoleRoutesTest {
     try {
       Http http = new Http(server.port());
       assertThat(http.get("/console/").status()).isEqualTo(200);
+      assertThat(http.get("/console/config.json").json().getString("authMode")).isEqualTo("jwt");
       assertThat(http.get("/admin/sessions").status()).as("the API still needs its token").isEqualTo(401);
     } finally {
       TestServers.await(server.stop());

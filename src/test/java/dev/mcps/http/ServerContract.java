@@ -112,6 +112,27 @@ public abstract class ServerContract {
   }
 
   @Test
+  void newSessionStartsAFreshSessionForTheUserWhichTheirNextTurnsContinue() {
+    String user = unique("nina");
+    String first = http.post("/chat", chat(user, "one")).json().getString("sessionId");
+    String fresh = http.post("/chat", chat(user, "two").put("newSession", true)).json().getString("sessionId");
+    String next = http.post("/chat", chat(user, "three")).json().getString("sessionId");
+
+    assertThat(fresh).isNotBlank().isNotEqualTo(first);
+    assertThat(next).as("the new session is now the user's most recent").isEqualTo(fresh);
+    assertThat(TestServers.await(server.sessions().peek(first))).as("the first session is left alone").isNotNull();
+    assertThat(TestServers.await(server.sessions().peek(fresh)).userId()).isEqualTo(user);
+
+    assertError(http.post("/chat", chat(user, "x").put("newSession", true).put("sessionId", fresh)), 400,
+        "Invalid_Request");
+    assertError(http.post("/chat", chat(user, "x").put("newSession", "yes")), 400, "Invalid_Request");
+    assertError(http.post("/chat", chat(user, "x").put("newSession", true), "Idempotency-Key", "retry-1"), 400,
+        "Invalid_Request");
+    assertError(http.post("/chat", new JsonObject().put("message", "x").put("newSession", true)), 400,
+        "Missing_User_ID");
+  }
+
+  @Test
   void anUnknownSessionIdIs404AndAnotherUsersSessionIs403() {
     String owner = unique("dana");
     String sessionId = http.post("/chat", chat(owner, "mine")).json().getString("sessionId");
@@ -188,6 +209,7 @@ public abstract class ServerContract {
     for (int i = 0; i < calls.size(); i++) {
       Http.Response r = calls.get(i).get(60, TimeUnit.SECONDS);
       assertThat(r.status()).isEqualTo(503);
+      assertThat(r.json().getString("error")).as(r.body()).isEqualTo("Provider_Not_Configured");
       String name = "u" + (i % users) + "-" + run;
       String previous = sessionOf.putIfAbsent(name, r.json().getString("sessionId"));
       assertThat(previous == null || previous.equals(r.json().getString("sessionId")))
@@ -239,6 +261,9 @@ public abstract class ServerContract {
       assertThat(r.body()).doesNotContain("tok-frank-SECRET").doesNotContain("SECRET").doesNotContain("v1:");
     }
     assertThat(list.json().getLong("totalCount")).isPositive();
+    JsonObject listed = list.json().getJsonArray("sessions").stream().map(JsonObject.class::cast)
+        .filter(s -> id.equals(s.getString("sessionId"))).findFirst().orElseThrow();
+    assertThat(listed.getBoolean("hasMcpConnection")).isFalse();
     JsonObject d = details.json();
     assertThat(d.fieldNames()).contains("sessionId", "userId", "createdAt", "lastAccessTime", "hasJiraCredentials",
         "historyLength", "productLabUserId", "anthropicConversationId", "hasMcpConnection");

@@ -1,0 +1,345 @@
+package dev.mcps.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcps.Server;
+import dev.mcps.testing.Browser;
+import dev.mcps.testing.FakeAnthropic;
+import dev.mcps.testing.FakeAuthorizationServer;
+import dev.mcps.testing.Http;
+import dev.mcps.testing.TestServers;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chromium.HasCdp;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+
+/**
+ * The console in a real browser (headless Chromium driven by Selenium): it loads clean, the operator signs in and
+ * manages the sessions the API made, and the playground streams a turn against the fake Anthropic server. Every
+ * test saves a screenshot of its view under {@code target/console-screenshots/}.
+ */
+class ConsoleBrowserTest {
+
+  private static Vertx side;
+  private static FakeAnthropic anthropic;
+  private static Server server;
+  private static String origin;
+  private static Http http;
+  private static Browser shared;
+  private Browser browser;
+
+  @BeforeAll
+  static void startServer() {
+    Browser.assumeAvailable();
+    side = Vertx.vertx();
+    anthropic = FakeAnthropic.start(side, "sk-console-test");
+    anthropic.script(ConsoleBrowserTest::noteThenAnswer);
+    server = TestServers.start(Map.of("ANTHROPIC_API_KEY", "sk-console-test",
+        "ANTHROPIC_BASE_URL", anthropic.baseUrl(), "ANTHROPIC_MODEL", "claude-test"));
+    origin = "http://127.0.0.1:" + server.port();
+    http = new Http(server.port());
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (server != null) {
+      TestServers.await(server.stop());
+    }
+    if (side != null) {
+      TestServers.await(side.close());
+    }
+  }
+
+  @BeforeEach
+  void openBrowser() {
+    // One browser for the class (a start costs seconds); open() below gives each test a clean tab state.
+    if (shared == null) {
+      shared = Browser.start(1280, 900);
+    }
+    browser = shared;
+  }
+
+  @AfterEach
+  void closeOwnBrowser() {
+    if (browser != shared) {
+      browser.close();
+    }
+  }
+
+  @AfterAll
+  static void closeBrowser() {
+    if (shared != null) {
+      shared.close();
+    }
+  }
+
+  @Test
+  void theConsoleLoadsWithNoConsoleErrorAndNoRequestToAnotherOrigin() {
+    open("");
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("health"), "ok"));
+    assertThat(text("health")).contains("memory").contains("single instance");
+    browser.screenshot("operator-signed-out");
+
+    browser.driver().findElement(By.id("show-playground")).click();
+    browser.waitUntil(ExpectedConditions.visibilityOfElementLocated(By.id("chat-message")));
+    assertThat(browser.driver().findElements(By.cssSelector("#chat-model option")))
+        .extracting(WebElement::getText).containsExactly("Anthropic (claude-test)");
+
+    assertThat(browser.consoleProblems()).isEmpty();
+    assertThat(browser.requestsOutside(origin)).isEmpty();
+  }
+
+  @Test
+  void aWrongAdminTokenShowsAClearMessageAndKeepsTheSessionsHidden() {
+    open("");
+    signIn("not-the-token");
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("operator-status"),
+        "Wrong admin token"));
+    assertThat(text("operator-status")).contains("Unauthorized (401)");
+    assertThat(browser.driver().findElement(By.id("operator-panels")).isDisplayed()).isFalse();
+    assertThat(sessionStorageToken()).isNull();
+    browser.screenshot("operator-wrong-token");
+  }
+
+  @Test
+  void theRightTokenListsTheSessionsTheApiMadeAndDeletingOneInThePageRemovesIt() {
+    String keep = chat("alice-" + System.nanoTime(), "hello from alice");
+    String doomed = chat("bob-" + System.nanoTime(), "hello from bob");
+
+    open("");
+    signIn(TestServers.ADMIN_TOKEN);
+    WebElement doomedRow = browser.waitFor(row(doomed));
+    browser.waitFor(row(keep));
+    assertThat(doomedRow.getText()).contains("bob-").contains("4 messages");
+    assertThat(sessionStorageToken()).isEqualTo(TestServers.ADMIN_TOKEN);
+    assertThat(browser.driver().getCurrentUrl()).doesNotContain(TestServers.ADMIN_TOKEN);
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("activity-summary"), "turns"));
+    browser.screenshot("operator-sessions");
+
+    doomedRow.findElement(By.cssSelector("button.detail")).click();
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("detail-fields"), doomed));
+    browser.screenshot("operator-session-detail");
+
+    doomedRow = browser.waitFor(row(doomed));
+    doomedRow.findElement(By.cssSelector("button.delete")).click();
+    browser.waitUntil(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+    browser.screenshot("operator-confirm-delete");
+    browser.driver().findElement(By.id("confirm-ok")).click();
+
+    browser.waitUntil(ExpectedConditions.invisibilityOfElementLocated(row(doomed)));
+    JsonArray listed = http.get("/admin/sessions?limit=200", Http.admin()).json().getJsonArray("sessions");
+    List<String> ids = listed.stream().map(s -> ((JsonObject) s).getString("sessionId")).collect(Collectors.toList());
+    assertThat(ids).contains(keep).doesNotContain(doomed);
+    assertThat(http.get("/admin/sessions/" + doomed, Http.admin()).status()).isEqualTo(404);
+    assertThat(browser.consoleProblems()).isEmpty();
+  }
+
+  @Test
+  void cancellingTheConfirmationDeletesNothing() {
+    String session = chat("carol-" + System.nanoTime(), "hello from carol");
+    open("");
+    signIn(TestServers.ADMIN_TOKEN);
+    browser.waitFor(row(session)).findElement(By.cssSelector("button.delete")).click();
+    browser.waitUntil(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+    browser.driver().findElement(By.id("confirm-cancel")).click();
+    browser.waitUntil(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
+    assertThat(http.get("/admin/sessions/" + session, Http.admin()).status()).isEqualTo(200);
+  }
+
+  @Test
+  void thePlaygroundShowsTheToolCallBeforeTheAnswerAndASecondTurnContinuesTheSession() {
+    String user = "dana-" + System.nanoTime();
+    open("#playground");
+    browser.waitFor(By.id("chat-user")).sendKeys(user);
+    send("what do you know about me?");
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#chat-log .step-answer"),
+        "answer to what do you know about me?"));
+
+    List<String> kinds = stepKinds();
+    assertThat(kinds).containsExactly("user", "text", "tool-call", "tool-result", "answer");
+    assertThat(kinds.indexOf("tool-call")).isLessThan(kinds.indexOf("answer"));
+    WebElement call = browser.driver().findElement(By.cssSelector("#chat-log .step-tool-call"));
+    assertThat(call.getText()).contains("notes_set").contains("last_question");
+    WebElement result = browser.driver().findElement(By.cssSelector("#chat-log .step-tool-result details"));
+    assertThat(result.getAttribute("open")).as("tool results start collapsed").isNull();
+    String sessionId = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
+    assertThat(sessionId).isNotBlank();
+
+    send("and a second question");
+    browser.waitUntil(d -> d.findElements(By.cssSelector("#chat-log .step-answer")).size() == 2);
+    assertThat(browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id"))
+        .isEqualTo(sessionId);
+    JsonObject stored = http.get("/admin/sessions/" + sessionId, Http.admin()).json();
+    assertThat(stored.getString("userId")).isEqualTo(user);
+    assertThat(stored.getInteger("historyLength")).as("both turns, four messages each").isEqualTo(8);
+    browser.screenshot("playground-conversation");
+
+    browser.driver().findElement(By.id("chat-new-session")).click();
+    send("a fresh start");
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#chat-log .step-answer"),
+        "answer to a fresh start"));
+    String fresh = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
+    assertThat(fresh).isNotBlank().isNotEqualTo(sessionId);
+    assertThat(browser.consoleProblems()).isEmpty();
+    assertThat(browser.requestsOutside(origin)).isEmpty();
+  }
+
+  @Test
+  void aProviderFailureShowsTheServersErrorCodeAndMessage() {
+    open("#playground");
+    browser.waitFor(By.id("chat-user")).sendKeys("erin-" + System.nanoTime());
+    anthropic.failNext(400, 1, null, "the fake refused this request");
+    send("this one fails");
+    WebElement error = browser.waitFor(By.cssSelector("#chat-log .step-error"));
+    assertThat(error.getText()).contains("Provider_Error");
+    assertThat(text("chat-status")).contains("Provider_Error");
+    browser.screenshot("playground-error");
+  }
+
+  @Test
+  void withJwtAuthThePlaygroundAsksForABearerTokenAndTheTurnRunsAsItsUser() {
+    String secret = "console-secret-0123456789abcdef-0123";
+    String resource = "https://mcp.example.test/mcp";
+    Server jwt = TestServers.start(Map.of("AUTH_MODE", "jwt", "AUTH_JWT_SECRET", secret, "AUTH_RESOURCE_URL", resource,
+        "ANTHROPIC_API_KEY", "sk-console-test", "ANTHROPIC_BASE_URL", anthropic.baseUrl()));
+    try {
+      String jwtOrigin = "http://127.0.0.1:" + jwt.port();
+      browser.open(jwtOrigin + "/console/#playground");
+      browser.waitFor(By.cssSelector("body[data-ready='true']"));
+      assertThat(browser.driver().findElement(By.id("user-field")).isDisplayed()).isFalse();
+      WebElement token = browser.waitFor(By.id("chat-token"));
+      long now = System.currentTimeMillis() / 1000;
+      JsonObject claims = new JsonObject().put("sub", "frank-jwt").put("aud", resource).put("exp", now + 600);
+
+      token.sendKeys(FakeAuthorizationServer.hs256("another-secret-0123456789abcdef-0123", claims));
+      send("with a forged token");
+      assertThat(browser.waitFor(By.cssSelector("#chat-log .step-error")).getText()).contains("(401)");
+
+      token.clear();
+      token.sendKeys(FakeAuthorizationServer.hs256(secret, claims));
+      send("with my own token");
+      browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(
+          By.cssSelector("#chat-log .step-answer"), "answer to with my own token"));
+      String sessionId = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
+      Http.Response stored = new Http(jwt.port()).get("/admin/sessions/" + sessionId, Http.admin());
+      assertThat(stored.json().getString("userId")).isEqualTo("frank-jwt");
+      browser.screenshot("playground-jwt");
+      assertThat(browser.requestsOutside(jwtOrigin)).isEmpty();
+    } finally {
+      TestServers.await(jwt.stop());
+    }
+  }
+
+  @Test
+  void everyControlHasALabelAndThePageFitsA360PixelScreenInLightAndDark() {
+    browser = Browser.start(360, 780);
+    open("");
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("health"), "ok"));
+    JavascriptExecutor js = (JavascriptExecutor) browser.driver();
+    Object unlabelled = js.executeScript("return [...document.querySelectorAll('input, select, textarea, button')]"
+        + ".filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())"
+        + ".map(c => c.id || c.outerHTML);");
+    assertThat((List<?>) unlabelled).isEmpty();
+    assertThat(overflow(js)).as("no sideways scrolling at 360 px").isLessThanOrEqualTo(0L);
+    browser.screenshot("operator-360px");
+
+    // Keyboard only: the token field takes the token and Enter signs in.
+    WebElement token = browser.driver().findElement(By.id("admin-token"));
+    token.sendKeys(TestServers.ADMIN_TOKEN, Keys.ENTER);
+    browser.waitUntil(ExpectedConditions.visibilityOfElementLocated(By.id("operator-panels")));
+    assertThat(overflow(js)).isLessThanOrEqualTo(0L);
+    browser.screenshot("operator-360px-signed-in");
+
+    ((HasCdp) browser.driver()).executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
+        List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+    browser.driver().findElement(By.id("show-playground")).click();
+    String background = (String) js.executeScript("return getComputedStyle(document.body).backgroundColor;");
+    assertThat(background).isEqualTo("rgb(13, 17, 23)");
+    browser.screenshot("playground-360px-dark");
+    assertThat(browser.consoleProblems()).isEmpty();
+  }
+
+  private static long overflow(JavascriptExecutor js) {
+    return (Long) js.executeScript(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+  }
+
+  /** The console with nothing of an earlier test: the origin's sessionStorage (the admin token) is cleared first. */
+  private void open(String hash) {
+    browser.open(origin + "/console/config.json");
+    ((JavascriptExecutor) browser.driver()).executeScript("sessionStorage.clear();");
+    browser.open(origin + "/console/" + hash);
+    browser.waitFor(By.cssSelector("body[data-ready='true']"));
+  }
+
+  private void signIn(String token) {
+    WebElement field = browser.waitFor(By.id("admin-token"));
+    field.clear();
+    field.sendKeys(token);
+    browser.driver().findElement(By.id("admin-signin")).click();
+  }
+
+  private void send(String message) {
+    browser.waitUntil(ExpectedConditions.elementToBeClickable(By.id("chat-send")));
+    WebElement box = browser.driver().findElement(By.id("chat-message"));
+    box.sendKeys(message);
+    browser.driver().findElement(By.id("chat-send")).click();
+  }
+
+  private List<String> stepKinds() {
+    return browser.driver().findElements(By.cssSelector("#chat-log > li")).stream()
+        .map(li -> li.getAttribute("data-kind")).collect(Collectors.toList());
+  }
+
+  private String text(String id) {
+    return browser.driver().findElement(By.id(id)).getText();
+  }
+
+  private Object sessionStorageToken() {
+    return ((JavascriptExecutor) browser.driver()).executeScript(
+        "return sessionStorage.getItem('mcps.adminToken');");
+  }
+
+  private static By row(String sessionId) {
+    return By.cssSelector("#sessions-body tr[data-session-id='" + sessionId + "']");
+  }
+
+  /**
+   * Every turn: the model saves the user's message as a note (a tool call with arguments to show), then answers
+   * "answer to " + the message.
+   */
+  private static JsonObject noteThenAnswer(FakeAnthropic.Recorded request) {
+    JsonArray messages = request.body().getJsonArray("messages");
+    JsonObject last = messages.getJsonObject(messages.size() - 1);
+    Object content = last.getValue("content");
+    boolean toolResult = content instanceof JsonArray blocks
+        && "tool_result".equals(blocks.getJsonObject(0).getString("type"));
+    if (!toolResult) {
+      return FakeAnthropic.message("tool_use", FakeAnthropic.text("Let me note that."),
+          FakeAnthropic.toolUse("t" + messages.size(), "notes_set", new JsonObject().put("key", "last_question")
+              .put("value", new JsonObject().put("text", FakeAnthropic.textOf(last)))));
+    }
+    return FakeAnthropic.message("end_turn",
+        FakeAnthropic.text("answer to " + FakeAnthropic.textOf(messages.getJsonObject(messages.size() - 3))));
+  }
+
+  /** A session made through the API: one /chat turn of the user (tool call, tool result, answer: 4 messages). */
+  private static String chat(String user, String message) {
+    Http.Response answer = http.post("/chat", new JsonObject().put("userId", user).put("message", message));
+    assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+    return answer.json().getString("sessionId");
+  }
+}
