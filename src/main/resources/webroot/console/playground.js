@@ -58,11 +58,12 @@ export function startPlayground(settings) {
         finish(data);
         break;
       case 'error':
-        failed(new ApiError(data.status ?? 0, data.error ?? 'Error', data.message ?? 'The turn failed'));
-        if (data.sessionId) {
+        // A failed turn may still have made the session (the first turn of one): the next turn continues it.
+        if (data.sessionId && data.error !== 'Session_Not_Found') {
           state.sessionId = data.sessionId;
           showSession();
         }
+        failed(new ApiError(data.status ?? 0, data.error ?? 'Error', data.message ?? 'The turn failed'));
         break;
       default:
         break;
@@ -86,7 +87,13 @@ export function startPlayground(settings) {
   }
 
   function failed(err) {
-    const text = err instanceof ApiError ? err.describe() : `Error: ${err.message}`;
+    let text = err instanceof ApiError ? err.describe() : `Error: ${err.message}`;
+    if (err instanceof ApiError && err.code === 'Session_Not_Found' && state.sessionId) {
+      // Expired, or deleted by an operator: the next message starts a new session instead of failing again.
+      state.sessionId = null;
+      showSession();
+      text += ' The next message starts a new session.';
+    }
     step('error', 'Error', el('div', { class: 'body error-text' }, text));
     setStatus(status, text, 'error');
   }

@@ -43,13 +43,15 @@ public final class MemoryTurnStats implements TurnStats {
 
   @Override
   public Future<Recent> lastMinutes(int n) {
-    if (n < 1 || n > MAX_MINUTES) {
-      return Future.failedFuture(new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES));
-    }
     long now = clock.millis();
-    long current = TurnStats.epochMinute(now);
+    long[] window;
+    try {
+      window = TurnStats.window(now, n);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     List<Minute> minutes = new ArrayList<>(n);
-    for (long m = current - n + 1; m <= current; m++) {
+    for (long m : window) {
       Bucket b = ring.get(slot(m));
       boolean held = b != null && b.minute() == m;
       minutes.add(new Minute(m * MINUTE_MILLIS, held ? b.ok() + b.failed() : 0, held ? b.failed() : 0));

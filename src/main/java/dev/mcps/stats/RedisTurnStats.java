@@ -77,13 +77,15 @@ public final class RedisTurnStats implements TurnStats {
 
   @Override
   public Future<Recent> lastMinutes(int n) {
-    if (n < 1 || n > MAX_MINUTES) {
-      return Future.failedFuture(new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES));
-    }
     long now = clock.millis();
-    long current = TurnStats.epochMinute(now);
+    long[] window;
+    try {
+      window = TurnStats.window(now, n);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     List<String> keys = new ArrayList<>(n);
-    for (long m = current - n + 1; m <= current; m++) {
+    for (long m : window) {
       keys.add(minuteKey(m));
     }
     return redis.eval(READ, READ_SHA, true, keys, List.of()).map(reply -> {
@@ -92,7 +94,7 @@ public final class RedisTurnStats implements TurnStats {
         Response pair = reply.get(i);
         long ok = pair.get(0).toLong();
         long failed = pair.get(1).toLong();
-        minutes.add(new Minute((current - n + 1 + i) * MINUTE_MILLIS, ok + failed, failed));
+        minutes.add(new Minute(window[i] * MINUTE_MILLIS, ok + failed, failed));
       }
       return new Recent(now, minutes);
     });

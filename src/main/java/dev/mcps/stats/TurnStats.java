@@ -66,6 +66,19 @@ public interface TurnStats {
    */
   Future<Recent> lastMinutes(int n);
 
+  /**
+   * The epoch minutes a reader asked for at {@code now}: the last {@code n}, oldest first, the current one last.
+   *
+   * @throws IllegalArgumentException when n is outside 1..{@value #MAX_MINUTES}
+   */
+  static long[] window(long now, int n) {
+    if (n < 1 || n > MAX_MINUTES) {
+      throw new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES);
+    }
+    long first = epochMinute(now) - n + 1;
+    return java.util.stream.LongStream.range(first, first + n).toArray();
+  }
+
   /** Minutes since the epoch: the bucket a time falls in. */
   static long epochMinute(long millis) {
     return Math.floorDiv(millis, MINUTE_MILLIS);

@@ -148,7 +148,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  void cancellingTheConfirmationDeletesNothing() {
+  void cancellingTheConfirmationDeletesNothingAndResetEmptiesTheHistory() {
     String session = chat("carol-" + System.nanoTime(), "hello from carol");
     open("");
     signIn(TestServers.ADMIN_TOKEN);
@@ -157,6 +157,17 @@ class ConsoleBrowserTest {
     browser.driver().findElement(By.id("confirm-cancel")).click();
     browser.waitUntil(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm-dialog")));
     assertThat(http.get("/admin/sessions/" + session, Http.admin()).status()).isEqualTo(200);
+
+    browser.waitFor(row(session)).findElement(By.cssSelector("button.reset")).click();
+    browser.waitUntil(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+    browser.driver().findElement(By.id("confirm-ok")).click();
+    browser.waitForText(By.id("operator-status"), "reset");
+    assertThat(http.get("/admin/sessions/" + session, Http.admin()).json().getInteger("historyLength")).isZero();
+    browser.waitForText(row(session), "0 messages");
+
+    browser.driver().findElement(By.id("sessions-cleanup")).click();
+    browser.waitForText(By.id("operator-status"), "Cleanup removed");
+    assertThat(browser.consoleProblems()).isEmpty();
   }
 
   @Test
@@ -194,6 +205,15 @@ class ConsoleBrowserTest {
     String fresh = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
     assertThat(fresh).isNotBlank().isNotEqualTo(sessionId);
     assertThat(browser.consoleProblems()).isEmpty();
+
+    // An operator deletes the session: the page says so, and its next message starts a new one.
+    assertThat(http.delete("/admin/sessions/" + fresh, Http.admin()).status()).isEqualTo(204);
+    send("are you still there?");
+    assertThat(browser.waitFor(By.cssSelector("#chat-log .step-error")).getText()).contains("Session_Not_Found");
+    send("then a new one");
+    browser.waitForText(By.id("chat-status"), "Done.");
+    String after = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
+    assertThat(after).isNotBlank().isNotEqualTo(fresh).isNotEqualTo(sessionId);
     assertThat(browser.requestsOutside(origin)).isEmpty();
   }
 
@@ -201,12 +221,28 @@ class ConsoleBrowserTest {
   void aProviderFailureShowsTheServersErrorCodeAndMessage() {
     open("#playground");
     browser.waitFor(By.id("chat-user")).sendKeys("erin-" + System.nanoTime());
+    browser.driver().findElement(By.cssSelector("#jira-details summary")).click();
+    browser.waitFor(By.id("jira-base-url")).sendKeys("http://127.0.0.1:9/jira");
+    send("half the Jira fields");
+    browser.waitForText(By.id("chat-status"), "all three Jira fields");
+    assertThat(browser.driver().findElements(By.cssSelector("#chat-log > li"))).as("nothing was sent").isEmpty();
+
+    browser.driver().findElement(By.id("jira-email")).sendKeys("erin@example.com");
+    browser.driver().findElement(By.id("jira-token")).sendKeys("erin-jira-SECRET");
+    browser.driver().findElement(By.id("chat-message")).clear();
     anthropic.failNext(400, 1, null, "the fake refused this request");
     send("this one fails");
     WebElement error = browser.waitFor(By.cssSelector("#chat-log .step-error"));
     assertThat(error.getText()).contains("Provider_Error");
     assertThat(text("chat-status")).contains("Provider_Error");
     browser.screenshot("playground-error");
+
+    String sessionId = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
+    JsonObject stored = http.get("/admin/sessions/" + sessionId, Http.admin()).json();
+    assertThat(stored.getBoolean("hasJiraCredentials")).as("the turn stored the credentials it carried").isTrue();
+    Object storage = ((JavascriptExecutor) browser.driver()).executeScript(
+        "return JSON.stringify(sessionStorage) + JSON.stringify(localStorage) + document.body.innerText;");
+    assertThat((String) storage).doesNotContain("erin-jira-SECRET");
   }
 
   @Test
