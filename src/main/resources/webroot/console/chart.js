@@ -42,7 +42,7 @@ export function drawActivity(canvas, samples, minutes) {
   // The two scales, each in its series' colour: sessions on the left, turns a minute on the right.
   g.textAlign = 'left';
   g.fillStyle = colour('--chart-sessions');
-  g.fillText(`${maxSessions} sessions`, pad.left + 2, 11);
+  g.fillText(maxSessions === 1 ? '1 session' : `${maxSessions} sessions`, pad.left + 2, 11);
   g.textAlign = 'right';
   g.fillStyle = colour('--chart-turns');
   g.fillText(`${maxTurns} turns/min`, pad.left + plotW - 2, 11);

@@ -39,7 +39,8 @@ export function startOperator(settings, isVisible) {
     fields($('health'), [
       ['Status', h.status],
       ['Store', `${h.store?.type ?? '?'} (${h.store?.status ?? '?'})`],
-      ['Cluster', cluster.enabled ? `${cluster.members?.length ?? 0} members` : 'single instance'],
+      ['Cluster', cluster.enabled ? `${cluster.members} members (this one: ${cluster.nodeId ?? '?'})`
+        : 'single instance'],
       ['Uptime', h.uptime],
       ['Active sessions', h.activeSessions ?? '—'],
       ['Version', h.version],
@@ -105,8 +106,8 @@ export function startOperator(settings, isVisible) {
     const current = minutes.length ? minutes[minutes.length - 1].turns : 0;
     const total = minutes.reduce((sum, m) => sum + m.turns, 0);
     const failed = minutes.reduce((sum, m) => sum + (m.failed || 0), 0);
-    const text = `${stats.activeSessions} active sessions · ${current} turns this minute · ${total} in the last `
-      + `${minutes.length} minutes${failed ? ` (${failed} failed)` : ''}`;
+    const text = `${plural(stats.activeSessions, 'active session')} · ${plural(current, 'turn')} this minute · `
+      + `${total} in the last ${minutes.length} minutes${failed ? ` (${failed} failed)` : ''}`;
     $('activity-summary').textContent = text;
     $('activity-chart').setAttribute('aria-label', `Activity chart: ${text}`);
     drawActivity($('activity-chart'), samples, minutes);
@@ -255,6 +256,10 @@ export function startOperator(settings, isVisible) {
   schedule();
   refresh();
   return { refresh };
+}
+
+function plural(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function short(id) {

@@ -7,6 +7,7 @@ import dev.mcps.testing.Browser;
 import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.FakeAuthorizationServer;
 import dev.mcps.testing.Http;
+import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -126,7 +127,7 @@ class ConsoleBrowserTest {
     assertThat(doomedRow.getText()).contains("bob-").contains("4 messages");
     assertThat(sessionStorageToken()).isEqualTo(TestServers.ADMIN_TOKEN);
     assertThat(browser.driver().getCurrentUrl()).doesNotContain(TestServers.ADMIN_TOKEN);
-    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("activity-summary"), "turns"));
+    browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("activity-summary"), "this minute"));
     browser.screenshot("operator-sessions");
 
     doomedRow.findElement(By.cssSelector("button.detail")).click();
@@ -243,6 +244,27 @@ class ConsoleBrowserTest {
     Object storage = ((JavascriptExecutor) browser.driver()).executeScript(
         "return JSON.stringify(sessionStorage) + JSON.stringify(localStorage) + document.body.innerText;");
     assertThat((String) storage).doesNotContain("erin-jira-SECRET");
+  }
+
+  @Test
+  void onAClusterHealthShowsItsMembersAndEveryInstanceListsTheSessionsOfAll() {
+    try (TestCluster cluster = TestCluster.withOwnRedis(2, Map.of())) {
+      Http other = new Http(cluster.port(1));
+      Http.Response made = other.post("/chat", new JsonObject().put("userId", "gus-" + System.nanoTime())
+          .put("message", "made on the second instance"));
+      String sessionId = made.json().getString("sessionId");
+      assertThat(sessionId).as(made.body()).isNotBlank();
+
+      String first = "http://127.0.0.1:" + cluster.port(0);
+      browser.open(first + "/console/");
+      browser.waitFor(By.cssSelector("body[data-ready='true']"));
+      browser.waitForText(By.id("health"), "2 members");
+      assertThat(text("health")).contains("redis (up)");
+      signIn(TestServers.ADMIN_TOKEN);
+      browser.waitFor(row(sessionId));
+      browser.screenshot("operator-cluster");
+      assertThat(browser.requestsOutside(first)).isEmpty();
+    }
   }
 
   @Test
