@@ -76,7 +76,25 @@ export function startOperator(settings, isVisible) {
     }
   }
 
-  async function refresh() {
+  let refreshing = null;
+  let refreshFailed = false;
+
+  /** One refresh at a time: with a slow store, the 5 s timer must not pile requests up behind it. */
+  function refresh() {
+    if (!refreshing) {
+      refreshing = load().finally(() => {
+        refreshing = null;
+      });
+    }
+    return refreshing;
+  }
+
+  /** After an action: a refresh that starts after it, not one already in flight from before it. */
+  function reload() {
+    return (refreshing ?? Promise.resolve()).then(() => refresh());
+  }
+
+  async function load() {
     await health();
     if (!token()) {
       return;
@@ -95,8 +113,13 @@ export function startOperator(settings, isVisible) {
         keepWindow(samples);
         showActivity(stats);
       }
+      if (refreshFailed) {
+        refreshFailed = false;
+        setStatus(status, 'Sessions are up to date again.', 'ok');
+      }
     } catch (err) {
       if (token()) {
+        refreshFailed = true;
         setStatus(status, `Refresh failed: ${err.describe ? err.describe() : err.message}`, 'error');
       }
     }
@@ -175,7 +198,7 @@ export function startOperator(settings, isVisible) {
     } catch (err) {
       setStatus(status, `Reset failed: ${err.describe ? err.describe() : err.message}`, 'error');
     }
-    await refresh();
+    await reload();
   }
 
   async function remove(s) {
@@ -193,7 +216,7 @@ export function startOperator(settings, isVisible) {
     } catch (err) {
       setStatus(status, `Delete failed: ${err.describe ? err.describe() : err.message}`, 'error');
     }
-    await refresh();
+    await reload();
   }
 
   async function cleanup() {
@@ -203,7 +226,7 @@ export function startOperator(settings, isVisible) {
     } catch (err) {
       setStatus(status, `Cleanup failed: ${err.describe ? err.describe() : err.message}`, 'error');
     }
-    await refresh();
+    await reload();
   }
 
   function schedule() {
@@ -235,7 +258,7 @@ export function startOperator(settings, isVisible) {
     $('admin-token').value = '';
     signedIn(true);
     setStatus(status, 'Signed in.', 'ok');
-    await refresh();
+    await reload();
   });
   $('admin-signout').addEventListener('click', () => signOut('Signed out.'));
   $('sessions-refresh').addEventListener('click', () => refresh());

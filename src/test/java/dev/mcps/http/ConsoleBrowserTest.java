@@ -7,11 +7,14 @@ import dev.mcps.testing.Browser;
 import dev.mcps.testing.FakeAnthropic;
 import dev.mcps.testing.FakeAuthorizationServer;
 import dev.mcps.testing.Http;
+import dev.mcps.testing.RedisServer;
+import dev.mcps.testing.TcpProxy;
 import dev.mcps.testing.TestCluster;
 import dev.mcps.testing.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -264,6 +267,39 @@ class ConsoleBrowserTest {
       browser.waitFor(row(sessionId));
       browser.screenshot("operator-cluster");
       assertThat(browser.requestsOutside(first)).isEmpty();
+    }
+  }
+
+  @Test
+  void whileRedisIsSilentTheOperatorViewSaysSoAndRecoversByItselfWhenItAnswersAgain() {
+    try (RedisServer redis = RedisServer.start(); TcpProxy proxy = TcpProxy.to(redis.port())) {
+      Server proxied = TestServers.start(Map.of("STORE", "redis", "REDIS_URL", proxy.redisUrl(),
+          "STORE_TIMEOUT_MS", "1000"));
+      try {
+        String sessionId = new Http(proxied.port()).post("/chat", new JsonObject()
+            .put("userId", "hana-" + System.nanoTime()).put("message", "hi")).json().getString("sessionId");
+        String page = "http://127.0.0.1:" + proxied.port();
+        browser.open(page + "/console/");
+        browser.waitFor(By.cssSelector("body[data-ready='true']"));
+        signIn(TestServers.ADMIN_TOKEN);
+        browser.waitFor(row(sessionId));
+
+        proxy.blackhole();
+        browser.driver().findElement(By.id("sessions-refresh")).click();
+        browser.waitForText(By.id("operator-status"), "Refresh failed: Store_Unavailable (503)");
+        browser.waitForText(By.id("health"), "degraded");
+        assertThat(text("health")).contains("redis (down)");
+        browser.screenshot("operator-store-down");
+
+        proxy.restore();
+        browser.timeout(Duration.ofSeconds(30));
+        browser.waitForText(By.id("operator-status"), "up to date again");
+        browser.waitForText(By.id("health"), "redis (up)");
+        browser.waitFor(row(sessionId));
+      } finally {
+        browser.timeout(Browser.DEFAULT_TIMEOUT);
+        TestServers.await(proxied.stop());
+      }
     }
   }
 
