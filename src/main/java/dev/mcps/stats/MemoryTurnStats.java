@@ -42,21 +42,19 @@ public final class MemoryTurnStats implements TurnStats {
   }
 
   @Override
-  public Future<Recent> lastMinutes(int n) {
-    long now = clock.millis();
-    long[] window;
-    try {
-      window = TurnStats.window(now, n);
-    } catch (IllegalArgumentException e) {
-      return Future.failedFuture(e);
-    }
-    List<Minute> minutes = new ArrayList<>(n);
+  public long now() {
+    return clock.millis();
+  }
+
+  @Override
+  public Future<List<Minute>> counts(long[] window) {
+    List<Minute> minutes = new ArrayList<>(window.length);
     for (long m : window) {
       Bucket b = ring.get(slot(m));
       boolean held = b != null && b.minute() == m;
       minutes.add(new Minute(m * MINUTE_MILLIS, held ? b.ok() + b.failed() : 0, held ? b.failed() : 0));
     }
-    return Future.succeededFuture(new Recent(now, minutes));
+    return Future.succeededFuture(minutes);
   }
 
   private static int slot(long minute) {

@@ -76,27 +76,25 @@ public final class RedisTurnStats implements TurnStats {
   }
 
   @Override
-  public Future<Recent> lastMinutes(int n) {
-    long now = clock.millis();
-    long[] window;
-    try {
-      window = TurnStats.window(now, n);
-    } catch (IllegalArgumentException e) {
-      return Future.failedFuture(e);
-    }
-    List<String> keys = new ArrayList<>(n);
+  public long now() {
+    return clock.millis();
+  }
+
+  @Override
+  public Future<List<Minute>> counts(long[] window) {
+    List<String> keys = new ArrayList<>(window.length);
     for (long m : window) {
       keys.add(minuteKey(m));
     }
     return redis.eval(READ, READ_SHA, true, keys, List.of()).map(reply -> {
-      List<Minute> minutes = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
+      List<Minute> minutes = new ArrayList<>(window.length);
+      for (int i = 0; i < window.length; i++) {
         Response pair = reply.get(i);
         long ok = pair.get(0).toLong();
         long failed = pair.get(1).toLong();
         minutes.add(new Minute(window[i] * MINUTE_MILLIS, ok + failed, failed));
       }
-      return new Recent(now, minutes);
+      return minutes;
     });
   }
 }

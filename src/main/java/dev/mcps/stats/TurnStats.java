@@ -24,9 +24,14 @@ public interface TurnStats {
     }
 
     @Override
-    public Future<Recent> lastMinutes(int n) {
-      long now = System.currentTimeMillis();
-      return Future.succeededFuture(Recent.zeros(now, n));
+    public long now() {
+      return System.currentTimeMillis();
+    }
+
+    @Override
+    public Future<List<Minute>> counts(long[] window) {
+      return Future.succeededFuture(java.util.Arrays.stream(window).mapToObj(m -> new Minute(m * MINUTE_MILLIS, 0, 0))
+          .toList());
     }
   };
 
@@ -40,12 +45,6 @@ public interface TurnStats {
 
   /** The last minutes as seen at {@code now}: oldest first, the current (partial) minute last. */
   record Recent(long now, List<Minute> minutes) {
-
-    static Recent zeros(long now, int n) {
-      long current = epochMinute(now);
-      return new Recent(now, java.util.stream.LongStream.range(current - n + 1, current + 1)
-          .mapToObj(m -> new Minute(m * MINUTE_MILLIS, 0, 0)).toList());
-    }
 
     public JsonArray toJson() {
       JsonArray out = new JsonArray();
@@ -61,23 +60,24 @@ public interface TurnStats {
   void record(boolean failed);
 
   /**
-   * The last {@code n} minutes (1..{@value #MAX_MINUTES}), zero-filled; failed when the counts cannot be read (the
-   * caller maps that to 503).
+   * The last {@code n} minutes (1..{@value #MAX_MINUTES}), oldest first, the current one last, zero-filled; failed
+   * when the counts cannot be read (the caller maps that to 503).
    */
-  Future<Recent> lastMinutes(int n);
-
-  /**
-   * The epoch minutes a reader asked for at {@code now}: the last {@code n}, oldest first, the current one last.
-   *
-   * @throws IllegalArgumentException when n is outside 1..{@value #MAX_MINUTES}
-   */
-  static long[] window(long now, int n) {
+  default Future<Recent> lastMinutes(int n) {
     if (n < 1 || n > MAX_MINUTES) {
-      throw new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES);
+      return Future.failedFuture(new IllegalArgumentException("minutes must be 1.." + MAX_MINUTES));
     }
+    long now = now();
     long first = epochMinute(now) - n + 1;
-    return java.util.stream.LongStream.range(first, first + n).toArray();
+    return counts(java.util.stream.LongStream.range(first, first + n).toArray())
+        .map(minutes -> new Recent(now, minutes));
   }
+
+  /** This counter's clock, epoch millis. */
+  long now();
+
+  /** The counts of these minutes (minutes since the epoch), in their order, zero where none finished. */
+  Future<List<Minute>> counts(long[] window);
 
   /** Minutes since the epoch: the bucket a time falls in. */
   static long epochMinute(long millis) {
