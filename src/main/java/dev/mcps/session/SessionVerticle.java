@@ -4,6 +4,7 @@ import static dev.mcps.JsonFields.optionalObject;
 import static dev.mcps.JsonFields.optionalString;
 
 import dev.mcps.ApiException;
+import dev.mcps.audit.AuditLog;
 import dev.mcps.jira.JiraUrlPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -35,14 +36,22 @@ public final class SessionVerticle extends VerticleBase {
   private static final long COUNT_LOG_PERIOD_MS = 5 * 60 * 1000;
   private static final long GAUGE_PERIOD_MS = 5_000;
   private static final int MAX_ID_CHARS = 256;
+  /** The {@code remoteAddress} of an audit line for a request that came over the event bus. */
+  static final String BUS_ORIGIN = "eventbus";
 
   private final Sessions sessions;
   private final long sweepPeriodMs;
   private final SessionDirectory directory;
   private final JiraUrlPolicy jiraPolicy;
+  private final AuditLog audit;
 
-  /** {@code jiraPolicy} checks the Jira base URL a {@code mcps.sessions.create} request brings. */
-  public SessionVerticle(Sessions sessions, long sweepPeriodMs, SessionDirectory directory, JiraUrlPolicy jiraPolicy) {
+  /**
+   * {@code jiraPolicy} checks the Jira base URL a {@code mcps.sessions.create} request brings; {@code audit} gets an
+   * {@code admin_action} for every reset, delete and cleanup asked on the bus, as for those asked over HTTP.
+   */
+  public SessionVerticle(Sessions sessions, long sweepPeriodMs, SessionDirectory directory, JiraUrlPolicy jiraPolicy,
+                         AuditLog audit) {
+    this.audit = audit;
     this.sessions = sessions;
     this.sweepPeriodMs = sweepPeriodMs;
     this.directory = directory;
@@ -65,9 +74,9 @@ public final class SessionVerticle extends VerticleBase {
             SessionDirectory.pagingValue("limit", body.getValue("limit"), SessionDirectory.DEFAULT_LIMIT, 1,
                 SessionDirectory.MAX_LIMIT))),
         serve(CREATE_ADDRESS, this::create),
-        serve(RESET_ADDRESS, body -> directory.reset(sessionId(body))),
-        serve(DELETE_ADDRESS, body -> directory.delete(sessionId(body))),
-        serve(CLEANUP_ADDRESS, body -> directory.cleanup()));
+        serve(RESET_ADDRESS, audited("reset", body -> directory.reset(sessionId(body)))),
+        serve(DELETE_ADDRESS, audited("delete", body -> directory.delete(sessionId(body)))),
+        serve(CLEANUP_ADDRESS, audited("cleanup", body -> directory.cleanup())));
     return Future.all(served).compose(v -> sessions.count().otherwiseEmpty());
   }
 
@@ -92,6 +101,30 @@ public final class SessionVerticle extends VerticleBase {
       }
       return handler.apply(json);
     }).completion();
+  }
+
+  /**
+   * The changes other services ask for leave the same audit line as the admin API's, with the status the HTTP route
+   * would have answered and {@code remoteAddress} {@value #BUS_ORIGIN} (a bus message carries no address).
+   */
+  private Function<JsonObject, Future<JsonObject>> audited(String action,
+                                                           Function<JsonObject, Future<JsonObject>> handler) {
+    return body -> {
+      Object id = body.getValue("sessionId");
+      String target = id instanceof String s ? s : null;
+      Future<JsonObject> answer;
+      try {
+        answer = handler.apply(body);
+      } catch (RuntimeException e) {
+        answer = Future.failedFuture(e);
+      }
+      return answer.andThen(ar -> audit.adminAction(action, target, ar.succeeded() ? ("delete".equals(action) ? 204
+          : 200) : statusOf(ar.cause()), BUS_ORIGIN));
+    };
+  }
+
+  private static int statusOf(Throwable err) {
+    return err instanceof ApiException api ? api.status() : 500;
   }
 
   private static String sessionId(JsonObject body) {

@@ -208,6 +208,31 @@ class AuditTrailTest {
   }
 
   @Test
+  void resetsDeletesAndCleanupsAskedOnTheEventBusAreAuditedLikeTheAdminApis() {
+    String sessionId = http.post("/chat", new JsonObject().put("userId", "bus-" + UUID.randomUUID())
+        .put("message", "hello")).json().getString("sessionId");
+    io.vertx.core.eventbus.EventBus bus = server.vertx().eventBus();
+    JsonObject target = new JsonObject().put("sessionId", sessionId);
+    TestServers.await(bus.request("mcps.sessions.reset", target));
+    TestServers.await(bus.request("mcps.sessions.cleanup", new JsonObject()));
+    TestServers.await(bus.request("mcps.sessions.delete", target));
+    Throwable gone = TestServers.await(bus.request("mcps.sessions.delete", target)
+        .map((Throwable) null).otherwise(err -> err));
+    assertThat(gone).as("the second delete finds nothing").isNotNull();
+    TestServers.await(bus.request("mcps.sessions.get", target).otherwiseEmpty());
+
+    assertThat(awaitLine(l -> isAdmin(l, "reset") && sessionId.equals(l.getString("sessionId"))
+        && "eventbus".equals(l.getString("remoteAddress"))).getInteger("status")).isEqualTo(200);
+    awaitLine(l -> isAdmin(l, "cleanup") && "eventbus".equals(l.getString("remoteAddress")));
+    awaitLine(l -> isAdmin(l, "delete") && sessionId.equals(l.getString("sessionId")) && l.getInteger("status") == 204
+        && "eventbus".equals(l.getString("remoteAddress")));
+    awaitLine(l -> isAdmin(l, "delete") && sessionId.equals(l.getString("sessionId")) && l.getInteger("status") == 404
+        && "eventbus".equals(l.getString("remoteAddress")));
+    assertThat(lines().stream().filter(l -> isAdmin(l, "get") && sessionId.equals(l.getString("sessionId"))))
+        .as("reads on the bus are not admin actions").isEmpty();
+  }
+
+  @Test
   void aToolCallThatFailsAtJiraIsAnErrorWithJirasStatus() {
     String user = "auditor-err-" + UUID.randomUUID();
     String email = user + "@example.com";
