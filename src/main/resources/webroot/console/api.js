@@ -15,7 +15,7 @@ export class ApiError extends Error {
 }
 
 /** A fetch that never caches and turns a network failure into an ApiError. */
-async function send(path, { method = 'GET', token, body, accept = 'application/json' } = {}) {
+async function send(path, { method = 'GET', token, body, accept = 'application/json', signal } = {}) {
   const headers = { Accept: accept };
   if (token) {
     headers.Authorization = `Bearer ${token}`;
@@ -30,8 +30,12 @@ async function send(path, { method = 'GET', token, body, accept = 'application/j
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'same-origin',
+      signal,
     });
   } catch (err) {
+    if (err.name === 'AbortError') {
+      throw err;
+    }
     throw new ApiError(0, 'Network_Error', `The server could not be reached (${err.message})`);
   }
 }

@@ -10,7 +10,9 @@ const $ = (id) => document.getElementById(id);
 export function startPlayground(settings) {
   const log = $('chat-log');
   const status = $('chat-status');
-  const state = { sessionId: null, busy: false, toolNames: new Map() };
+  // turn: the AbortController of the turn streaming now; "New session" stops it so that its steps cannot land in
+  // the new conversation.
+  const state = { sessionId: null, busy: false, toolNames: new Map(), turn: null };
 
   setUpIdentity(settings.authMode);
   const usable = setUpModels(settings);
@@ -21,6 +23,7 @@ export function startPlayground(settings) {
   }
 
   function newSession(message) {
+    state.turn?.abort();
     state.sessionId = null;
     state.toolNames.clear();
     log.replaceChildren();
@@ -154,11 +157,23 @@ export function startPlayground(settings) {
     step('user', 'You', el('div', { class: 'body' }, message));
     $('chat-message').value = '';
     setStatus(status, 'Working…');
+    const turn = new AbortController();
+    state.turn = turn;
     try {
-      await stream('/chat', { method: 'POST', body: call.body, token: call.token }, onEvent);
+      await stream('/chat', { method: 'POST', body: call.body, token: call.token, signal: turn.signal },
+        (name, data) => {
+          if (!turn.signal.aborted) {
+            onEvent(name, data);
+          }
+        });
     } catch (err) {
-      failed(err);
+      if (!turn.signal.aborted) {
+        failed(err);
+      }
     } finally {
+      if (state.turn === turn) {
+        state.turn = null;
+      }
       state.busy = false;
       $('chat-send').disabled = !usable;
       $('chat-message').focus();

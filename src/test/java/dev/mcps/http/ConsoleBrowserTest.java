@@ -222,6 +222,23 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void newSessionDuringAStreamingTurnStopsItAndNothingOfItLandsInTheNewConversation() {
+    open("#playground");
+    browser.waitFor(By.id("chat-user")).sendKeys("ivan-" + System.nanoTime());
+    anthropic.stallNext(1);
+    send("this one hangs at the model");
+    browser.waitForText(By.id("chat-status"), "Working");
+    browser.driver().findElement(By.id("chat-new-session")).click();
+    browser.waitUntil(ExpectedConditions.elementToBeClickable(By.id("chat-send")));
+    assertThat(stepKinds()).isEmpty();
+
+    send("a fresh question");
+    browser.waitForText(By.cssSelector("#chat-log .step-answer"), "answer to a fresh question");
+    assertThat(stepKinds()).containsExactly("user", "text", "tool-call", "tool-result", "answer");
+    assertThat(browser.driver().findElements(By.cssSelector("#chat-log .step-error"))).isEmpty();
+  }
+
+  @Test
   void aProviderFailureShowsTheServersErrorCodeAndMessage() {
     open("#playground");
     browser.waitFor(By.id("chat-user")).sendKeys("erin-" + System.nanoTime());
