@@ -136,8 +136,15 @@ export function startOperator(settings, isVisible) {
     drawActivity($('activity-chart'), samples, minutes);
   }
 
+  let lastList = { totalCount: 0, sessions: [] };
+
   function showSessions(list) {
-    const sessions = list.sessions || [];
+    lastList = list;
+    const filter = $('sessions-filter').value.trim().toLowerCase();
+    const all = list.sessions || [];
+    // Over the sessions this page has (the 200 most recently used): a quick find, not a search of the store.
+    const sessions = filter ? all.filter((s) => `${s.userId ?? ''} ${s.sessionId}`.toLowerCase().includes(filter))
+      : all;
     $('sessions-count').textContent = `(${list.totalCount}${list.totalCount > sessions.length
       ? `, showing ${sessions.length}` : ''})`;
     const rows = sessions.map((s) => el('tr', { dataset: { sessionId: s.sessionId } },
@@ -156,7 +163,8 @@ export function startOperator(settings, isVisible) {
         el('button', { type: 'button', class: 'delete danger', 'aria-label': `Delete session ${short(s.sessionId)}`,
           onclick: () => remove(s) }, 'Delete'))));
     if (rows.length === 0) {
-      rows.push(el('tr', {}, el('td', { colspan: 8 }, 'No live sessions.')));
+      rows.push(el('tr', {}, el('td', { colspan: 8 }, filter ? 'No session matches the filter.'
+        : 'No live sessions.')));
     }
     $('sessions-body').replaceChildren(...rows);
   }
@@ -264,6 +272,7 @@ export function startOperator(settings, isVisible) {
   $('sessions-refresh').addEventListener('click', () => refresh());
   $('sessions-cleanup').addEventListener('click', () => cleanup());
   $('auto-refresh').addEventListener('change', schedule);
+  $('sessions-filter').addEventListener('input', () => showSessions(lastList));
   $('detail-close').addEventListener('click', () => {
     $('session-detail').hidden = true;
   });

@@ -133,6 +133,15 @@ class ConsoleBrowserTest {
     browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("activity-summary"), "this minute"));
     browser.screenshot("operator-sessions");
 
+    WebElement filter = browser.driver().findElement(By.id("sessions-filter"));
+    filter.sendKeys("bob-");
+    browser.waitUntil(ExpectedConditions.invisibilityOfElementLocated(row(keep)));
+    assertThat(browser.driver().findElements(row(doomed))).hasSize(1);
+    filter.clear();
+    filter.sendKeys(Keys.BACK_SPACE);
+    browser.waitFor(row(keep));
+
+    doomedRow = browser.waitFor(row(doomed));
     doomedRow.findElement(By.cssSelector("button.detail")).click();
     browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("detail-fields"), doomed));
     browser.screenshot("operator-session-detail");
