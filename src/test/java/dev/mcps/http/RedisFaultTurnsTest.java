@@ -175,6 +175,33 @@ class RedisFaultTurnsTest {
   }
 
   @Test
+  void aNewSessionAskedOfASilentRedisFailsFastAndTheNextOneIsMadeAtOnce() {
+    JsonObject user = new JsonObject().put("userId", "restless-" + System.nanoTime());
+    String first = healthyTurn(user, "before");
+
+    proxy.blackhole();
+    long t0 = System.currentTimeMillis();
+    Http.Response during = turn(user.copy().put("newSession", true), "new, into the hole");
+    long took = System.currentTimeMillis() - t0;
+    proxy.restore();
+
+    assertThat(during.status()).isEqualTo(503);
+    assertThat(during.json().getString("error")).isEqualTo("Store_Unavailable");
+    assertThat(took).as("fails at the store timeout").isLessThan(HEALTHY_TURN_MS);
+    String fresh = healthyTurn(user.copy().put("newSession", true), "new, after the hole");
+    assertThat(fresh).isNotEqualTo(first);
+    assertThat(healthyTurn(user, "continues")).as("the new session is the user's most recent").isEqualTo(fresh);
+    assertThat(userMessages(fresh)).containsExactly("new, after the hole", "continues");
+    assertThat(userMessages(first)).containsExactly("before");
+  }
+
+  private List<String> userMessages(String id) {
+    return TestServers.await(server.sessions().history(id)).stream()
+        .filter(m -> "user".equals(m.getString("role")))
+        .map(m -> m.getJsonArray("content").getJsonObject(0).getString("text")).toList();
+  }
+
+  @Test
   void afterARedisRestartThatKeptItsDataTheSessionsNextTurnSucceedsAtOnce() {
     String id = firstTurn();
     healthyTurn(session(id), "second");
