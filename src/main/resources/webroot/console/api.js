@@ -36,7 +36,10 @@ async function send(path, { method = 'GET', token, body, accept = 'application/j
     if (err.name === 'AbortError') {
       throw err;
     }
-    throw new ApiError(0, 'Network_Error', `The server could not be reached (${err.message})`);
+    // A streamed turn's headers come with its first step: a POST that fails here may have reached the server.
+    throw new ApiError(0, 'Network_Error', method === 'GET' ? `The server could not be reached (${err.message})`
+      : `No answer came (${err.message}): the server is unreachable or went away mid-request, which may still `
+        + 'complete there.');
   }
 }
 
@@ -74,7 +77,17 @@ export async function stream(path, options, onEvent) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
-    const { value, done } = await reader.read();
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      if (err.name === 'AbortError') {
+        throw err;
+      }
+      throw new ApiError(0, 'Network_Error', `The connection broke mid-turn (${err.message}); the turn may still `
+        + 'complete on the server.');
+    }
+    const { value, done } = chunk;
     if (done) {
       break;
     }

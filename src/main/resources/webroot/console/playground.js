@@ -159,13 +159,20 @@ export function startPlayground(settings) {
     setStatus(status, 'Working…');
     const turn = new AbortController();
     state.turn = turn;
+    let ended = false;
     try {
       await stream('/chat', { method: 'POST', body: call.body, token: call.token, signal: turn.signal },
         (name, data) => {
           if (!turn.signal.aborted) {
+            ended = ended || name === 'done' || name === 'error';
             onEvent(name, data);
           }
         });
+      if (!ended && !turn.signal.aborted) {
+        // The server (or a proxy) went away mid-turn: the turn may still land; the next one continues the session.
+        failed(new ApiError(0, 'Stream_Ended', 'The connection closed before the turn finished; it may still '
+          + 'complete on the server.'));
+      }
     } catch (err) {
       if (!turn.signal.aborted) {
         failed(err);

@@ -248,6 +248,26 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void whenTheInstanceGoesAwayMidTurnThePageSaysSoAndCanSendAgain() {
+    Server doomed = TestServers.start(Map.of("ANTHROPIC_API_KEY", "sk-console-test",
+        "ANTHROPIC_BASE_URL", anthropic.baseUrl()));
+    try {
+      browser.open("http://127.0.0.1:" + doomed.port() + "/console/#playground");
+      browser.waitFor(By.cssSelector("body[data-ready='true']"));
+      browser.waitFor(By.id("chat-user")).sendKeys("jules-" + System.nanoTime());
+      anthropic.stallNext(1);
+      send("are you there?");
+      browser.waitForText(By.id("chat-status"), "Working");
+    } finally {
+      TestServers.await(doomed.stop());
+    }
+    WebElement error = browser.waitFor(By.cssSelector("#chat-log .step-error"));
+    assertThat(error.getText()).containsAnyOf("Stream_Ended", "Network_Error");
+    browser.waitUntil(ExpectedConditions.elementToBeClickable(By.id("chat-send")));
+    browser.screenshot("playground-instance-gone");
+  }
+
+  @Test
   void aProviderFailureShowsTheServersErrorCodeAndMessage() {
     open("#playground");
     browser.waitFor(By.id("chat-user")).sendKeys("erin-" + System.nanoTime());
