@@ -14,6 +14,14 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The API's address for a path like '/chat': relative to the console's own folder ('/console/' → '/'), so that the
+ * page also works behind a proxy that serves the server under a path prefix.
+ */
+export function url(path) {
+  return new URL(`../${path.replace(/^\/+/, '')}`, document.baseURI).href;
+}
+
 /** A fetch that never caches and turns a network failure into an ApiError. */
 async function send(path, { method = 'GET', token, body, accept = 'application/json', signal } = {}) {
   const headers = { Accept: accept };
@@ -24,7 +32,7 @@ async function send(path, { method = 'GET', token, body, accept = 'application/j
     headers['Content-Type'] = 'application/json';
   }
   try {
-    return await fetch(path, {
+    return await fetch(url(path), {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

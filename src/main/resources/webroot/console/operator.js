@@ -2,7 +2,7 @@
 // detail, reset and delete behind a confirmation, cleanup, and the activity chart. The token lives in
 // sessionStorage only (gone with the tab) and travels only in the Authorization header, never in a URL.
 
-import { ApiError, json } from './api.js';
+import { ApiError, json, url } from './api.js';
 import { drawActivity, keepWindow } from './chart.js';
 import { ago, el, fields, setStatus } from './dom.js';
 
@@ -24,7 +24,7 @@ export function startOperator(settings, isVisible) {
   async function health() {
     try {
       // A degraded server answers 503 with the same JSON: show it rather than an error.
-      const response = await fetch('/health', { cache: 'no-store' });
+      const response = await fetch(url('/health'), { cache: 'no-store' });
       showHealth(await response.json());
     } catch (err) {
       fields($('health'), [['Status', `unreachable (${err.message})`]]);

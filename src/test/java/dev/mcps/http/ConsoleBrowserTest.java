@@ -268,6 +268,44 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void behindAProxyThatAddsAPathPrefixTheConsoleCallsTheApiUnderThatPrefix() {
+    // A reverse proxy that serves the whole server under /team/ (streaming answers included).
+    io.vertx.core.http.HttpClient client = side.createHttpClient();
+    io.vertx.core.http.HttpServer proxy = TestServers.await(side.createHttpServer().requestHandler(req -> {
+      if (!req.path().startsWith("/team/")) {
+        req.response().setStatusCode(404).end();
+        return;
+      }
+      req.pause();
+      client.request(new io.vertx.core.http.RequestOptions().setHost("127.0.0.1").setPort(server.port())
+              .setMethod(req.method()).setURI(req.uri().substring("/team".length())).setHeaders(req.headers()))
+          .compose(out -> out.send(req).onSuccess(in -> {
+            req.response().setStatusCode(in.statusCode()).headers().setAll(in.headers());
+            in.pipeTo(req.response());
+          }))
+          .onFailure(err -> req.response().setStatusCode(502).end());
+    }).listen(0, "127.0.0.1"));
+    try {
+      String prefixed = "http://127.0.0.1:" + proxy.actualPort();
+      browser.open(prefixed + "/team/console/#playground");
+      browser.waitFor(By.cssSelector("body[data-ready='true']"));
+      browser.waitFor(By.id("chat-user")).sendKeys("kim-" + System.nanoTime());
+      send("through the proxy");
+      browser.waitForText(By.cssSelector("#chat-log .step-answer"), "answer to through the proxy");
+      browser.driver().findElement(By.id("show-operator")).click();
+      browser.waitForText(By.id("health"), "ok");
+      signIn(TestServers.ADMIN_TOKEN);
+      browser.waitForText(By.id("sessions-body"), "kim-");
+      assertThat(browser.requests()).filteredOn(u -> u.startsWith(prefixed))
+          .allMatch(u -> u.startsWith(prefixed + "/team/"), "every request under the prefix");
+      assertThat(browser.consoleProblems()).isEmpty();
+    } finally {
+      TestServers.await(proxy.close());
+      TestServers.await(client.close());
+    }
+  }
+
+  @Test
   void aProviderFailureShowsTheServersErrorCodeAndMessage() {
     open("#playground");
     browser.waitFor(By.id("chat-user")).sendKeys("erin-" + System.nanoTime());
