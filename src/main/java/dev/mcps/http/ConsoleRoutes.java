@@ -30,7 +30,8 @@ final class ConsoleRoutes {
     // The page's files are named relative to it: /console must become /console/ (the router matches both here).
     router.get(PATH + "/*").handler(ctx -> {
       if (PATH.equals(ctx.request().path())) {
-        ctx.redirect(PATH + "/");
+        // Relative, so that behind a proxy serving the server under a prefix /p/console goes to /p/console/.
+        ctx.response().setStatusCode(302).putHeader("Location", "console/").end();
       } else {
         ctx.next();
       }

@@ -287,6 +287,8 @@ class ConsoleBrowserTest {
     }).listen(0, "127.0.0.1"));
     try {
       String prefixed = "http://127.0.0.1:" + proxy.actualPort();
+      browser.open(prefixed + "/team/console");
+      assertThat(browser.driver().getCurrentUrl()).isEqualTo(prefixed + "/team/console/");
       browser.open(prefixed + "/team/console/#playground");
       browser.waitFor(By.cssSelector("body[data-ready='true']"));
       browser.waitFor(By.id("chat-user")).sendKeys("kim-" + System.nanoTime());
