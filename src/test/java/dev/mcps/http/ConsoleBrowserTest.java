@@ -269,24 +269,8 @@ class ConsoleBrowserTest {
 
   @Test
   void behindAProxyThatAddsAPathPrefixTheConsoleCallsTheApiUnderThatPrefix() {
-    // A reverse proxy that serves the whole server under /team/ (streaming answers included).
-    io.vertx.core.http.HttpClient client = side.createHttpClient();
-    io.vertx.core.http.HttpServer proxy = TestServers.await(side.createHttpServer().requestHandler(req -> {
-      if (!req.path().startsWith("/team/")) {
-        req.response().setStatusCode(404).end();
-        return;
-      }
-      req.pause();
-      client.request(new io.vertx.core.http.RequestOptions().setHost("127.0.0.1").setPort(server.port())
-              .setMethod(req.method()).setURI(req.uri().substring("/team".length())).setHeaders(req.headers()))
-          .compose(out -> out.send(req).onSuccess(in -> {
-            req.response().setStatusCode(in.statusCode()).headers().setAll(in.headers());
-            in.pipeTo(req.response());
-          }))
-          .onFailure(err -> req.response().setStatusCode(502).end());
-    }).listen(0, "127.0.0.1"));
-    try {
-      String prefixed = "http://127.0.0.1:" + proxy.actualPort();
+    try (Gateway gateway = Gateway.start(server.port(), "/team", Map.of())) {
+      String prefixed = gateway.origin();
       browser.open(prefixed + "/team/console");
       assertThat(browser.driver().getCurrentUrl()).isEqualTo(prefixed + "/team/console/");
       browser.open(prefixed + "/team/console/#playground");
@@ -301,8 +285,70 @@ class ConsoleBrowserTest {
       assertThat(browser.requests()).filteredOn(u -> u.startsWith(prefixed))
           .allMatch(u -> u.startsWith(prefixed + "/team/"), "every request under the prefix");
       assertThat(browser.consoleProblems()).isEmpty();
+    }
+  }
+
+  @Test
+  void behindAnIdentityGatewayThePlaygroundAsksForNoUserAndTheTurnRunsAsTheGatewaysUser() {
+    String secret = "gateway-secret-0123456789abcdef";
+    Server gated = TestServers.start(Map.of("AUTH_MODE", "header", "AUTH_USER_HEADER", "X-Forwarded-User",
+        "AUTH_GATEWAY_SECRET_HEADER", "X-Gateway-Secret", "AUTH_GATEWAY_SECRET", secret,
+        "ANTHROPIC_API_KEY", "sk-console-test", "ANTHROPIC_BASE_URL", anthropic.baseUrl()));
+    String user = "lena-" + System.nanoTime();
+    try (Gateway gateway = Gateway.start(gated.port(), "", Map.of("X-Forwarded-User", user,
+        "X-Gateway-Secret", secret))) {
+      browser.open(gateway.origin() + "/console/#playground");
+      browser.waitFor(By.cssSelector("body[data-ready='true']"));
+      assertThat(browser.driver().findElement(By.id("user-field")).isDisplayed()).isFalse();
+      assertThat(browser.driver().findElement(By.id("token-field")).isDisplayed()).isFalse();
+      assertThat(text("identity-hint")).contains("gateway");
+      send("who am I?");
+      browser.waitForText(By.cssSelector("#chat-log .step-answer"), "answer to who am I?");
+      String sessionId = browser.driver().findElement(By.id("chat-session")).getAttribute("data-session-id");
+      assertThat(new Http(gated.port()).get("/admin/sessions/" + sessionId, Http.admin()).json().getString("userId"))
+          .isEqualTo(user);
+      assertThat(browser.consoleProblems()).isEmpty();
     } finally {
-      TestServers.await(proxy.close());
+      TestServers.await(gated.stop());
+    }
+  }
+
+  /**
+   * A reverse proxy in front of a server: serves it under {@code prefix} and adds {@code headers} to every request
+   * (an identity gateway's user and secret), streaming answers through.
+   */
+  private record Gateway(io.vertx.core.http.HttpServer server, io.vertx.core.http.HttpClient client)
+      implements AutoCloseable {
+
+    static Gateway start(int target, String prefix, Map<String, String> headers) {
+      io.vertx.core.http.HttpClient client = side.createHttpClient();
+      io.vertx.core.http.HttpServer server = TestServers.await(side.createHttpServer().requestHandler(req -> {
+        if (!req.path().startsWith(prefix + "/")) {
+          req.response().setStatusCode(404).end();
+          return;
+        }
+        req.pause();
+        io.vertx.core.http.RequestOptions options = new io.vertx.core.http.RequestOptions().setHost("127.0.0.1")
+            .setPort(target).setMethod(req.method()).setURI(req.uri().substring(prefix.length()))
+            .setHeaders(req.headers());
+        headers.forEach(options::putHeader);
+        client.request(options)
+            .compose(out -> out.send(req).onSuccess(in -> {
+              req.response().setStatusCode(in.statusCode()).headers().setAll(in.headers());
+              in.pipeTo(req.response());
+            }))
+            .onFailure(err -> req.response().setStatusCode(502).end());
+      }).listen(0, "127.0.0.1"));
+      return new Gateway(server, client);
+    }
+
+    String origin() {
+      return "http://127.0.0.1:" + server.actualPort();
+    }
+
+    @Override
+    public void close() {
+      TestServers.await(server.close());
       TestServers.await(client.close());
     }
   }
