@@ -494,6 +494,7 @@ class ConsoleBrowserTest {
     browser.driver().findElement(By.id("show-playground")).click();
     String background = (String) js.executeScript("return getComputedStyle(document.body).backgroundColor;");
     assertThat(background).isEqualTo("rgb(13, 17, 23)");
+    assertThat(overflow(js)).as("the playground fits 360 px too").isLessThanOrEqualTo(0L);
     browser.screenshot("playground-360px-dark");
     assertThat(browser.consoleProblems()).isEmpty();
   }
