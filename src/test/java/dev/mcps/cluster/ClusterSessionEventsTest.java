@@ -58,6 +58,18 @@ class ClusterSessionEventsTest {
     heard.clear();
     listener = cluster.get(2).vertx().eventBus().consumer(Sessions.EVENTS_ADDRESS, msg -> heard.add(msg.body()));
     TestServers.await(listener.completion());
+    // The registration reaches the other members' views of the cluster a moment later: until a probe published on
+    // each of them is heard here, an event they publish could miss this listener (seen once in a full run).
+    String probe = "probe-" + UUID.randomUUID();
+    TestServers.awaitCondition(() -> {
+      for (int i = 0; i < 2; i++) {
+        cluster.get(i).vertx().eventBus().publish(Sessions.EVENTS_ADDRESS,
+            new JsonObject().put("type", probe).put("from", i));
+      }
+      return heard.stream().filter(e -> probe.equals(e.getString("type"))).map(e -> e.getInteger("from"))
+          .distinct().count() == 2;
+    });
+    heard.clear();
   }
 
   @AfterEach
