@@ -74,9 +74,9 @@ public final class SessionVerticle extends VerticleBase {
             SessionDirectory.pagingValue("limit", body.getValue("limit"), SessionDirectory.DEFAULT_LIMIT, 1,
                 SessionDirectory.MAX_LIMIT))),
         serve(CREATE_ADDRESS, this::create),
-        serve(RESET_ADDRESS, audited("reset", body -> directory.reset(sessionId(body)))),
-        serve(DELETE_ADDRESS, audited("delete", body -> directory.delete(sessionId(body)))),
-        serve(CLEANUP_ADDRESS, audited("cleanup", body -> directory.cleanup())));
+        serve(RESET_ADDRESS, audited("reset", 200, body -> directory.reset(sessionId(body)))),
+        serve(DELETE_ADDRESS, audited("delete", 204, body -> directory.delete(sessionId(body)))),
+        serve(CLEANUP_ADDRESS, audited("cleanup", 200, body -> directory.cleanup())));
     return Future.all(served).compose(v -> sessions.count().otherwiseEmpty());
   }
 
@@ -105,9 +105,10 @@ public final class SessionVerticle extends VerticleBase {
 
   /**
    * The changes other services ask for leave the same audit line as the admin API's, with the status the HTTP route
-   * would have answered and {@code remoteAddress} {@value #BUS_ORIGIN} (a bus message carries no address).
+   * would have answered ({@code ok} on success) and {@code remoteAddress} {@value #BUS_ORIGIN} (a bus message carries
+   * no address).
    */
-  private Function<JsonObject, Future<JsonObject>> audited(String action,
+  private Function<JsonObject, Future<JsonObject>> audited(String action, int ok,
                                                            Function<JsonObject, Future<JsonObject>> handler) {
     return body -> {
       Object id = body.getValue("sessionId");
@@ -118,8 +119,8 @@ public final class SessionVerticle extends VerticleBase {
       } catch (RuntimeException e) {
         answer = Future.failedFuture(e);
       }
-      return answer.andThen(ar -> audit.adminAction(action, target, ar.succeeded() ? ("delete".equals(action) ? 204
-          : 200) : statusOf(ar.cause()), BUS_ORIGIN));
+      return answer.andThen(ar -> audit.adminAction(action, target, ar.succeeded() ? ok : statusOf(ar.cause()),
+          BUS_ORIGIN));
     };
   }
 

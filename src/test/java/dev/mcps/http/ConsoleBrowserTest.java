@@ -47,7 +47,7 @@ class ConsoleBrowserTest {
 
   @BeforeAll
   static void startServer() {
-    Browser.assumeAvailable();
+    Browser.requireAvailable();
     side = Vertx.vertx();
     anthropic = FakeAnthropic.start(side, "sk-console-test");
     anthropic.script(ConsoleBrowserTest::noteThenAnswer);

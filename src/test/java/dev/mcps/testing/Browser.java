@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -62,7 +61,6 @@ public final class Browser implements AutoCloseable {
   public static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   public static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   /** Set to {@code true} (scripts/test.sh does where it can install Chromium) to fail instead of skip without it. */
-  public static final String REQUIRED_PROPERTY = "console.browser.required";
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
   public static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
 
@@ -98,24 +96,22 @@ public final class Browser implements AutoCloseable {
   }
 
   /**
-   * Skips the calling test (class, when called from {@code @BeforeAll}) when Chromium or ChromeDriver is missing, or
-   * fails it when the system property {@value #REQUIRED_PROPERTY} is {@code true}. {@link #start} calls it first.
+   * Fails the calling test (class, when called from {@code @BeforeAll}) when Chromium or ChromeDriver is missing,
+   * naming what to install: a browser test never skips, since a skipped test proves nothing.
+   * {@link #start} calls it first.
    */
-  public static void assumeAvailable() {
-    assumeAvailable(List.of(CHROMIUM, CHROMEDRIVER), Boolean.getBoolean(REQUIRED_PROPERTY));
+  public static void requireAvailable() {
+    requireAvailable(List.of(CHROMIUM, CHROMEDRIVER));
   }
 
-  static void assumeAvailable(List<Path> executables, boolean required) {
+  static void requireAvailable(List<Path> executables) {
     List<String> missing = executables.stream().filter(p -> !Files.isExecutable(p)).map(Path::toString).toList();
     if (missing.isEmpty()) {
       return;
     }
     String message = "Chromium and ChromeDriver are required: run scripts/test.sh as root, or apt-get install chromium "
         + "chromium-driver (missing: " + String.join(", ", missing) + ")";
-    if (required) {
-      throw new AssertionError(message);
-    }
-    Assumptions.assumeTrue(false, message + "; browser tests skipped");
+    throw new AssertionError(message);
   }
 
   /**
@@ -125,7 +121,7 @@ public final class Browser implements AutoCloseable {
    * new headless mode) to get there.
    */
   public static Browser start(int width, int height) {
-    assumeAvailable();
+    requireAvailable();
     Path profile;
     try {
       profile = Files.createTempDirectory("mcps-chromium-profile-");
