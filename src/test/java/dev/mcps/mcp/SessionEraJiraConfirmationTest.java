@@ -70,11 +70,6 @@ class SessionEraJiraConfirmationTest {
     return client;
   }
 
-  private long creates(String project) {
-    return jira.requests().stream().filter(r -> r.method().equals("POST") && r.path().equals("/rest/api/3/issue")
-        && r.body() != null && r.body().encode().contains(project)).count();
-  }
-
   private static McpSchema.CallToolResult create(McpSyncClient c, String project, String summary) {
     return c.callTool(new McpSchema.CallToolRequest("jira_create_issue",
         Map.of("projectKey", project, "summary", summary, "issueType", "Task")));
@@ -93,10 +88,10 @@ class SessionEraJiraConfirmationTest {
       McpSchema.CallToolResult refused = create(no, declining.project(), "Declined");
 
       assertThat(done.isError()).isFalse();
-      assertThat(creates(accepting.project())).isEqualTo(1);
+      assertThat(jira.creates(accepting.project())).isEqualTo(1);
       assertThat(refused.isError()).isTrue();
       assertThat(((McpSchema.TextContent) refused.content().get(0)).text()).contains("nothing was changed");
-      assertThat(creates(declining.project())).isZero();
+      assertThat(jira.creates(declining.project())).isZero();
       assertThat(asked).hasSize(2).anySatisfy(m -> assertThat(m).contains(accepting.project()).contains("Accepted"));
     } finally {
       yes.closeGracefully();
@@ -111,7 +106,7 @@ class SessionEraJiraConfirmationTest {
     McpSyncClient c = client(kind, user.headers(), null, List.of());
     try {
       assertThat(create(c, user.project(), "Direct").isError()).isFalse();
-      assertThat(creates(user.project())).isEqualTo(1);
+      assertThat(jira.creates(user.project())).isEqualTo(1);
     } finally {
       c.closeGracefully();
     }

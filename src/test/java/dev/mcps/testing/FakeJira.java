@@ -46,6 +46,7 @@ public final class FakeJira implements AutoCloseable {
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<HttpServerRequest> stalled = new ConcurrentLinkedQueue<>();
   private final AtomicInteger stalledAborted = new AtomicInteger();
+  private final AtomicInteger accounts = new AtomicInteger();
 
   private FakeJira(Vertx vertx) {
     this.vertx = vertx;
@@ -69,21 +70,35 @@ public final class FakeJira implements AutoCloseable {
     }
   }
 
-  /** Creates an issue in {@code project} and returns its key. */
   /** A user of this fake with a project of their own, and the MCP headers that name them and carry credentials. */
   public record Account(String project, Map<String, String> headers) {
   }
 
-  /** A fresh user named {@code prefix}+random with a project {@code projectPrefix}+4 letters (X-User-Id, X-Jira-*). */
+  /**
+   * A fresh user named {@code prefix}+random with a project {@code projectPrefix}+4 letters (X-User-Id, X-Jira-*).
+   * The letters count up per fake, so two accounts never share a project: random letters collided in about one run
+   * in thirty and made a test count another test's write.
+   */
   public Account account(String prefix, String projectPrefix) {
     String name = prefix + java.util.UUID.randomUUID().toString().substring(0, 8);
-    String project = projectPrefix + name.substring(prefix.length(), prefix.length() + 4).toUpperCase()
-        .replaceAll("[^A-Z]", "Q");
+    StringBuilder letters = new StringBuilder();
+    for (int n = accounts.getAndIncrement(), i = 0; i < 4; i++, n /= 26) {
+      letters.insert(0, (char) ('A' + n % 26));
+    }
+    String project = projectPrefix + letters;
     addUser(name + "@example.com", "tok-" + name, project);
     return new Account(project, Map.of("X-User-Id", name, "X-Jira-Base-Url", baseUrl(),
         "X-Jira-Email", name + "@example.com", "X-Jira-Api-Token", "tok-" + name));
   }
 
+  /** How many issue creations this fake received for exactly {@code project} (its key in {@code fields.project}). */
+  public long creates(String project) {
+    return requests.stream().filter(r -> r.method().equals("POST") && r.path().equals("/rest/api/3/issue")
+        && r.body() != null && project.equals(r.body().getJsonObject("fields", new JsonObject())
+            .getJsonObject("project", new JsonObject()).getString("key"))).count();
+  }
+
+  /** Creates an issue in {@code project} and returns its key. */
   public String addIssue(String project, String summary, String description) {
     String key = project + "-" + counters.computeIfAbsent(project, p -> new AtomicInteger()).incrementAndGet();
     JsonObject fields = new JsonObject()

@@ -283,11 +283,6 @@ class StatelessMcpTest {
     return jira.account(prefix, projectPrefix);
   }
 
-  private long creates(String project) {
-    return jira.requests().stream().filter(r -> r.method().equals("POST") && r.path().equals("/rest/api/3/issue")
-        && r.body() != null && r.body().encode().contains(project)).count();
-  }
-
   @Test
   void aJiraCreateAsksAnElicitingClientToConfirmAndReachesJiraOnlyOnTheAcceptedRetry() throws Exception {
     FakeJira.Account u = jiraUser("conf", "PC");
@@ -302,13 +297,13 @@ class StatelessMcpTest {
     JsonObject ask = first.getJsonObject("inputRequests").getJsonObject("confirm");
     assertThat(ask.getString("method")).isEqualTo("elicitation/create");
     assertThat(ask.getJsonObject("params").getString("message")).contains(project).contains("Confirmed");
-    assertThat(creates(project)).as("nothing reached Jira yet").isZero();
+    assertThat(jira.creates(project)).as("nothing reached Jira yet").isZero();
 
     JsonObject done = answer(retry(31, args, eliciting, first.getString("requestState")), h).getJsonObject("result");
 
     assertThat(done.getString("resultType")).isEqualTo("complete");
     assertThat(done.getBoolean("isError")).as(done.encode()).isFalse();
-    assertThat(creates(project)).isEqualTo(1);
+    assertThat(jira.creates(project)).isEqualTo(1);
   }
 
   @Test
@@ -328,7 +323,7 @@ class StatelessMcpTest {
     assertThat(declined.getJsonArray("content").getJsonObject(0).getString("text")).contains("nothing was changed");
     assertThat(direct.getString("resultType")).isEqualTo("complete");
     assertThat(direct.getBoolean("isError")).isFalse();
-    assertThat(creates(project)).as("only the call of the client that cannot elicit").isEqualTo(1);
+    assertThat(jira.creates(project)).as("only the call of the client that cannot elicit").isEqualTo(1);
   }
 
   @Test
@@ -355,7 +350,7 @@ class StatelessMcpTest {
       assertThat(r.getJsonObject("error").getInteger("code")).as(r.encode()).isEqualTo(-32602);
       assertThat(r.getJsonObject("error").getString("message")).contains("requestState");
     }
-    assertThat(creates(project)).isZero();
+    assertThat(jira.creates(project)).isZero();
   }
 
   /** The retry of a jira_create_issue that was asked to confirm: the state it got, and the user's acceptance. */
@@ -423,8 +418,7 @@ class StatelessMcpTest {
       out.write(head.toString().getBytes(StandardCharsets.UTF_8));
       out.write(body);
       out.flush();
-      TestServers.awaitCondition(() -> jira.requests().stream()
-          .anyMatch(r -> r.path().equals("/rest/api/3/issue") && r.body() != null && r.body().encode().contains(project)));
+      TestServers.awaitCondition(() -> jira.creates(project) > 0);
     }
 
     TestServers.awaitCondition(20, () -> jira.stalledAborted() == abortedBefore + 1);
