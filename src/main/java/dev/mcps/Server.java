@@ -190,7 +190,7 @@ public final class Server {
     // Completed outside Vert.x: on a failed start Vert.x is closed, and its contexts run no more callbacks.
     CompletableFuture<Server> started = new CompletableFuture<>();
     vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L,
-            new SessionDirectory(sessions, server::hasMcpConnection), jiraPolicy, audit))
+            new SessionDirectory(sessions, server::hasMcpConnection), jiraPolicy, audit, turnStats::recordActive))
         .compose(id -> {
           server.sessionDeployment = id;
           if (!config.workers().enabled()) {

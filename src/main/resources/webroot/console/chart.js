@@ -1,10 +1,21 @@
-// The activity chart: turns a minute as bars (green, failed ones red on top) from /admin/stats, and active sessions
-// as a line from the samples this page took. Drawn on a <canvas> with colours from the stylesheet, so it follows
-// light and dark.
+// The activity chart, all from one /admin/stats answer: turns a minute as bars (green, failed ones red on top), and
+// active sessions as a line through each minute's peak (the server samples them, so a page opened now shows the last
+// half hour too, the same on every instance) ending at the live count. Drawn on a <canvas> with colours from the
+// stylesheet, so it follows light and dark.
 
 const WINDOW_MS = 30 * 60 * 1000;
 
-export function drawActivity(canvas, samples, minutes) {
+/** The sessions line's points: each sampled minute's peak at its middle, a gap where a minute has none, then now. */
+function sessionPoints(stats) {
+  const points = (stats.minutes || []).map((m) => (m.activeSessions == null ? null
+    : { t: Math.min(m.start + 30000, stats.now), active: m.activeSessions }));
+  if (stats.activeSessions != null) {
+    points.push({ t: stats.now, active: stats.activeSessions });
+  }
+  return points;
+}
+
+export function drawActivity(canvas, stats) {
   const ratio = window.devicePixelRatio || 1;
   const width = Math.max(280, canvas.clientWidth || canvas.width);
   const height = Math.round(width < 500 ? 160 : 200);
@@ -19,12 +30,14 @@ export function drawActivity(canvas, samples, minutes) {
   const pad = { left: 8, right: 8, top: 16, bottom: 22 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
-  const now = Date.now();
+  const minutes = stats.minutes || [];
+  const points = sessionPoints(stats);
+  const now = stats.now || Date.now();
   const start = now - WINDOW_MS;
   const x = (t) => pad.left + ((t - start) / WINDOW_MS) * plotW;
 
   const maxTurns = Math.max(1, ...minutes.map((m) => m.turns));
-  const maxSessions = Math.max(1, ...samples.map((s) => s.active));
+  const maxSessions = Math.max(1, ...points.filter(Boolean).map((p) => p.active));
 
   g.strokeStyle = colour('--line');
   g.lineWidth = 1;
@@ -62,31 +75,35 @@ export function drawActivity(canvas, samples, minutes) {
     g.fillRect(left, pad.top + plotH - hOk - hFailed, barW, hFailed);
   }
 
-  const visible = samples.filter((s) => s.t >= start);
-  if (visible.length > 0) {
-    g.strokeStyle = colour('--chart-sessions');
-    g.lineWidth = 2;
-    g.beginPath();
-    visible.forEach((s, i) => {
-      const px = x(s.t);
-      const py = pad.top + plotH - (s.active / maxSessions) * plotH;
-      if (i === 0) {
-        g.moveTo(px, py);
-      } else {
-        g.lineTo(px, py);
-      }
-    });
-    if (visible.length === 1) {
-      g.arc(x(visible[0].t), pad.top + plotH - (visible[0].active / maxSessions) * plotH, 2, 0, 2 * Math.PI);
+  g.strokeStyle = colour('--chart-sessions');
+  g.fillStyle = colour('--chart-sessions');
+  g.lineWidth = 2;
+  let run = [];
+  const drawRun = () => {
+    if (run.length === 1) {
+      g.beginPath();
+      g.arc(x(run[0].t), pad.top + plotH - (run[0].active / maxSessions) * plotH, 2.5, 0, 2 * Math.PI);
+      g.fill();
+    } else if (run.length > 1) {
+      g.beginPath();
+      run.forEach((p, i) => {
+        const py = pad.top + plotH - (p.active / maxSessions) * plotH;
+        if (i === 0) {
+          g.moveTo(x(p.t), py);
+        } else {
+          g.lineTo(x(p.t), py);
+        }
+      });
+      g.stroke();
     }
-    g.stroke();
+    run = [];
+  };
+  for (const p of points) {
+    if (p === null || p.t < start) {
+      drawRun();
+    } else {
+      run.push(p);
+    }
   }
-}
-
-/** Drops samples older than the chart shows. */
-export function keepWindow(samples) {
-  const start = Date.now() - WINDOW_MS;
-  while (samples.length > 0 && samples[0].t < start) {
-    samples.shift();
-  }
+  drawRun();
 }

@@ -3,7 +3,7 @@
 // sessionStorage only (gone with the tab) and travels only in the Authorization header, never in a URL.
 
 import { ApiError, json, url } from './api.js';
-import { drawActivity, keepWindow } from './chart.js';
+import { drawActivity } from './chart.js';
 import { ago, el, fields, setStatus } from './dom.js';
 
 const TOKEN_KEY = 'mcps.adminToken';
@@ -15,8 +15,8 @@ export function startOperator(settings, isVisible) {
   const status = $('operator-status');
   const panels = $('operator-panels');
   const login = $('admin-login');
-  const samples = [];
-  let minutes = [];
+  // The last /admin/stats answer, redrawn on resize and on a light/dark switch.
+  let latest = { minutes: [] };
   let timer = null;
 
   const token = () => sessionStorage.getItem(TOKEN_KEY);
@@ -108,9 +108,7 @@ export function startOperator(settings, isVisible) {
       if (stats.failed) {
         $('activity-summary').textContent = `Stats unavailable: ${stats.failed.describe?.() ?? stats.failed.message}`;
       } else {
-        minutes = stats.minutes || [];
-        samples.push({ t: stats.now || Date.now(), active: stats.activeSessions ?? list.totalCount });
-        keepWindow(samples);
+        latest = stats;
         showActivity(stats);
       }
       if (refreshFailed) {
@@ -126,14 +124,17 @@ export function startOperator(settings, isVisible) {
   }
 
   function showActivity(stats) {
+    const minutes = stats.minutes || [];
     const current = minutes.length ? minutes[minutes.length - 1].turns : 0;
     const total = minutes.reduce((sum, m) => sum + m.turns, 0);
     const failed = minutes.reduce((sum, m) => sum + (m.failed || 0), 0);
-    const text = `${plural(stats.activeSessions, 'active session')} · ${plural(current, 'turn')} this minute · `
+    const sampled = minutes.filter((m) => m.activeSessions != null).map((m) => m.activeSessions);
+    const peak = sampled.length ? ` (peak ${Math.max(...sampled)} in ${minutes.length} minutes)` : '';
+    const text = `${plural(stats.activeSessions, 'active session')}${peak} · ${plural(current, 'turn')} this minute · `
       + `${total} in the last ${minutes.length} minutes${failed ? ` (${failed} failed)` : ''}`;
     $('activity-summary').textContent = text;
     $('activity-chart').setAttribute('aria-label', `Activity chart: ${text}`);
-    drawActivity($('activity-chart'), samples, minutes);
+    drawActivity($('activity-chart'), stats);
   }
 
   let lastList = { totalCount: 0, sessions: [] };
@@ -276,9 +277,9 @@ export function startOperator(settings, isVisible) {
   $('detail-close').addEventListener('click', () => {
     $('session-detail').hidden = true;
   });
-  window.addEventListener('resize', () => drawActivity($('activity-chart'), samples, minutes));
+  window.addEventListener('resize', () => drawActivity($('activity-chart'), latest));
   window.matchMedia('(prefers-color-scheme: dark)')
-    .addEventListener('change', () => drawActivity($('activity-chart'), samples, minutes));
+    .addEventListener('change', () => drawActivity($('activity-chart'), latest));
 
   if (!settings.admin) {
     setStatus(status, 'The admin API is off on this server: set ADMIN_TOKEN to see sessions here.');

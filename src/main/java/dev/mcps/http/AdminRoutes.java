@@ -83,9 +83,10 @@ final class AdminRoutes {
   }
 
   /**
-   * The console's live chart: active sessions (the number /health shows) and the turns of the last {@code minutes}
-   * (1..60, default 30), oldest first, the current partial minute last. Not written to the audit trail: every open
-   * console polls it every few seconds, and it reveals no session, only counts.
+   * The console's live chart: active sessions (the number /health shows) and, for each of the last {@code minutes}
+   * (1..60, default 30), oldest first, the current partial minute last, its turns and its peak of active sessions.
+   * Not written to the audit trail: every open console polls it every few seconds, and it reveals no session, only
+   * counts.
    */
   private void stats(RoutingContext ctx) {
     int minutes;

@@ -11,12 +11,15 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Owns the session lifecycle over time: the periodic cleanup sweep (which publishes the expired events), a
- * session-count log line every 5 minutes, and a fresh count for the metrics gauge every few seconds. Idle expiry
+ * session-count log line every 5 minutes, and a fresh count every few seconds for the metrics gauge and for the
+ * console's chart of active sessions ({@code activeSamples}; one verticle per server, so one sample per instance
+ * however many event loops it runs). Idle expiry
  * itself is enforced by the stores on every read, so it does not wait for the sweep.
  *
  * <p>It also serves the sessions to other services on {@code mcps.sessions.*} (DESIGN.md §5): request/reply with a
@@ -44,14 +47,17 @@ public final class SessionVerticle extends VerticleBase {
   private final SessionDirectory directory;
   private final JiraUrlPolicy jiraPolicy;
   private final AuditLog audit;
+  private final LongConsumer activeSamples;
 
   /**
    * {@code jiraPolicy} checks the Jira base URL a {@code mcps.sessions.create} request brings; {@code audit} gets an
-   * {@code admin_action} for every reset, delete and cleanup asked on the bus, as for those asked over HTTP.
+   * {@code admin_action} for every reset, delete and cleanup asked on the bus, as for those asked over HTTP;
+   * {@code activeSamples} gets every count of active sessions taken.
    */
   public SessionVerticle(Sessions sessions, long sweepPeriodMs, SessionDirectory directory, JiraUrlPolicy jiraPolicy,
-                         AuditLog audit) {
+                         AuditLog audit, LongConsumer activeSamples) {
     this.audit = audit;
+    this.activeSamples = activeSamples;
     this.sessions = sessions;
     this.sweepPeriodMs = sweepPeriodMs;
     this.directory = directory;
@@ -66,7 +72,7 @@ public final class SessionVerticle extends VerticleBase {
         .onFailure(err -> LOG.warn("Session cleanup failed: {}", err.getMessage())));
     vertx.setPeriodic(COUNT_LOG_PERIOD_MS, id -> sessions.count()
         .onSuccess(n -> LOG.info("Current active sessions: {}", n)));
-    vertx.setPeriodic(GAUGE_PERIOD_MS, id -> sessions.count());
+    vertx.setPeriodic(GAUGE_PERIOD_MS, id -> sessions.count().onSuccess(activeSamples::accept));
     List<Future<Void>> served = List.of(
         serve(GET_ADDRESS, body -> directory.details(sessionId(body))),
         serve(LIST_ADDRESS, body -> directory.list(
@@ -77,7 +83,7 @@ public final class SessionVerticle extends VerticleBase {
         serve(RESET_ADDRESS, audited("reset", 200, body -> directory.reset(sessionId(body)))),
         serve(DELETE_ADDRESS, audited("delete", 204, body -> directory.delete(sessionId(body)))),
         serve(CLEANUP_ADDRESS, audited("cleanup", 200, body -> directory.cleanup())));
-    return Future.all(served).compose(v -> sessions.count().otherwiseEmpty());
+    return Future.all(served).compose(v -> sessions.count().onSuccess(activeSamples::accept).otherwiseEmpty());
   }
 
   /** Get or create: the user's session (the one /chat would reuse), or a new anonymous one without a userId. */

@@ -11,11 +11,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The turns of every instance sharing one Redis, kept beside the sessions (the store's connections and deadline):
- * {@code <prefix>stats:turns:<epochMinute>} is a hash with fields {@code ok} and {@code failed}, which expires
- * {@value #TTL_SECONDS} s after its last count, so that operators can read a minute with
- * {@code HGETALL mcps:stats:turns:29407833}. Recording is one script (HINCRBY and EXPIRE in one round trip); reading
- * the last n minutes is one script that HMGETs them all. Minutes are the recording instance's clock.
+ * The turns and active-session peaks of every instance sharing one Redis, kept beside the sessions (the store's
+ * connections and deadline): {@code <prefix>stats:turns:<epochMinute>} is a hash with fields {@code ok},
+ * {@code failed} and {@code active} (the highest sample of active sessions in that minute), which expires
+ * {@value #TTL_SECONDS} s after its last change, so that operators can read a minute with
+ * {@code HGETALL mcps:stats:turns:29407833}. Recording is one script (HINCRBY, or compare-and-HSET, and EXPIRE in
+ * one round trip); reading the last n minutes is one script that HMGETs them all. Minutes are the recording
+ * instance's clock.
  */
 public final class RedisTurnStats implements TurnStats {
 
@@ -32,12 +34,26 @@ public final class RedisTurnStats implements TurnStats {
       """;
   private static final String RECORD_SHA = RedisSessionStore.scriptSha(RECORD);
 
-  /** KEYS: the minutes' hashes, oldest first. Reply: one {ok, failed} pair per key, zeros for a missing one. */
+  /** KEYS[1] the minute's hash; ARGV 1 the sample, 2 the TTL in seconds. Keeps the highest sample of the minute. */
+  static final String RECORD_ACTIVE = """
+      local seen = tonumber(redis.call('HGET', KEYS[1], 'active'))
+      if seen == nil or tonumber(ARGV[1]) > seen then
+        redis.call('HSET', KEYS[1], 'active', ARGV[1])
+      end
+      redis.call('EXPIRE', KEYS[1], ARGV[2])
+      return 1
+      """;
+  private static final String RECORD_ACTIVE_SHA = RedisSessionStore.scriptSha(RECORD_ACTIVE);
+
+  /**
+   * KEYS: the minutes' hashes, oldest first. Reply: one {ok, failed, active} triple per key, zeros for missing counts
+   * and -1 for a minute without an active-sessions sample (a Lua nil would end the reply's array early).
+   */
   static final String READ = """
       local out = {}
       for i, key in ipairs(KEYS) do
-        local v = redis.call('HMGET', key, 'ok', 'failed')
-        out[i] = {tonumber(v[1]) or 0, tonumber(v[2]) or 0}
+        local v = redis.call('HMGET', key, 'ok', 'failed', 'active')
+        out[i] = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or -1}
       end
       return out
       """;
@@ -76,6 +92,20 @@ public final class RedisTurnStats implements TurnStats {
   }
 
   @Override
+  public void recordActive(long sessions) {
+    String key = minuteKey(TurnStats.epochMinute(clock.millis()));
+    try {
+      // Keeping a maximum is idempotent: a repeat after a fault cannot skew it.
+      redis.eval(RECORD_ACTIVE, RECORD_ACTIVE_SHA, true, List.of(key), List.of(Long.toString(sessions),
+              Long.toString(TTL_SECONDS)))
+          .onFailure(err -> lost.warn("active", "An active-sessions sample was not kept in " + key + " (the stats' "
+              + "Redis is unreachable): " + err));
+    } catch (RuntimeException e) {
+      lost.warn("active", "An active-sessions sample was not kept in " + key + ": " + e);
+    }
+  }
+
+  @Override
   public long now() {
     return clock.millis();
   }
@@ -92,7 +122,8 @@ public final class RedisTurnStats implements TurnStats {
         Response pair = reply.get(i);
         long ok = pair.get(0).toLong();
         long failed = pair.get(1).toLong();
-        minutes.add(new Minute(window[i] * MINUTE_MILLIS, ok + failed, failed));
+        long active = pair.get(2).toLong();
+        minutes.add(new Minute(window[i] * MINUTE_MILLIS, ok + failed, failed, active >= 0 ? active : null));
       }
       return minutes;
     });

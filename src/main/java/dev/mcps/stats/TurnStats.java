@@ -6,10 +6,13 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * Finished chat turns counted by the minute, for the console's live chart ({@code GET /admin/stats}). The memory
- * implementation counts on this instance; the Redis one on every instance sharing the Redis, so that each of them
- * shows the same numbers. A turn is counted once it has run (or failed) in the agent loop: refusals before it (400,
- * 404, 429) are no turns, and an Idempotency-Key replay is the first turn's outcome, not a new turn.
+ * Finished chat turns and the peak of active sessions, by the minute, for the console's live chart
+ * ({@code GET /admin/stats}). The memory implementation keeps this instance's; the Redis one those of every instance
+ * sharing the Redis, so that each of them shows the same numbers, and a page opened now shows the last hour, not
+ * only what it saw itself. A turn is counted once it has run (or failed) in the agent loop: refusals before it (400,
+ * 404, 429) are no turns, and an Idempotency-Key replay is the first turn's outcome, not a new turn. Active sessions
+ * are sampled by each instance's session verticle every few seconds (the count /health shows); a minute keeps the
+ * highest sample any instance took in it.
  */
 public interface TurnStats {
 
@@ -24,6 +27,10 @@ public interface TurnStats {
     }
 
     @Override
+    public void recordActive(long sessions) {
+    }
+
+    @Override
     public long now() {
       return System.currentTimeMillis();
     }
@@ -35,11 +42,20 @@ public interface TurnStats {
     }
   };
 
-  /** One minute: its start (epoch millis), the turns that finished in it, and how many of those failed. */
-  record Minute(long start, long turns, long failed) {
+  /**
+   * One minute: its start (epoch millis), the turns that finished in it, how many of those failed, and the most
+   * active sessions sampled in it ({@code null} when no instance took a sample then, e.g. before any was running).
+   */
+  record Minute(long start, long turns, long failed, Long activeSessions) {
+
+    /** A minute in which no active-sessions sample was taken. */
+    public Minute(long start, long turns, long failed) {
+      this(start, turns, failed, null);
+    }
 
     public JsonObject toJson() {
-      return new JsonObject().put("start", start).put("turns", turns).put("failed", failed);
+      return new JsonObject().put("start", start).put("turns", turns).put("failed", failed)
+          .put("activeSessions", activeSessions);
     }
   }
 
@@ -58,6 +74,12 @@ public interface TurnStats {
    * that cannot be kept is lost (and logged, one line per burst).
    */
   void record(boolean failed);
+
+  /**
+   * Notes a sample of the active sessions in the current minute, which keeps its highest. Fire and forget, like
+   * {@link #record}.
+   */
+  void recordActive(long sessions);
 
   /**
    * The last {@code n} minutes (1..{@value #MAX_MINUTES}), oldest first, the current one last, zero-filled; failed

@@ -106,6 +106,24 @@ class AdminStatsTest {
   }
 
   @Test
+  void eachMinuteCarriesThePeakOfActiveSessionsTheServerSampledItselfNotOnlyWhileSomeoneLooks() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(http.post("/chat", chat("hello")).status()).isEqualTo(200);
+    }
+    long live = http.get("/admin/stats?minutes=1", Http.admin()).json().getLong("activeSessions");
+
+    // The session verticle samples every 5 s on its own; no reader asks it to.
+    TestServers.awaitCondition(() -> {
+      Long sampled = stats().getLong("activeSessions");
+      return sampled != null && sampled >= live;
+    });
+    JsonArray hour = http.get("/admin/stats?minutes=60", Http.admin()).json().getJsonArray("minutes");
+    assertThat(hour.getJsonObject(0).containsKey("activeSessions")).isTrue();
+    assertThat(hour.getJsonObject(0).getValue("activeSessions")).as("an hour ago this server was not running")
+        .isNull();
+  }
+
+  @Test
   void requestsRefusedBeforeATurnRunsAreNotTurns() {
     JsonObject before = stats();
 
@@ -163,7 +181,7 @@ class AdminStatsTest {
     long current = now - now % 60_000;
     for (int i = 0; i < 5; i++) {
       JsonObject m = minutes.getJsonObject(i);
-      assertThat(m.fieldNames()).containsExactlyInAnyOrder("start", "turns", "failed");
+      assertThat(m.fieldNames()).containsExactlyInAnyOrder("start", "turns", "failed", "activeSessions");
       assertThat(m.getLong("start")).isEqualTo(current - (4 - i) * 60_000L);
       assertThat(m.getLong("turns")).isGreaterThanOrEqualTo(m.getLong("failed")).isGreaterThanOrEqualTo(0);
     }

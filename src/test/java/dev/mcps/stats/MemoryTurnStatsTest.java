@@ -40,6 +40,35 @@ class MemoryTurnStatsTest {
   }
 
   @Test
+  void aMinuteKeepsItsHighestActiveSessionSampleAndAMinuteWithoutSamplesHasNone() {
+    clock.advance(5_000);
+    stats.recordActive(4);
+    stats.recordActive(9);
+    stats.record(false);
+    stats.recordActive(2);
+    clock.advance(60_000);
+    stats.recordActive(0);
+
+    assertThat(last(3)).containsExactly(
+        new TurnStats.Minute(START - 60_000, 0, 0, null),
+        new TurnStats.Minute(START, 1, 0, 9L),
+        new TurnStats.Minute(START + 60_000, 0, 0, 0L));
+    assertThat(last(1).get(0).toJson().encode()).isEqualTo(
+        "{\"start\":" + (START + 60_000) + ",\"turns\":0,\"failed\":0,\"activeSessions\":0}");
+    assertThat(last(3).get(0).toJson().containsKey("activeSessions")).as("null, present: no sample then").isTrue();
+    assertThat(last(3).get(0).toJson().getValue("activeSessions")).isNull();
+  }
+
+  @Test
+  void anActiveSessionSampleAnHourOldIsNotTheCurrentMinutes() {
+    stats.recordActive(50);
+    clock.advance(60 * 60_000);
+    stats.record(false);
+
+    assertThat(last(1)).containsExactly(new TurnStats.Minute(START + 60 * 60_000, 1, 0, null));
+  }
+
+  @Test
   void aMinuteJustPastItsEndIsNoLongerTheCurrentOne() {
     clock.advance(59_999);
     stats.record(false);

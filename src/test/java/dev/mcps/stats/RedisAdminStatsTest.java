@@ -112,6 +112,22 @@ class RedisAdminStatsTest {
   }
 
   @Test
+  void everyInstanceShowsTheSamePeakOfActiveSessionsTheStoresCountInTheMinute() {
+    assertThat(turn(a).status()).isEqualTo(200);
+    assertThat(turn(b).status()).isEqualTo(200);
+    long stored = (Long) redis.call("ZCARD", "mcps:sessions");
+
+    TestServers.awaitCondition(() -> {
+      Long sampled = currentMinute(stats(b)).getLong("activeSessions");
+      return sampled != null && sampled >= stored;
+    });
+    String key = "mcps:stats:turns:" + currentKeyMinute();
+    TestServers.awaitCondition(() -> currentMinute(stats(a)).equals(currentMinute(stats(b))));
+    assertThat(Long.parseLong((String) redis.call("HGET", key, "active"))).as("redis-cli sees it too")
+        .isGreaterThanOrEqualTo(stored);
+  }
+
+  @Test
   void aMinuteIsAHashAnOperatorCanReadWithAPlainRedisCommand() {
     long before = currentMinute(stats(a)).getLong("turns");
     assertThat(turn(a).status()).isEqualTo(200);

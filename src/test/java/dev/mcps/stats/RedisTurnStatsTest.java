@@ -108,6 +108,55 @@ class RedisTurnStatsTest {
   }
 
   @Test
+  void twoInstancesSamplingOneMinuteKeepItsHighestActiveSessionCountAndAMinuteWithoutSamplesHasNone() {
+    HandClock clock = new HandClock(START + 5_000);
+    RedisTurnStats a = stats(redis.url(), clock, 5_000);
+    RedisTurnStats b = stats(redis.url(), clock, 5_000);
+    String key = PREFIX + "stats:turns:" + (START / 60_000);
+
+    a.recordActive(7);
+    TestServers.awaitCondition(() -> "7".equals(redis.call("HGET", key, "active")));
+    b.recordActive(12);
+    TestServers.awaitCondition(() -> "12".equals(redis.call("HGET", key, "active")));
+    a.recordActive(3);
+    a.record(false);
+    // One connection answers in order: once a's count is there, so is its lower sample before it.
+    TestServers.awaitCondition(() -> "1".equals(redis.call("HGET", key, "ok")));
+
+    assertThat(await(b.lastMinutes(2)).minutes()).containsExactly(
+        new TurnStats.Minute(START - 60_000, 0, 0, null),
+        new TurnStats.Minute(START, 1, 0, 12L));
+    assertThat(redis.call("HGET", key, "active")).as("a lower sample later in the minute leaves the peak")
+        .isEqualTo("12");
+    assertThat((Long) redis.call("TTL", key)).isPositive().isLessThanOrEqualTo(RedisTurnStats.TTL_SECONDS);
+  }
+
+  @Test
+  void aSilentRedisLosesActiveSessionSamplesWithoutWaitingAndTheNextOneIsKept() {
+    HandClock clock = new HandClock(START);
+    RedisTurnStats stats = stats(proxy.redisUrl(), clock, 500);
+    TestServers.awaitCondition(() -> await(stats.lastMinutes(1).otherwiseEmpty()) != null);
+
+    proxy.blackhole();
+    try (CapturedLogs logs = CapturedLogs.start()) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 20; i++) {
+        stats.recordActive(100 + i);
+      }
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("samples never wait for Redis").isLessThan(1_000);
+      TestServers.awaitCondition(() -> !logs.matching(CapturedLogs.at(Level.WARN, RedisTurnStats.class)).isEmpty());
+    }
+
+    proxy.restore();
+    clock.advance(60_000);
+    TestServers.awaitCondition(() -> {
+      stats.recordActive(5);
+      TurnStats.Recent read = await(stats.lastMinutes(1).otherwiseEmpty());
+      return read != null && Long.valueOf(5).equals(read.minutes().get(0).activeSessions());
+    });
+  }
+
+  @Test
   void aMinuteIsAHashOfOkAndFailedThatExpiresOnItsOwn() {
     RedisTurnStats stats = stats(redis.url(), new HandClock(START), 5_000);
 
