@@ -2,6 +2,7 @@ package dev.mcps;
 
 import dev.mcps.audit.AuditLog;
 import dev.mcps.cluster.Hazelcast;
+import dev.mcps.cluster.McpPresence;
 import dev.mcps.cluster.Node;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.chat.AgentLoop;
@@ -189,8 +190,11 @@ public final class Server {
         .toList(), jiraConfig.readOnly());
     // Completed outside Vert.x: on a failed start Vert.x is closed, and its contexts run no more callbacks.
     CompletableFuture<Server> started = new CompletableFuture<>();
+    // Which sessions have MCP connections is asked of every instance: each holds its own streams in memory.
+    McpPresence presence = new McpPresence(vertx, node, server::hasMcpConnection, config.store().timeoutMs());
+    SessionDirectory directory = new SessionDirectory(sessions, presence::connected);
     vertx.deployVerticle(new SessionVerticle(sessions, config.session().cleanupIntervalSeconds() * 1000L,
-            new SessionDirectory(sessions, server::hasMcpConnection), jiraPolicy, audit, turnStats::recordActive))
+            directory, jiraPolicy, audit, turnStats::recordActive, presence))
         .compose(id -> {
           server.sessionDeployment = id;
           if (!config.workers().enabled()) {
@@ -242,7 +246,7 @@ public final class Server {
           return Auth.routes(vertx, config.auth(), refusal -> audit.authFailure(refusal.mode(), refusal.reason(),
                   refusal.method(), refusal.path(), refusal.remoteAddress()))
               .compose(auth -> vertx.deployVerticle(() -> new HttpVerticle(config, sessions, registry, version(),
-                  startedAt, server.mcp, server.node, audit, auth, turnStats),
+                  startedAt, server.mcp, server.node, audit, auth, turnStats, directory),
                   new DeploymentOptions().setInstances(config.http().instances())));
         })
         .map(id -> {

@@ -181,7 +181,7 @@ export function startOperator(settings, isVisible) {
         ['Last access', `${d.lastAccessTime}`],
         ['History', `${d.historyLength} messages`],
         ['Jira credentials', d.hasJiraCredentials ? 'stored (never shown)' : 'none'],
-        ['MCP connection', d.hasMcpConnection ? 'open on this instance' : 'none on this instance'],
+        ['MCP connection', d.hasMcpConnection ? 'open' : 'none'],
         ['Anthropic conversation', d.anthropicConversationId],
       ]);
       const section = $('session-detail');

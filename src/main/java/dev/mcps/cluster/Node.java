@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -12,6 +13,9 @@ import java.util.UUID;
  * instance holding a stream.
  */
 public final class Node {
+
+  /** The Hazelcast member attribute vertx-hazelcast keeps a member's Vert.x node id in. */
+  private static final String VERTX_NODE_ID = "__vertx.nodeId";
 
   private final Vertx vertx;
   private final String id;
@@ -41,6 +45,20 @@ public final class Node {
           .filter(m -> !m.isLiteMember()).count();
     }
     return manager == null ? 1 : manager.getNodes().size();
+  }
+
+  /**
+   * The node ids of the other server instances in the cluster (lite members, the event-bus clients, left out); empty
+   * when not clustered.
+   */
+  public List<String> otherServers() {
+    ClusterManager manager = clusterManager(vertx);
+    if (manager instanceof HazelcastClusterManager hazelcast && hazelcast.getHazelcastInstance() != null) {
+      return hazelcast.getHazelcastInstance().getCluster().getMembers().stream()
+          .filter(m -> !m.isLiteMember()).map(m -> m.getAttribute(VERTX_NODE_ID))
+          .filter(n -> n != null && !n.equals(id)).toList();
+    }
+    return manager == null ? List.of() : manager.getNodes().stream().filter(n -> !n.equals(id)).toList();
   }
 
   /**

@@ -32,6 +32,8 @@ public final class HttpVerticle extends VerticleBase {
   private final McpEndpoints mcp;
   private final AuditLog audit;
   private final TurnStats stats;
+  /** Shared by every instance of this verticle: it holds no state, and asks the whole cluster about MCP connections. */
+  private final SessionDirectory directory;
   private HttpServer server;
   private IdleConnections idle;
 
@@ -40,8 +42,10 @@ public final class HttpVerticle extends VerticleBase {
   private final AuthRoutes auth;
 
   public HttpVerticle(ServerConfig config, Sessions sessions, PrometheusMeterRegistry registry, String version,
-                     long startedAt, McpEndpoints mcp, Node node, AuditLog audit, AuthRoutes auth, TurnStats stats) {
+                     long startedAt, McpEndpoints mcp, Node node, AuditLog audit, AuthRoutes auth, TurnStats stats,
+                     SessionDirectory directory) {
     this.stats = stats;
+    this.directory = directory;
     this.node = node;
     this.audit = audit;
     this.auth = auth;
@@ -78,7 +82,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
-    new AdminRoutes(new SessionDirectory(sessions, mcp::hasConnection), sessions, stats, config.adminToken(),
+    new AdminRoutes(directory, sessions, stats, config.adminToken(),
         audit).mount(router);
     Future<Void> mcpReachable = mcp.mount(router);
 

@@ -5,7 +5,10 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.util.function.Predicate;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The sessions as operators and other services see them: the JSON answers of the admin API (DESIGN.md §4) and of
@@ -18,38 +21,42 @@ public final class SessionDirectory {
   public static final int MAX_LIMIT = 1000;
 
   private final Sessions sessions;
-  private final Predicate<String> hasMcpConnection;
+  private final Function<Collection<String>, Future<Set<String>>> mcpConnected;
 
-  /** {@code hasMcpConnection} tells whether a user session has an MCP stream or session open on this instance. */
-  public SessionDirectory(Sessions sessions, Predicate<String> hasMcpConnection) {
+  /**
+   * {@code mcpConnected} tells which of some user sessions have an MCP stream or session open (on any instance, see
+   * {@link dev.mcps.cluster.McpPresence}); it never fails.
+   */
+  public SessionDirectory(Sessions sessions, Function<Collection<String>, Future<Set<String>>> mcpConnected) {
     this.sessions = sessions;
-    this.hasMcpConnection = hasMcpConnection;
+    this.mcpConnected = mcpConnected;
   }
 
   /**
    * {@code {totalCount, offset, limit, sessions: [summary…]}}, most recently used first; each summary also says
-   * whether the session has an MCP connection on this instance (a local lookup, no store round trip).
+   * whether the session has an MCP connection (one question to each instance for the whole page).
    */
   public Future<JsonObject> list(int offset, int limit) {
-    return sessions.list(offset, limit).map(page -> {
-      JsonArray items = new JsonArray();
-      page.sessions().forEach(s -> items.add(summary(s)
-          .put("hasMcpConnection", hasMcpConnection.test(s.sessionId()))));
-      return new JsonObject().put("totalCount", page.totalCount())
-          .put("offset", offset).put("limit", limit).put("sessions", items);
-    });
+    return sessions.list(offset, limit).compose(page -> mcpConnected.apply(page.sessions().stream()
+        .map(SessionEnv::sessionId).toList()).map(connected -> {
+          JsonArray items = new JsonArray();
+          page.sessions().forEach(s -> items.add(summary(s)
+              .put("hasMcpConnection", connected.contains(s.sessionId()))));
+          return new JsonObject().put("totalCount", page.totalCount())
+              .put("offset", offset).put("limit", limit).put("sessions", items);
+        }));
   }
 
   /** The summary plus productLabUserId, anthropicConversationId and hasMcpConnection; the session is not touched. */
   public Future<JsonObject> details(String sessionId) {
-    return sessions.peek(sessionId).map(s -> {
+    return sessions.peek(sessionId).compose(s -> {
       if (s == null) {
-        throw ApiException.sessionNotFound();
+        return Future.failedFuture(ApiException.sessionNotFound());
       }
-      return summary(s)
+      return mcpConnected.apply(List.of(s.sessionId())).map(connected -> summary(s)
           .put("productLabUserId", s.productLabUserId())
           .put("anthropicConversationId", s.anthropicConversationId())
-          .put("hasMcpConnection", hasMcpConnection.test(s.sessionId()));
+          .put("hasMcpConnection", connected.contains(s.sessionId())));
     });
   }
 

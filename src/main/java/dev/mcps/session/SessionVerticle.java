@@ -5,6 +5,7 @@ import static dev.mcps.JsonFields.optionalString;
 
 import dev.mcps.ApiException;
 import dev.mcps.audit.AuditLog;
+import dev.mcps.cluster.McpPresence;
 import dev.mcps.jira.JiraUrlPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -48,14 +49,17 @@ public final class SessionVerticle extends VerticleBase {
   private final JiraUrlPolicy jiraPolicy;
   private final AuditLog audit;
   private final LongConsumer activeSamples;
+  private final McpPresence presence;
 
   /**
    * {@code jiraPolicy} checks the Jira base URL a {@code mcps.sessions.create} request brings; {@code audit} gets an
    * {@code admin_action} for every reset, delete and cleanup asked on the bus, as for those asked over HTTP;
-   * {@code activeSamples} gets every count of active sessions taken.
+   * {@code activeSamples} gets every count of active sessions taken; {@code presence} answers the other instances
+   * asking which sessions have MCP connections here.
    */
   public SessionVerticle(Sessions sessions, long sweepPeriodMs, SessionDirectory directory, JiraUrlPolicy jiraPolicy,
-                         AuditLog audit, LongConsumer activeSamples) {
+                         AuditLog audit, LongConsumer activeSamples, McpPresence presence) {
+    this.presence = presence;
     this.audit = audit;
     this.activeSamples = activeSamples;
     this.sessions = sessions;
@@ -82,7 +86,8 @@ public final class SessionVerticle extends VerticleBase {
         serve(CREATE_ADDRESS, this::create),
         serve(RESET_ADDRESS, audited("reset", 200, body -> directory.reset(sessionId(body)))),
         serve(DELETE_ADDRESS, audited("delete", 204, body -> directory.delete(sessionId(body)))),
-        serve(CLEANUP_ADDRESS, audited("cleanup", 200, body -> directory.cleanup())));
+        serve(CLEANUP_ADDRESS, audited("cleanup", 200, body -> directory.cleanup())),
+        presence.serve());
     return Future.all(served).compose(v -> sessions.count().onSuccess(activeSamples::accept).otherwiseEmpty());
   }
 

@@ -403,7 +403,21 @@ class ConsoleBrowserTest {
       assertThat(text("health")).contains("redis (up)");
       signIn(TestServers.ADMIN_TOKEN);
       browser.waitFor(row(sessionId));
-      browser.screenshot("operator-cluster");
+
+      // An MCP stream held by the second instance shows as connected in the page the first one serves.
+      String streamer = "ines-" + System.nanoTime();
+      java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+          .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+      try (dev.mcps.testing.SseStream stream = dev.mcps.testing.SseStream.open(client, java.net.http.HttpRequest
+          .newBuilder(java.net.URI.create("http://127.0.0.1:" + cluster.port(1) + "/mcp/sse"))
+          .header("Accept", "text/event-stream").header("X-User-Id", streamer).GET().build())) {
+        assertThat(stream.next().data()).contains("sessionId=");
+        By streamerRow = By.xpath("//tbody[@id='sessions-body']/tr[td[1][normalize-space()='" + streamer + "']]");
+        browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(streamerRow, "connected"));
+        browser.screenshot("operator-cluster");
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
       assertThat(browser.requestsOutside(first)).isEmpty();
     }
   }
