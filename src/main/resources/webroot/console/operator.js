@@ -101,7 +101,7 @@ export function startOperator(settings, isVisible) {
     }
     try {
       const [list, stats] = await Promise.all([
-        admin('/admin/sessions?limit=200'),
+        admin(sessionsPath()),
         admin('/admin/stats?minutes=30').catch((err) => ({ failed: err })),
       ]);
       showSessions(list);
@@ -139,15 +139,35 @@ export function startOperator(settings, isVisible) {
 
   let lastList = { totalCount: 0, sessions: [] };
 
+  /**
+   * The 200 most recently used sessions, or with a filter the server's search of the whole store (user or session
+   * id containing it), so that a session far down the list is found too.
+   */
+  function sessionsPath() {
+    const filter = $('sessions-filter').value.trim();
+    return filter ? `/admin/sessions?limit=200&q=${encodeURIComponent(filter)}` : '/admin/sessions?limit=200';
+  }
+
+  let searchTimer = null;
+
+  /** Typing filters what the page has at once, then asks the server once the typing pauses. */
+  function filterChanged() {
+    showSessions(lastList);
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => reload(), 300);
+  }
+
   function showSessions(list) {
     lastList = list;
     const filter = $('sessions-filter').value.trim().toLowerCase();
     const all = list.sessions || [];
-    // Over the sessions this page has (the 200 most recently used): a quick find, not a search of the store.
+    // The answer may be for an older filter (or none): narrowed here to what the box says now.
     const sessions = filter ? all.filter((s) => `${s.userId ?? ''} ${s.sessionId}`.toLowerCase().includes(filter))
       : all;
-    $('sessions-count').textContent = `(${list.totalCount}${list.totalCount > sessions.length
-      ? `, showing ${sessions.length}` : ''})`;
+    const searched = list.query !== undefined;
+    $('sessions-count').textContent = searched
+      ? `(${sessions.length} found among ${list.totalCount}${list.complete ? '' : ', the first ones'})`
+      : `(${list.totalCount}${list.totalCount > sessions.length ? `, showing ${sessions.length}` : ''})`;
     const rows = sessions.map((s) => el('tr', { dataset: { sessionId: s.sessionId } },
       el('td', { dataset: { label: 'User' } }, s.userId ?? el('em', {}, 'anonymous')),
       el('td', { dataset: { label: 'Session' }, class: 'mono', title: s.sessionId }, short(s.sessionId)),
@@ -273,7 +293,7 @@ export function startOperator(settings, isVisible) {
   $('sessions-refresh').addEventListener('click', () => refresh());
   $('sessions-cleanup').addEventListener('click', () => cleanup());
   $('auto-refresh').addEventListener('change', schedule);
-  $('sessions-filter').addEventListener('input', () => showSessions(lastList));
+  $('sessions-filter').addEventListener('input', filterChanged);
   $('detail-close').addEventListener('click', () => {
     $('session-detail').hidden = true;
   });

@@ -70,16 +70,19 @@ final class AdminRoutes {
   private void list(RoutingContext ctx) {
     int offset;
     int limit;
+    String query = ctx.request().getParam("q");
     try {
       offset = SessionDirectory.pagingValue("offset", ctx.request().getParam("offset"), 0, 0, Integer.MAX_VALUE);
       limit = SessionDirectory.pagingValue("limit", ctx.request().getParam("limit"), SessionDirectory.DEFAULT_LIMIT,
           1, SessionDirectory.MAX_LIMIT);
+      SessionDirectory.checkQuery(query, offset);
     } catch (ApiException e) {
       audited(ctx, "list", null);
       HttpErrors.send(ctx, e);
       return;
     }
-    answer(ctx, "list", null, directory.list(offset, limit));
+    answer(ctx, "list", null, query == null || query.isBlank() ? directory.list(offset, limit)
+        : directory.search(query, limit));
   }
 
   /**

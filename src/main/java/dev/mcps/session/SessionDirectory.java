@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -19,6 +20,8 @@ public final class SessionDirectory {
 
   public static final int DEFAULT_LIMIT = 100;
   public static final int MAX_LIMIT = 1000;
+  /** How many listed sessions a search reads per store call. */
+  static final int SEARCH_PAGE = 500;
 
   private final Sessions sessions;
   private final Function<Collection<String>, Future<Set<String>>> mcpConnected;
@@ -45,6 +48,61 @@ public final class SessionDirectory {
           return new JsonObject().put("totalCount", page.totalCount())
               .put("offset", offset).put("limit", limit).put("sessions", items);
         }));
+  }
+
+  /**
+   * The sessions whose user id or session id contains {@code query} (ignoring case), most recently used first, at
+   * most {@code limit}: {@code {query, totalCount, scanned, complete, limit, sessions: [summary…]}}. It reads the
+   * whole listing page by page ({@value #SEARCH_PAGE} at a time), so it finds a session however far down the list it
+   * is; the store never holds more than SESSION_MAX. {@code complete} is false when it stopped at {@code limit}
+   * matches before the end. A session used while the search runs moves to the top of the listing, so it may be missed
+   * (never listed twice).
+   */
+  public Future<JsonObject> search(String query, int limit) {
+    String needle = query.toLowerCase(java.util.Locale.ROOT);
+    java.util.LinkedHashMap<String, SessionEnv> found = new java.util.LinkedHashMap<>();
+    return scan(needle, limit, 0, found, 0).compose(scan -> {
+      List<SessionEnv> matches = List.copyOf(found.values());
+      return mcpConnected.apply(matches.stream().map(SessionEnv::sessionId).toList()).map(connected -> {
+        JsonArray items = new JsonArray();
+        matches.forEach(s -> items.add(summary(s).put("hasMcpConnection", connected.contains(s.sessionId()))));
+        return new JsonObject().put("query", query).put("totalCount", scan.totalCount())
+            .put("scanned", scan.scanned()).put("complete", scan.complete()).put("limit", limit)
+            .put("sessions", items);
+      });
+    });
+  }
+
+  /** How a search went: the listing's size when last read, how many entries were read, and whether to its end. */
+  private record Scan(long totalCount, long scanned, boolean complete) {
+  }
+
+  private Future<Scan> scan(String needle, int limit, int offset, Map<String, SessionEnv> found, int pages) {
+    return sessions.list(offset, SEARCH_PAGE).compose(page -> {
+      int read = 0;
+      for (SessionEnv s : page.sessions()) {
+        read++;
+        if (matches(s, needle)) {
+          found.putIfAbsent(s.sessionId(), s);
+          if (found.size() >= limit) {
+            boolean last = offset + read >= page.totalCount();
+            return Future.succeededFuture(new Scan(page.totalCount(), offset + read, last));
+          }
+        }
+      }
+      int next = offset + page.sessions().size();
+      // The listing can grow while it is read: a bound on the pages keeps a busy store from holding a search forever.
+      boolean bounded = pages + 1 > page.totalCount() / SEARCH_PAGE + 2;
+      if (page.sessions().isEmpty() || next >= page.totalCount() || bounded) {
+        return Future.succeededFuture(new Scan(page.totalCount(), next, !bounded || next >= page.totalCount()));
+      }
+      return scan(needle, limit, next, found, pages + 1);
+    });
+  }
+
+  private static boolean matches(SessionEnv s, String needle) {
+    return s.sessionId().toLowerCase(java.util.Locale.ROOT).contains(needle)
+        || (s.userId() != null && s.userId().toLowerCase(java.util.Locale.ROOT).contains(needle));
   }
 
   /** The summary plus productLabUserId, anthropicConversationId and hasMcpConnection; the session is not touched. */
@@ -106,6 +164,26 @@ public final class SessionDirectory {
     return sessions.sweep().map(sweep -> new JsonObject().put("success", true)
         .put("beforeCount", sweep.beforeCount()).put("afterCount", sweep.afterCount())
         .put("removed", sweep.beforeCount() - sweep.afterCount()));
+  }
+
+  /** The longest {@code q} a search takes: longer than any id it could match. */
+  public static final int MAX_QUERY_CHARS = 256;
+
+  /**
+   * Checks a search's {@code q} (null or blank: no search): at most {@value #MAX_QUERY_CHARS} characters, and not
+   * with an {@code offset}, since a search answers its first {@code limit} matches.
+   */
+  public static void checkQuery(String query, int offset) {
+    if (query == null || query.isBlank()) {
+      return;
+    }
+    if (query.length() > MAX_QUERY_CHARS) {
+      throw ApiException.badRequest("Invalid_Request", "q must be at most " + MAX_QUERY_CHARS + " characters");
+    }
+    if (offset != 0) {
+      throw ApiException.badRequest("Invalid_Request", "q cannot be combined with offset: a search answers its "
+          + "first limit matches");
+    }
   }
 
   /**

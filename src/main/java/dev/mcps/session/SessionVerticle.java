@@ -79,16 +79,23 @@ public final class SessionVerticle extends VerticleBase {
     vertx.setPeriodic(GAUGE_PERIOD_MS, id -> sessions.count().onSuccess(activeSamples::accept));
     List<Future<Void>> served = List.of(
         serve(GET_ADDRESS, body -> directory.details(sessionId(body))),
-        serve(LIST_ADDRESS, body -> directory.list(
-            SessionDirectory.pagingValue("offset", body.getValue("offset"), 0, 0, Integer.MAX_VALUE),
-            SessionDirectory.pagingValue("limit", body.getValue("limit"), SessionDirectory.DEFAULT_LIMIT, 1,
-                SessionDirectory.MAX_LIMIT))),
+        serve(LIST_ADDRESS, this::list),
         serve(CREATE_ADDRESS, this::create),
         serve(RESET_ADDRESS, audited("reset", 200, body -> directory.reset(sessionId(body)))),
         serve(DELETE_ADDRESS, audited("delete", 204, body -> directory.delete(sessionId(body)))),
         serve(CLEANUP_ADDRESS, audited("cleanup", 200, body -> directory.cleanup())),
         presence.serve());
     return Future.all(served).compose(v -> sessions.count().onSuccess(activeSamples::accept).otherwiseEmpty());
+  }
+
+  /** A page of the listing, or with {@code q} the sessions whose user or session id contains it (as over HTTP). */
+  private Future<JsonObject> list(JsonObject body) {
+    int offset = SessionDirectory.pagingValue("offset", body.getValue("offset"), 0, 0, Integer.MAX_VALUE);
+    int limit = SessionDirectory.pagingValue("limit", body.getValue("limit"), SessionDirectory.DEFAULT_LIMIT, 1,
+        SessionDirectory.MAX_LIMIT);
+    String query = optionalString(body, "q", SessionDirectory.MAX_QUERY_CHARS);
+    SessionDirectory.checkQuery(query, offset);
+    return query == null ? directory.list(offset, limit) : directory.search(query, limit);
   }
 
   /** Get or create: the user's session (the one /chat would reuse), or a new anonymous one without a userId. */

@@ -167,6 +167,38 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void theFilterFindsASessionFarBelowTheTwoHundredTheListShows() {
+    String olive = "olive-" + System.nanoTime();
+    String old = chat(olive, "hello from olive");
+    List<io.vertx.core.Future<dev.mcps.session.SessionEnv>> newer = new java.util.ArrayList<>();
+    for (int i = 0; i < 210; i++) {
+      newer.add(server.sessions().forUser("filler-" + i + "-" + System.nanoTime(), null));
+    }
+    TestServers.await(io.vertx.core.Future.all(newer));
+    try {
+      findsTheOldSession(olive, old);
+    } finally {
+      // The other tests (and their screenshots) see a short list again.
+      TestServers.await(io.vertx.core.Future.all(newer.stream()
+          .map(f -> server.sessions().delete(f.result().sessionId())).toList()));
+    }
+  }
+
+  private void findsTheOldSession(String olive, String old) {
+    open("");
+    signIn(TestServers.ADMIN_TOKEN);
+    browser.waitForText(By.id("sessions-count"), "showing 200");
+    assertThat(browser.driver().findElements(row(old))).as("not among the 200 most recent").isEmpty();
+
+    browser.driver().findElement(By.id("sessions-filter")).sendKeys(olive.toUpperCase());
+
+    browser.waitFor(row(old));
+    browser.waitForText(By.id("sessions-count"), "1 found among");
+    assertThat(browser.driver().findElements(By.cssSelector("#sessions-body tr"))).hasSize(1);
+    assertThat(browser.consoleProblems()).isEmpty();
+  }
+
+  @Test
   void cancellingTheConfirmationDeletesNothingAndResetEmptiesTheHistory() {
     String session = chat("carol-" + System.nanoTime(), "hello from carol");
     open("");

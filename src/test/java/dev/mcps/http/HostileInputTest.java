@@ -460,8 +460,8 @@ class HostileInputTest {
             Arbitraries.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.PUT, HttpMethod.PATCH,
                 HttpMethod.HEAD, HttpMethod.OPTIONS),
             path,
-            Hostile.query(List.of("limit", "offset"), Arbitraries.of("0", "1", "100", "1000", "1001", "-1",
-                "2147483648", "1e3", " 5")).injectNull(0.4),
+            Hostile.query(List.of("limit", "offset", "q"), Arbitraries.of("0", "1", "100", "1000", "1001", "-1",
+                "2147483648", "1e3", " 5", "fuzz-u", "FUZZ", "%25", ".*")).injectNull(0.4),
             authorization,
             Hostile.headers(3, Hostile.contentType(), Hostile.origin(), Hostile.host()),
             Arbitraries.of("", "{}", "{\"a\":1}").injectNull(0.7))

@@ -239,6 +239,58 @@ public abstract class ServerContract {
   }
 
   @Test
+  void aSearchFindsASessionByUserOrSessionIdAnywhereInTheListingIgnoringCase() {
+    Server s = startExtra("SESSION_MAX", "5000");
+    Http h = new Http(s.port());
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String alpha = TestServers.await(s.sessions().forUser("Needle-" + run + "-Alpha", null)).sessionId();
+    String beta = TestServers.await(s.sessions().forUser("needle-" + run + "-beta", null)).sessionId();
+    // 600 newer sessions push both past the first page a search reads, and far past a default list page.
+    List<io.vertx.core.Future<?>> hay = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      hay.add(s.sessions().forUser("hay-" + run + "-" + i, null));
+    }
+    TestServers.await(io.vertx.core.Future.all(hay));
+    List<String> firstPage = ids(h.get("/admin/sessions?limit=100", admin()).json());
+    assertThat(firstPage).doesNotContain(alpha, beta);
+
+    Http.Response byUser = h.get("/admin/sessions?q=NEEDLE-" + run, admin());
+
+    assertThat(byUser.status()).as(byUser.body()).isEqualTo(200);
+    assertThat(ids(byUser.json())).as("most recently used first").containsExactly(beta, alpha);
+    assertThat(byUser.json().getString("query")).isEqualTo("NEEDLE-" + run);
+    assertThat(byUser.json().getBoolean("complete")).isTrue();
+    assertThat(byUser.json().getLong("scanned")).isEqualTo(byUser.json().getLong("totalCount")).isEqualTo(602);
+    assertThat(byUser.json().getJsonArray("sessions").getJsonObject(0).fieldNames())
+        .contains("userId", "hasMcpConnection", "historyLength").doesNotContain("jiraCredentials", "apiToken");
+
+    assertThat(ids(h.get("/admin/sessions?q=" + alpha.substring(0, 12).toUpperCase(), admin()).json()))
+        .containsExactly(alpha);
+    JsonObject one = h.get("/admin/sessions?limit=1&q=needle-" + run, admin()).json();
+    assertThat(ids(one)).containsExactly(beta);
+    assertThat(one.getBoolean("complete")).as("stopped at the limit, before the end").isFalse();
+    JsonObject none = h.get("/admin/sessions?q=no-such-" + run, admin()).json();
+    assertThat(ids(none)).isEmpty();
+    assertThat(none.getBoolean("complete")).isTrue();
+    assertThat(ids(h.get("/admin/sessions?q=%20%20&limit=5", admin()).json())).as("a blank q is no search")
+        .hasSize(5);
+  }
+
+  @Test
+  void aSearchWithAnOffsetOrAQueryLongerThan256CharactersIsA400() {
+    assertError(http.get("/admin/sessions?q=x&offset=5", admin()), 400, "Invalid_Request");
+    assertError(http.get("/admin/sessions?q=" + "x".repeat(257), admin()), 400, "Invalid_Request");
+    assertThat(http.get("/admin/sessions?q=" + "x".repeat(256), admin()).status()).isEqualTo(200);
+    assertError(http.get("/admin/sessions?q=x", "Authorization", "Bearer wrong"), 401, "Unauthorized");
+  }
+
+  private static List<String> ids(JsonObject page) {
+    List<String> out = new ArrayList<>();
+    page.getJsonArray("sessions").forEach(o -> out.add(((JsonObject) o).getString("sessionId")));
+    return out;
+  }
+
+  @Test
   void adminRoutesDoNotExistWithoutAConfiguredToken() {
     Server noAdmin = startExtra("ADMIN_TOKEN", "");
     Http h = new Http(noAdmin.port());

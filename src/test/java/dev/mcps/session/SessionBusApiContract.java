@@ -102,6 +102,13 @@ abstract class SessionBusApiContract {
     assertThat(page.getJsonArray("sessions")).hasSize(1);
     assertThat(defaults.getInteger("offset")).isZero();
     assertThat(defaults.getInteger("limit")).isEqualTo(100);
+
+    String ivy = all.getJsonArray("sessions").stream().map(o -> ((JsonObject) o).getString("userId"))
+        .filter(u -> u != null && u.startsWith("ivy")).findFirst().orElseThrow();
+    JsonObject search = request("mcps.sessions.list", new JsonObject().put("q", ivy.toUpperCase()));
+    assertThat(search).as("a search answers as GET /admin/sessions?q= does")
+        .isEqualTo(http.get("/admin/sessions?q=" + ivy.toUpperCase(), admin()).json());
+    assertThat(search.getJsonArray("sessions")).hasSize(1);
   }
 
   @Test
@@ -213,6 +220,10 @@ abstract class SessionBusApiContract {
     assertFailure(failure("mcps.sessions.list", new JsonObject().put("offset", -1)), 400, "Invalid_Request");
     assertFailure(failure("mcps.sessions.list", new JsonObject().put("limit", 1.5)), 400, "Invalid_Request");
     assertFailure(failure("mcps.sessions.list", new JsonObject().put("offset", "x")), 400, "Invalid_Request");
+    assertFailure(failure("mcps.sessions.list", new JsonObject().put("q", 5)), 400, "Invalid_Request");
+    assertFailure(failure("mcps.sessions.list", new JsonObject().put("q", "x".repeat(257))), 400, "Invalid_Request");
+    assertFailure(failure("mcps.sessions.list", new JsonObject().put("q", "x").put("offset", 2)), 400,
+        "Invalid_Request");
     String user = unique("olga");
     assertFailure(failure("mcps.sessions.create", new JsonObject().put("userId", 7)), 400, "Invalid_Request");
     assertFailure(failure("mcps.sessions.create", new JsonObject().put("userId", user).put("jiraAuth",

@@ -151,6 +151,7 @@ class RedisAdminStatsTest {
     Http.Response during = http.get("/admin/stats", Http.admin());
     long took = System.currentTimeMillis() - t0;
     Http.Response sessions = http.get("/admin/sessions", Http.admin());
+    Http.Response search = http.get("/admin/sessions?q=stats-", Http.admin());
     Http.Response turn = turn(proxied);
     proxy.restore();
 
@@ -159,6 +160,8 @@ class RedisAdminStatsTest {
     assertThat(took).as("answered at the store's deadline, not hanging").isLessThan(4L * STORE_TIMEOUT_MS + 1_000);
     assertThat(sessions.status()).isEqualTo(503);
     assertThat(during.body()).isEqualTo(sessions.body());
+    assertThat(search.status()).as("a search reads the same store").isEqualTo(503);
+    assertThat(search.body()).isEqualTo(sessions.body());
     assertThat(during.headers().firstValue("Retry-After")).isEqualTo(sessions.headers().firstValue("Retry-After"));
     // The sessions are in the same Redis: the turn cannot even find its session, and answers 503 itself.
     assertThat(turn.status()).isEqualTo(503);
@@ -166,6 +169,7 @@ class RedisAdminStatsTest {
 
     // The store replaces its dropped connections on its own; then the stats answer and count new turns again.
     TestServers.awaitCondition(() -> http.get("/admin/stats", Http.admin()).status() == 200);
+    assertThat(http.get("/admin/sessions?q=stats-", Http.admin()).json().getJsonArray("sessions")).isNotEmpty();
     long before = currentMinute(stats(proxied)).getLong("turns");
     assertThat(turn(proxied).status()).isEqualTo(200);
     TestServers.awaitCondition(() -> currentMinute(stats(proxied)).getLong("turns") - before == 1);
