@@ -3,6 +3,7 @@ package dev.mcps;
 import dev.mcps.audit.AuditLog;
 import dev.mcps.cluster.Hazelcast;
 import dev.mcps.cluster.McpPresence;
+import dev.mcps.metrics.BindRaceSafeMetrics;
 import dev.mcps.cluster.Node;
 import dev.mcps.config.ServerConfig;
 import dev.mcps.chat.AgentLoop;
@@ -125,7 +126,9 @@ public final class Server {
             // Per-message event-bus meters cost more than the hops they measure (every tool call and turn
             // crosses the bus twice); HTTP, pool and JVM metrics stay.
             .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS));
-    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    // Guarded: Vert.x serves a connection accepted while it binds with metrics that lack its socket (see the class).
+    VertxBuilder builder = Vertx.builder().with(options)
+        .withMetrics(new BindRaceSafeMetrics(new MicrometerMetricsFactory(registry)));
     ServerConfig.Cluster cluster = config.cluster();
     if (!cluster.enabled()) {
       return start(config, providers, limitsClock, registry, builder.build());
