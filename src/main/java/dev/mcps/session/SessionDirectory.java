@@ -6,7 +6,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -59,8 +61,8 @@ public final class SessionDirectory {
    * (never listed twice).
    */
   public Future<JsonObject> search(String query, int limit) {
-    String needle = query.toLowerCase(java.util.Locale.ROOT);
-    java.util.LinkedHashMap<String, SessionEnv> found = new java.util.LinkedHashMap<>();
+    String needle = query.toLowerCase(Locale.ROOT);
+    Map<String, SessionEnv> found = new LinkedHashMap<>();
     return scan(needle, limit, 0, found, 0).compose(scan -> {
       List<SessionEnv> matches = List.copyOf(found.values());
       return mcpConnected.apply(matches.stream().map(SessionEnv::sessionId).toList()).map(connected -> {
@@ -90,19 +92,21 @@ public final class SessionDirectory {
           }
         }
       }
-      int next = offset + page.sessions().size();
+      // Positions read, not sessions returned: a page can come back short (a session whose key vanished is skipped).
+      int next = offset + SEARCH_PAGE;
+      boolean end = next >= page.totalCount();
       // The listing can grow while it is read: a bound on the pages keeps a busy store from holding a search forever.
       boolean bounded = pages + 1 > page.totalCount() / SEARCH_PAGE + 2;
-      if (page.sessions().isEmpty() || next >= page.totalCount() || bounded) {
-        return Future.succeededFuture(new Scan(page.totalCount(), next, !bounded || next >= page.totalCount()));
+      if (end || bounded) {
+        return Future.succeededFuture(new Scan(page.totalCount(), Math.min(next, page.totalCount()), end));
       }
       return scan(needle, limit, next, found, pages + 1);
     });
   }
 
   private static boolean matches(SessionEnv s, String needle) {
-    return s.sessionId().toLowerCase(java.util.Locale.ROOT).contains(needle)
-        || (s.userId() != null && s.userId().toLowerCase(java.util.Locale.ROOT).contains(needle));
+    return s.sessionId().toLowerCase(Locale.ROOT).contains(needle)
+        || (s.userId() != null && s.userId().toLowerCase(Locale.ROOT).contains(needle));
   }
 
   /** The summary plus productLabUserId, anthropicConversationId and hasMcpConnection; the session is not touched. */
