@@ -131,8 +131,9 @@ class ConsoleBrowserTest {
     assertThat(sessionStorageToken()).isEqualTo(TestServers.ADMIN_TOKEN);
     assertThat(browser.driver().getCurrentUrl()).doesNotContain(TestServers.ADMIN_TOKEN);
     browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(By.id("activity-summary"), "this minute"));
-    // The peak comes from the server's own samples (every 5 s), not from what this page has seen.
-    browser.waitUntil(d -> {
+    // The peak comes from the server's own samples (every 5 s), not from what this page has seen: up to one sample
+    // and one page refresh (5 s each) after the sessions were made, so longer than the usual wait.
+    new org.openqa.selenium.support.ui.WebDriverWait(browser.driver(), java.time.Duration.ofSeconds(30)).until(d -> {
       java.util.regex.Matcher peak = java.util.regex.Pattern.compile("peak (\\d+) in 30 minutes")
           .matcher(d.findElement(By.id("activity-summary")).getText());
       return peak.find() && Long.parseLong(peak.group(1)) >= 2;
@@ -170,6 +171,7 @@ class ConsoleBrowserTest {
   void theFilterFindsASessionFarBelowTheTwoHundredTheListShows() {
     String olive = "olive-" + System.nanoTime();
     String old = chat(olive, "hello from olive");
+    TestServers.nextMillisecond();
     List<io.vertx.core.Future<dev.mcps.session.SessionEnv>> newer = new java.util.ArrayList<>();
     for (int i = 0; i < 210; i++) {
       newer.add(server.sessions().forUser("filler-" + i + "-" + System.nanoTime(), null));
@@ -445,7 +447,9 @@ class ConsoleBrowserTest {
           .header("Accept", "text/event-stream").header("X-User-Id", streamer).GET().build())) {
         assertThat(stream.next().data()).contains("sessionId=");
         By streamerRow = By.xpath("//tbody[@id='sessions-body']/tr[td[1][normalize-space()='" + streamer + "']]");
-        browser.waitUntil(ExpectedConditions.textToBePresentInElementLocated(streamerRow, "connected"));
+        // It shows at the page's next refresh (every 5 s): longer than the usual wait.
+        new org.openqa.selenium.support.ui.WebDriverWait(browser.driver(), java.time.Duration.ofSeconds(30))
+            .until(ExpectedConditions.textToBePresentInElementLocated(streamerRow, "connected"));
         browser.screenshot("operator-cluster");
       } catch (Exception e) {
         throw new AssertionError(e);

@@ -41,6 +41,7 @@ class RedisServerTest extends ServerContract {
     try {
       String run = UUID.randomUUID().toString().substring(0, 8);
       String needle = TestServers.await(s.sessions().forUser("deep-" + run, null)).sessionId();
+      TestServers.nextMillisecond();
       List<Future<SessionEnv>> newer = new ArrayList<>();
       for (int i = 0; i < 520; i++) {
         newer.add(s.sessions().forUser("gone-" + run + "-" + i, null));

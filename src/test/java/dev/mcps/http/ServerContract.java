@@ -244,7 +244,9 @@ public abstract class ServerContract {
     Http h = new Http(s.port());
     String run = UUID.randomUUID().toString().substring(0, 8);
     String alpha = TestServers.await(s.sessions().forUser("Needle-" + run + "-Alpha", null)).sessionId();
+    TestServers.nextMillisecond();
     String beta = TestServers.await(s.sessions().forUser("needle-" + run + "-beta", null)).sessionId();
+    TestServers.nextMillisecond();
     // 600 newer sessions push both past the first page a search reads, and far past a default list page.
     List<io.vertx.core.Future<?>> hay = new ArrayList<>();
     for (int i = 0; i < 600; i++) {

@@ -56,6 +56,17 @@ public final class TestServers {
     return m;
   }
 
+  /**
+   * Returns once the wall clock has moved past the millisecond it reads now: the stores order sessions by last use in
+   * milliseconds, so what is made after this call is surely more recent than what was made before it.
+   */
+  public static void nextMillisecond() {
+    long now = System.currentTimeMillis();
+    while (System.currentTimeMillis() <= now) {
+      Thread.onSpinWait();
+    }
+  }
+
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
