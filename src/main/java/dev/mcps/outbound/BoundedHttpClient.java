@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -163,7 +164,24 @@ public final class BoundedHttpClient implements AutoCloseable {
         HttpClientRequest r = request;
         if (r != null) {
           r.reset();
+          closeConnectionOf(r);
         }
+      }
+    }
+
+    /**
+     * After the reset alone, a loaded full test run once saw the upstream never told of the close (JiraOutboundTest's
+     * 100 MB answer, refused at 2 MB, waited 20 s for it). The connection is this exchange's alone (HTTP/1.1, one
+     * request at a time), so closing it as well costs no other exchange and surely stops the upstream.
+     */
+    private void closeConnectionOf(HttpClientRequest r) {
+      try {
+        HttpConnection connection = r.connection();
+        if (connection != null) {
+          connection.close();
+        }
+      } catch (RuntimeException notConnected) {
+        // Not connected yet: the reset already took the request out of the pool's queue.
       }
     }
 
