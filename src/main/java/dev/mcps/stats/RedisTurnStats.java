@@ -79,29 +79,25 @@ public final class RedisTurnStats implements TurnStats {
 
   @Override
   public void record(boolean failed) {
-    String key = minuteKey(TurnStats.epochMinute(clock.millis()));
-    try {
-      // A repeat after a fault could count the turn twice: sent again only if it surely never reached Redis.
-      redis.eval(RECORD, RECORD_SHA, false, List.of(key), List.of(failed ? "failed" : "ok",
-              Long.toString(TTL_SECONDS)))
-          .onFailure(err -> lost.warn("record", "A turn was not counted in " + key + " (the stats' Redis is "
-              + "unreachable; the turn itself is unaffected): " + err));
-    } catch (RuntimeException e) {
-      lost.warn("record", "A turn was not counted in " + key + ": " + e);
-    }
+    // A repeat after a fault could count the turn twice: sent again only if it surely never reached Redis.
+    write(RECORD, RECORD_SHA, false, failed ? "failed" : "ok",
+        "A turn was not counted (the turn itself is unaffected)");
   }
 
   @Override
   public void recordActive(long sessions) {
+    // Keeping a maximum is idempotent: a repeat after a fault cannot skew it.
+    write(RECORD_ACTIVE, RECORD_ACTIVE_SHA, true, Long.toString(sessions), "An active-sessions sample was not kept");
+  }
+
+  /** Runs a recording script on the current minute's hash, fire and forget; a failure is one warning per burst. */
+  private void write(String script, String sha, boolean mayRunTwice, String value, String lostWhat) {
     String key = minuteKey(TurnStats.epochMinute(clock.millis()));
     try {
-      // Keeping a maximum is idempotent: a repeat after a fault cannot skew it.
-      redis.eval(RECORD_ACTIVE, RECORD_ACTIVE_SHA, true, List.of(key), List.of(Long.toString(sessions),
-              Long.toString(TTL_SECONDS)))
-          .onFailure(err -> lost.warn("active", "An active-sessions sample was not kept in " + key + " (the stats' "
-              + "Redis is unreachable): " + err));
+      redis.eval(script, sha, mayRunTwice, List.of(key), List.of(value, Long.toString(TTL_SECONDS)))
+          .onFailure(err -> lost.warn(sha, lostWhat + " in " + key + ", the stats' Redis is unreachable: " + err));
     } catch (RuntimeException e) {
-      lost.warn("active", "An active-sessions sample was not kept in " + key + ": " + e);
+      lost.warn(sha, lostWhat + " in " + key + ": " + e);
     }
   }
 
