@@ -191,6 +191,9 @@ public final class Browser implements AutoCloseable {
    * earlier pages are dropped, so {@link #requestsOutside} and {@link #consoleProblems} speak of this page on.
    */
   public void open(String url) {
+    // The page before may still be polling (the console refreshes every 5 s): leave it first, so that none of its
+    // requests lands between the drain below and the new page, and is counted as the new page's.
+    driver.get("about:blank");
     driver.manage().logs().get(LogType.PERFORMANCE);
     driver.manage().logs().get(LogType.BROWSER);
     requests.clear();
